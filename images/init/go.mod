@@ -1,0 +1,3 @@
+module tlssidecar/init
+
+go 1.26
