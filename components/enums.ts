@@ -1,0 +1,46 @@
+/** How inbound traffic for the app's port reaches the proxy. */
+export enum InterceptionMode {
+    /**
+     * An init container redirects the pod's inbound app port to the proxy (nat PREROUTING REDIRECT),
+     * so the app is not reachable in plaintext, even by pod IP. Needs NET_ADMIN in the init container,
+     * which Pod Security "baseline" and "restricted" forbid.
+     */
+    Iptables = "iptables",
+    /**
+     * No init container: the Service targets the proxy port. Passes Pod Security "restricted";
+     * the app's port stays reachable in plaintext by pod IP inside the cluster.
+     */
+    Service = "service",
+}
+
+/** What runs the pod. */
+export enum WorkloadKind {
+    /** Rolling updates with no downtime when the image or certificate changes. The default. */
+    Deployment = "Deployment",
+    /** A bare Pod: replaced delete-before-create on any change, so each change means downtime. */
+    Pod = "Pod",
+}
+
+/** Key algorithm of the generated CA and server keys. */
+export enum KeyAlgorithm {
+    EcdsaP256 = "ECDSA-P256",
+    EcdsaP384 = "ECDSA-P384",
+    Rsa2048 = "RSA-2048",
+    Rsa3072 = "RSA-3072",
+    Rsa4096 = "RSA-4096",
+}
+
+/** Whether the proxy asks clients for a certificate, verified against the Secret's `ca.crt`. */
+export enum ClientAuth {
+    None = "none",
+    Request = "request",
+    Require = "require",
+}
+
+/** Which iptables back end the init container writes its rules with. */
+export enum RedirectMode {
+    /** Legacy when the pod's network namespace already has legacy rules, nft otherwise (as Istio and Linkerd choose). */
+    Auto = "auto",
+    Nft = "nft",
+    Legacy = "legacy",
+}

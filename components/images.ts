@@ -1,0 +1,130 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { checkNonEmptyString, ConfigError, isKnown } from "./validation";
+
+/** A container registry to push the built images to. */
+export interface RegistryArgs {
+    /** Host (and port) of the registry, e.g. "localhost:5000" or "ghcr.io". */
+    server: pulumi.Input<string>;
+    username?: pulumi.Input<string>;
+    /** Stored as a Pulumi secret. */
+    password?: pulumi.Input<string>;
+}
+
+/** Images published elsewhere (e.g. once, by a platform stack): nothing is built. */
+export interface PrebuiltImagesArgs {
+    /** Reference of the TLS proxy image, best pinned by digest ("repo@sha256:…"). */
+    proxy: pulumi.Input<string>;
+    /** Reference of the redirect init image. */
+    init: pulumi.Input<string>;
+}
+
+export interface SidecarImagesArgs {
+    /** Where to push the images built from `images/proxy` and `images/init`. Required unless `prebuilt` is set. */
+    registry?: RegistryArgs;
+    /** Repository path under the registry; the images are `<server>/<repository>/proxy` and `…/init`. Default "tls-sidecar". */
+    repository?: pulumi.Input<string>;
+    /** Tag to push. The pods use the pushed digest, so a rebuilt image rolls them whatever the tag. Default "latest". */
+    tag?: pulumi.Input<string>;
+    /** Go build-stage image passed as the GO_IMAGE build arg (for air-gapped builds). Default: the Dockerfiles' own. */
+    goImage?: pulumi.Input<string>;
+    /** Base image passed as the BASE_IMAGE build arg where a final stage is not `scratch`. Default: the Dockerfiles' own. */
+    baseImage?: pulumi.Input<string>;
+    /** Target platform, e.g. "linux/amd64". Default: the Docker daemon's. */
+    platform?: pulumi.Input<string>;
+    /** Use these references instead of building. */
+    prebuilt?: PrebuiltImagesArgs;
+}
+
+/** Directory holding `proxy/` and `init/` build contexts, found from this file whether run from source or compiled. */
+export function imagesDir(): string {
+    for (let dir = __dirname; ; dir = path.dirname(dir)) {
+        const candidate = path.join(dir, "images");
+        if (fs.existsSync(path.join(candidate, "proxy", "Dockerfile"))) {
+            return candidate;
+        }
+        if (path.dirname(dir) === dir) {
+            throw new Error(`cannot find the images/ build contexts above ${__dirname}`);
+        }
+    }
+}
+
+/**
+ * The proxy and init images: built from this package's Dockerfiles and pushed, or taken as given.
+ * `proxyImage` and `initImage` are what pod specs use: the pushed repo digest when built.
+ */
+export class SidecarImages extends pulumi.ComponentResource {
+    readonly proxyImage: pulumi.Output<string>;
+    readonly initImage: pulumi.Output<string>;
+
+    constructor(name: string, args: SidecarImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tls-sidecar:index:SidecarImages", name, {}, opts);
+        validateImagesArgs(args);
+
+        if (args.prebuilt) {
+            this.proxyImage = pulumi.output(args.prebuilt.proxy);
+            this.initImage = pulumi.output(args.prebuilt.init);
+        } else {
+            const registry = args.registry!;
+            const repository = args.repository ?? "tls-sidecar";
+            const tag = args.tag ?? "latest";
+            const buildArgs: Record<string, pulumi.Input<string>> = {};
+            if (args.goImage !== undefined) {
+                buildArgs.GO_IMAGE = args.goImage;
+            }
+            if (args.baseImage !== undefined) {
+                buildArgs.BASE_IMAGE = args.baseImage;
+            }
+            const registryInput = {
+                server: registry.server,
+                username: registry.username,
+                password: registry.password === undefined ? undefined : pulumi.secret(registry.password),
+            };
+            const build = (component: "proxy" | "init") =>
+                new docker.Image(
+                    `${name}-${component}`,
+                    {
+                        imageName: pulumi.interpolate`${registry.server}/${repository}/${component}:${tag}`,
+                        build: {
+                            context: path.join(imagesDir(), component),
+                            dockerfile: path.join(imagesDir(), component, "Dockerfile"),
+                            args: buildArgs,
+                            platform: args.platform,
+                        },
+                        registry: registryInput,
+                    },
+                    { parent: this },
+                );
+            this.proxyImage = build("proxy").repoDigest;
+            this.initImage = build("init").repoDigest;
+        }
+        this.registerOutputs({ proxyImage: this.proxyImage, initImage: this.initImage });
+    }
+}
+
+export function validateImagesArgs(args: SidecarImagesArgs): void {
+    if (args.prebuilt) {
+        for (const key of ["proxy", "init"] as const) {
+            const ref = args.prebuilt[key];
+            if (isKnown(ref)) {
+                checkNonEmptyString(`images.prebuilt.${key}`, ref);
+            }
+        }
+        return;
+    }
+    if (!args.registry) {
+        throw new ConfigError("images.registry", undefined, "a registry to push the built images to, or images.prebuilt with both image references");
+    }
+    if (isKnown(args.registry.server)) {
+        checkNonEmptyString("images.registry.server", args.registry.server);
+    }
+    if ((args.registry.username === undefined) !== (args.registry.password === undefined)) {
+        throw new ConfigError(
+            args.registry.username === undefined ? "images.registry.username" : "images.registry.password",
+            undefined,
+            "both images.registry.username and images.registry.password, or neither",
+        );
+    }
+}

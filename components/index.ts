@@ -1,0 +1,8 @@
+// The package entry: the top-level component, its parts, and the types of their arguments.
+export * from "./enums";
+export { ConfigError } from "./validation";
+export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs } from "./images";
+export { SidecarCertificates, SidecarCertificatesArgs, ProvidedCertificateArgs, SECRET_KEYS } from "./certificates";
+export { SidecarWorkload, SidecarWorkloadArgs, AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
+export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
+export { TlsSidecarApp, TlsSidecarAppArgs, TlsArgs } from "./tlsSidecarApp";

@@ -1,0 +1,148 @@
+import * as net from "net";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * A bad argument: names the argument (`path`, e.g. `proxy.port`), the value it got and what is allowed.
+ * Thrown from a component's constructor before any child resource is created.
+ */
+export class ConfigError extends Error {
+    constructor(
+        readonly path: string,
+        readonly value: unknown,
+        readonly allowed: string,
+    ) {
+        super(`${path}: ${describe(value)} is not allowed; expected ${allowed}`);
+        this.name = "ConfigError";
+    }
+}
+
+function describe(value: unknown): string {
+    if (typeof value === "string") {
+        return JSON.stringify(value);
+    }
+    if (value === undefined) {
+        return "a missing value";
+    }
+    return JSON.stringify(value) ?? String(value);
+}
+
+/** True when the input's value is available now, i.e. not an Output or a Promise. */
+export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
+    return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+/**
+ * Runs `check` on the input now when its value is known, or when it resolves otherwise.
+ * Values from stack config are always known, so their errors surface before anything is created.
+ */
+export function checked<T>(value: pulumi.Input<T>, check: (v: T) => void): pulumi.Input<T> {
+    if (isKnown(value)) {
+        check(value);
+        return value;
+    }
+    return pulumi.output(value).apply((v) => {
+        check(v as T);
+        return v as T;
+    }) as pulumi.Input<T>;
+}
+
+export function checkPort(path: string, value: unknown): void {
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) {
+        throw new ConfigError(path, value, "an integer port from 1 to 65535");
+    }
+}
+
+export const NODE_PORT_MIN = 30000;
+export const NODE_PORT_MAX = 32767;
+
+export function checkNodePort(path: string, value: unknown): void {
+    if (!Number.isInteger(value) || (value as number) < NODE_PORT_MIN || (value as number) > NODE_PORT_MAX) {
+        throw new ConfigError(path, value, `an integer from ${NODE_PORT_MIN} to ${NODE_PORT_MAX} (the default NodePort range)`);
+    }
+}
+
+export function checkPositiveInteger(path: string, value: unknown, max?: number): void {
+    if (!Number.isInteger(value) || (value as number) < 1 || (max !== undefined && (value as number) > max)) {
+        throw new ConfigError(path, value, max === undefined ? "a positive integer" : `an integer from 1 to ${max}`);
+    }
+}
+
+export function checkNonNegativeInteger(path: string, value: unknown): void {
+    if (!Number.isInteger(value) || (value as number) < 0) {
+        throw new ConfigError(path, value, "an integer of 0 or more");
+    }
+}
+
+export function checkEnum<E extends Record<string, string>>(path: string, value: unknown, choices: E): void {
+    const allowed = Object.values(choices);
+    if (typeof value !== "string" || !allowed.includes(value)) {
+        throw new ConfigError(path, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+    }
+}
+
+export function checkNonEmptyString(path: string, value: unknown): void {
+    if (typeof value !== "string" || value.trim() === "") {
+        throw new ConfigError(path, value, "a non-empty string");
+    }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** A Kubernetes DNS-1123 label: namespaces and Service names. */
+export function checkDnsLabel(path: string, value: unknown): void {
+    if (typeof value !== "string" || !DNS_LABEL.test(value)) {
+        throw new ConfigError(path, value, "a DNS-1123 label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit");
+    }
+}
+
+/** A Service name must also start with a letter (DNS-1035). */
+export function checkServiceName(path: string, value: unknown): void {
+    if (typeof value !== "string" || !DNS_LABEL.test(value) || !/^[a-z]/.test(value)) {
+        throw new ConfigError(path, value, "a DNS-1035 label: at most 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit");
+    }
+}
+
+/** A hostname for a certificate's SAN: RFC 1123 labels, optionally one leading wildcard label. */
+export function checkHostname(path: string, value: unknown): void {
+    const ok =
+        typeof value === "string" &&
+        value.length <= 253 &&
+        net.isIP(value) === 0 &&
+        value
+            .split(".")
+            .every((label, i) => (i === 0 && label === "*" && value.includes(".")) || /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/i.test(label));
+    if (!ok) {
+        throw new ConfigError(path, value, "a DNS name such as \"app.example.com\" (letters, digits, '-' and '.', labels of at most 63 characters, an optional leading \"*.\")");
+    }
+}
+
+export function checkIpAddress(path: string, value: unknown): void {
+    if (typeof value !== "string" || net.isIP(value) === 0) {
+        throw new ConfigError(path, value, "an IPv4 or IPv6 address such as \"192.0.2.10\" or \"2001:db8::10\"");
+    }
+}
+
+/** A host for the URL: either a DNS name or an IP address. */
+export function checkHost(path: string, value: unknown): void {
+    if (typeof value === "string" && net.isIP(value) !== 0) {
+        return;
+    }
+    try {
+        checkHostname(path, value);
+    } catch {
+        throw new ConfigError(path, value, "a DNS name or an IP address");
+    }
+}
+
+export function checkEach<T>(path: string, values: readonly T[] | undefined, check: (p: string, v: T) => void): void {
+    (values ?? []).forEach((v, i) => check(`${path}[${i}]`, v));
+}
+
+const QUANTITY = /^([+]?[0-9.]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+
+/** A Kubernetes resource quantity such as "10m", "0.5", "20Mi". */
+export function checkQuantity(path: string, value: unknown): void {
+    if (typeof value !== "string" || !QUANTITY.test(value) || Number.isNaN(Number.parseFloat(value))) {
+        throw new ConfigError(path, value, "a Kubernetes quantity such as \"10m\", \"0.5\", \"20Mi\" or \"1Gi\"");
+    }
+}

@@ -1,0 +1,175 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClientAuth, InterceptionMode, RedirectMode, WorkloadKind } from "./enums";
+import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, resourceRequirements, ResourcesArgs } from "./podSpec";
+
+/** The app, deployed as it is: its image listens on `port` in plain HTTP. */
+export interface AppContainerArgs {
+    image: pulumi.Input<string>;
+    /** The port the app listens on. With iptables interception, inbound traffic to it is redirected to the proxy. */
+    port: pulumi.Input<number>;
+    /** Environment variables, passed unchanged. */
+    env?: { [name: string]: pulumi.Input<string> };
+    resources?: ResourcesArgs;
+    command?: pulumi.Input<string>[];
+    args?: pulumi.Input<string>[];
+}
+
+/** The TLS proxy sidecar. */
+export interface ProxyArgs {
+    /** Port the proxy terminates TLS on. Default 8443. */
+    port?: pulumi.Input<number>;
+    /** Port of the proxy's /healthz, /readyz and /metrics (HTTPS). Default 9901. */
+    adminPort?: pulumi.Input<number>;
+    /** Client-certificate authentication. Default none. */
+    clientAuth?: ClientAuth;
+    /** Default: 10m CPU and 20Mi requested, 64Mi memory limit, no CPU limit. */
+    resources?: ResourcesArgs;
+    /** How long the proxy drains in-flight requests on SIGTERM. Default 25. */
+    shutdownTimeoutSeconds?: number;
+}
+
+/** The init container that redirects the app port to the proxy (iptables interception only). */
+export interface RedirectArgs {
+    /** Default auto. */
+    mode?: RedirectMode;
+    /** Ports never redirected. */
+    excludePorts?: pulumi.Input<number>[];
+    resources?: ResourcesArgs;
+}
+
+/** The Service in front of the pods. */
+export interface ServiceArgs {
+    /** Port of the Service. Default 443. */
+    port?: pulumi.Input<number>;
+    /** Fixed node port (30000-32767). Default: allocated by the cluster. */
+    nodePort?: pulumi.Input<number>;
+}
+
+export const WORKLOAD_DEFAULTS = {
+    proxyPort: 8443,
+    adminPort: 9901,
+    servicePort: 443,
+    shutdownTimeoutSeconds: 25,
+    replicas: 1,
+} as const;
+
+export interface SidecarWorkloadArgs {
+    namespace: pulumi.Input<string>;
+    /** Name of the Service; also the `app.kubernetes.io/name` label. */
+    serviceName: pulumi.Input<string>;
+    app: AppContainerArgs;
+    proxy?: ProxyArgs;
+    redirect?: RedirectArgs;
+    service?: ServiceArgs;
+    proxyImage: pulumi.Input<string>;
+    initImage: pulumi.Input<string>;
+    /** The `kubernetes.io/tls` Secret the proxy mounts. */
+    secretName: pulumi.Input<string>;
+    /** Default iptables. */
+    interception?: InterceptionMode;
+    /** Default Deployment. */
+    kind?: WorkloadKind;
+    /** Deployment replicas. Default 1. */
+    replicas?: pulumi.Input<number>;
+    /** Run the proxy as a native sidecar (an init container with restartPolicy Always, Kubernetes ≥ 1.29). Default true. */
+    nativeSidecar?: boolean;
+}
+
+/** Each field given overrides its default; fields left undefined keep it. */
+function withDefaults(defaults: ResourcesArgs, given: ResourcesArgs | undefined): ResourcesArgs {
+    const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
+    return { ...defaults, ...Object.fromEntries(set) };
+}
+
+/** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the NodePort Service. */
+export class SidecarWorkload extends pulumi.ComponentResource {
+    readonly serviceName: pulumi.Output<string>;
+    readonly nodePort: pulumi.Output<number>;
+    readonly workloadName: pulumi.Output<string>;
+
+    constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tls-sidecar:index:SidecarWorkload", name, {}, opts);
+
+        const interception = args.interception ?? InterceptionMode.Iptables;
+        const appPort = args.app.port;
+        const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
+        const selector = { "app.kubernetes.io/name": args.serviceName, "app.kubernetes.io/instance": name };
+        const labels = { ...selector, "app.kubernetes.io/managed-by": "tls-sidecar" };
+
+        const app: k8s.types.input.core.v1.Container = {
+            name: "app",
+            image: args.app.image,
+            command: args.app.command,
+            args: args.app.args,
+            env: args.app.env === undefined ? undefined : Object.entries(args.app.env).map(([envName, value]) => ({ name: envName, value })),
+            ports: [{ name: "http", containerPort: appPort, protocol: "TCP" }],
+            resources: args.app.resources === undefined ? undefined : resourceRequirements(args.app.resources),
+        };
+        const parts: PodSpecParts = {
+            app,
+            appPort,
+            proxyImage: args.proxyImage,
+            proxyPort,
+            adminPort: args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort,
+            clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
+            proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
+            shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
+            initImage: args.initImage,
+            redirectMode: args.redirect?.mode ?? RedirectMode.Auto,
+            excludePorts: args.redirect?.excludePorts ?? [],
+            initResources: withDefaults(DEFAULT_INIT_RESOURCES, args.redirect?.resources),
+            interception,
+            nativeSidecar: args.nativeSidecar ?? true,
+            secretName: args.secretName,
+        };
+        const spec = podSpec(parts);
+        const metadata = { namespace: args.namespace, labels };
+
+        if ((args.kind ?? WorkloadKind.Deployment) === WorkloadKind.Deployment) {
+            const deployment = new k8s.apps.v1.Deployment(
+                name,
+                {
+                    metadata,
+                    spec: {
+                        replicas: args.replicas ?? WORKLOAD_DEFAULTS.replicas,
+                        selector: { matchLabels: selector },
+                        // Surge, never go below the wanted count: an image or certificate change rolls with no downtime.
+                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                        template: { metadata: { labels }, spec },
+                    },
+                },
+                { parent: this },
+            );
+            this.workloadName = deployment.metadata.name;
+        } else {
+            const pod = new k8s.core.v1.Pod(name, { metadata, spec }, { parent: this });
+            this.workloadName = pod.metadata.name;
+        }
+
+        const service = new k8s.core.v1.Service(
+            name,
+            {
+                metadata: { name: args.serviceName, namespace: args.namespace, labels },
+                spec: {
+                    type: "NodePort",
+                    selector,
+                    ports: [
+                        {
+                            name: "https",
+                            protocol: "TCP",
+                            port: args.service?.port ?? WORKLOAD_DEFAULTS.servicePort,
+                            // iptables: the app port, redirected to the proxy inside the pod. service: the proxy itself.
+                            targetPort: interception === InterceptionMode.Iptables ? appPort : proxyPort,
+                            nodePort: args.service?.nodePort,
+                        },
+                    ],
+                },
+            },
+            { parent: this },
+        );
+        this.serviceName = service.metadata.name;
+        this.nodePort = service.spec.ports.apply((ports) => ports[0].nodePort);
+        this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
+    }
+}

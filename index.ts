@@ -1,0 +1,172 @@
+// The program: one TlsSidecarApp per stack, configured by the stack's Pulumi.<stack>.yaml.
+// Every key is declared, with its type, default and description, in Pulumi.yaml's `config:` block.
+import * as pulumi from "@pulumi/pulumi";
+import { ClientAuth, ConfigError, InterceptionMode, KeyAlgorithm, RedirectMode, TlsSidecarApp, TlsSidecarAppArgs, WorkloadKind } from "./components";
+import { checkEnum } from "./components/validation";
+
+const PROJECT = "tls-sidecar";
+const config = new pulumi.Config(PROJECT);
+
+/** Component argument path → the config key that sets it, so errors name what the user wrote. */
+export const CONFIG_KEY_OF: Record<string, string> = {
+    namespace: "namespace",
+    serviceName: "appName",
+    "app.image": "appImage",
+    "app.port": "appPort",
+    publicHost: "publicHost",
+    interception: "interception",
+    workloadKind: "workloadKind",
+    replicas: "replicas",
+    nativeSidecar: "nativeSidecar",
+    "proxy.port": "proxyPort",
+    "proxy.adminPort": "adminPort",
+    "proxy.clientAuth": "clientAuth",
+    "proxy.resources.cpuRequest": "proxyCpuRequest",
+    "proxy.resources.memoryRequest": "proxyMemoryRequest",
+    "proxy.resources.cpuLimit": "proxyCpuLimit",
+    "proxy.resources.memoryLimit": "proxyMemoryLimit",
+    "redirect.mode": "redirectMode",
+    "redirect.excludePorts": "excludePorts",
+    "service.port": "servicePort",
+    "service.nodePort": "nodePort",
+    "tls.hostnames": "hostnames",
+    "tls.ipAddresses": "ipAddresses",
+    "tls.keyAlgorithm": "keyAlgorithm",
+    "tls.validityDays": "validityDays",
+    "tls.renewBeforeDays": "renewBeforeDays",
+    "tls.caValidityDays": "caValidityDays",
+    "tls.clusterDomain": "clusterDomain",
+    "tls.existingSecretName": "tlsSecretName",
+    "tls.certificatePem": "tlsCertificate",
+    "tls.privateKeyPem": "tlsPrivateKey",
+    "tls.caCertificatePem": "tlsCaCertificate",
+    images: "registryServer",
+    "images.registry": "registryServer",
+    "images.registry.server": "registryServer",
+    "images.registry.username": "registryUsername",
+    "images.registry.password": "registryPassword",
+    "images.prebuilt.proxy": "proxyImage",
+    "images.prebuilt.init": "initImage",
+};
+
+/** `tls.hostnames[2]` → `tls-sidecar:hostnames[2]`. */
+export function configKeyOf(path: string): string {
+    const match = /^(.*?)(\[\d+\])?$/.exec(path)!;
+    const key = CONFIG_KEY_OF[match[1]];
+    return key === undefined ? path : `${PROJECT}:${key}${match[2] ?? ""}`;
+}
+
+/** Optional string keys default to "" in Pulumi.yaml: empty means unset. */
+function optional(key: string): string | undefined {
+    const value = config.get(key);
+    return value === undefined || value === "" ? undefined : value;
+}
+
+/** Secret keys: the value stays a Pulumi secret; only its presence is looked at here. */
+function optionalSecret(key: string): pulumi.Output<string> | undefined {
+    const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
+    return value === undefined || value === "" ? undefined : pulumi.secret(value);
+}
+
+function choice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] {
+    const value = config.require(key);
+    try {
+        checkEnum(key, value, choices);
+    } catch (e) {
+        throw fromConfigError(e, key);
+    }
+    return value as E[keyof E];
+}
+
+function fromConfigError(e: unknown, key?: string): unknown {
+    if (e instanceof ConfigError) {
+        const shown = new ConfigError(key === undefined ? configKeyOf(e.path) : `${PROJECT}:${key}`, e.value, e.allowed);
+        return new pulumi.RunError(`invalid configuration: ${shown.message}`);
+    }
+    return e;
+}
+
+/** Reads the stack's configuration into the component's arguments. */
+export function argsFromConfig(): { name: string; args: TlsSidecarAppArgs } {
+    const registryPassword = optionalSecret("registryPassword");
+    const proxyImage = optional("proxyImage");
+    const initImage = optional("initImage");
+    const nodePort = config.requireNumber("nodePort");
+    const excludePorts = config.requireObject<number[]>("excludePorts");
+    const resource = (key: string) => optional(key);
+    const args: TlsSidecarAppArgs = {
+        namespace: config.require("namespace"),
+        app: { image: config.require("appImage"), port: config.requireNumber("appPort") },
+        publicHost: config.require("publicHost"),
+        interception: choice("interception", InterceptionMode),
+        workloadKind: choice("workloadKind", WorkloadKind),
+        replicas: config.requireNumber("replicas"),
+        nativeSidecar: config.requireBoolean("nativeSidecar"),
+        proxy: {
+            port: config.requireNumber("proxyPort"),
+            adminPort: config.requireNumber("adminPort"),
+            clientAuth: choice("clientAuth", ClientAuth),
+            resources: {
+                cpuRequest: resource("proxyCpuRequest"),
+                memoryRequest: resource("proxyMemoryRequest"),
+                cpuLimit: resource("proxyCpuLimit"),
+                memoryLimit: resource("proxyMemoryLimit"),
+            },
+        },
+        redirect: { mode: choice("redirectMode", RedirectMode), excludePorts },
+        // 0 asks the cluster to allocate the node port.
+        service: { port: config.requireNumber("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort },
+        tls: {
+            hostnames: config.requireObject<string[]>("hostnames"),
+            ipAddresses: config.requireObject<string[]>("ipAddresses"),
+            keyAlgorithm: choice("keyAlgorithm", KeyAlgorithm),
+            validityDays: config.requireNumber("validityDays"),
+            renewBeforeDays: config.requireNumber("renewBeforeDays"),
+            caValidityDays: config.requireNumber("caValidityDays"),
+            clusterDomain: config.require("clusterDomain"),
+            existingSecretName: optional("tlsSecretName"),
+            certificatePem: optional("tlsCertificate"),
+            privateKeyPem: optionalSecret("tlsPrivateKey"),
+            caCertificatePem: optional("tlsCaCertificate"),
+        },
+        images:
+            proxyImage !== undefined || initImage !== undefined
+                ? { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" } }
+                : {
+                      registry: {
+                          server: config.require("registryServer"),
+                          username: optional("registryUsername"),
+                          password: registryPassword,
+                      },
+                      repository: config.require("imageRepository"),
+                      tag: config.require("imageTag"),
+                      goImage: optional("goImage"),
+                      baseImage: optional("baseImage"),
+                      platform: optional("platform"),
+                  },
+    };
+    return { name: config.require("appName"), args };
+}
+
+function main() {
+    try {
+        const { name, args } = argsFromConfig();
+        return new TlsSidecarApp(name, args);
+    } catch (e) {
+        throw fromConfigError(e);
+    }
+}
+
+const app = main();
+
+export const nodePort = app.nodePort;
+export const url = app.url;
+export const caCertPem = app.caCertPem;
+export const namespace = app.namespace;
+export const serviceName = app.serviceName;
+export const secretName = app.secretName;
+export const workloadName = app.workloadName;
+export const proxyImage = app.proxyImage;
+export const initImage = app.initImage;
+export const certNotAfter = app.certNotAfter;
+export const caNotAfter = app.caNotAfter;
