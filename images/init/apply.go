@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -20,10 +22,13 @@ type Runner interface {
 	Run(stdin string, name string, args ...string) (string, error)
 }
 
-type execRunner struct{}
+type execRunner struct {
+	env []string // extra environment, e.g. XTABLES_LOCKFILE
+}
 
-func (execRunner) Run(stdin, name string, args ...string) (string, error) {
+func (e execRunner) Run(stdin, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), e.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -62,14 +67,19 @@ type Plan struct {
 // MakePlan reads the namespace (iptables-save; never writes) and renders the steps.
 // When reading fails and tolerant is set (dry-run without privileges), it assumes an empty namespace
 // and reports that in warn.
-func MakePlan(cfg Config, r Runner, families []Family, tolerant bool, warn io.Writer) (Plan, error) {
+func MakePlan(cfg Config, r Runner, root fs.FS, families []Family, tolerant bool, warn io.Writer) (Plan, error) {
 	var p Plan
 	p.Mode = cfg.Mode
 	if cfg.Mode == ModeAuto {
 		legacy, nft := 0, 0
 		for _, fam := range families {
 			if out, err := Save(r, ModeLegacy, fam); err != nil {
-				// A kernel without x_tables, or no access: nothing legacy we can see or would have to coexist with.
+				// Legacy tables we cannot read (typically: no NET_RAW) may hold rules: choosing nft blind would mix
+				// backends, so stop. No tables at all (or a kernel without x_tables): nothing to coexist with.
+				if tables := LegacyTables(root, fam); len(tables) > 0 && !tolerant {
+					return Plan{}, fmt.Errorf("--mode=auto: this namespace has legacy %s tables (%s) that cannot be read (%v): "+
+						"grant NET_RAW so auto can count their rules, or pass --mode=nft or --mode=legacy", fam, strings.Join(tables, ","), err)
+				}
 				fmt.Fprintf(warn, "tls-sidecar-init: warning: cannot read legacy %s rules, counting none: %v\n", fam, err)
 			} else {
 				legacy += CountRules(out)
@@ -136,4 +146,31 @@ func (p Plan) Apply(r Runner, cfg Config) error {
 		}
 	}
 	return nil
+}
+
+// LockFileCandidates are where the legacy backend may put its lock file (it flock()s it around each change),
+// in order: $XTABLES_LOCKFILE, iptables' default, then the places a pod keeps writable when the root filesystem
+// is read-only (/dev/shm is a tmpfs in Docker and Kubernetes; /tmp if the pod mounts an emptyDir there).
+// The lock only orders iptables users that share the file, i.e. containers of this pod that share a mount:
+// init containers run one at a time, so a private lock file loses nothing.
+func LockFileCandidates() []string {
+	c := []string{}
+	if v := os.Getenv("XTABLES_LOCKFILE"); v != "" {
+		c = append(c, v)
+	}
+	return append(c, "/run/xtables.lock", "/dev/shm/xtables.lock", "/tmp/xtables.lock")
+}
+
+// ChooseLockFile returns the first candidate that can be opened (created) the way iptables opens it.
+func ChooseLockFile(candidates []string) (string, error) {
+	var errs []string
+	for _, p := range candidates {
+		f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE, 0o600)
+		if err == nil {
+			f.Close()
+			return p, nil
+		}
+		errs = append(errs, err.Error())
+	}
+	return "", fmt.Errorf("no writable place for the xtables lock file (%s): mount an emptyDir at /tmp or set XTABLES_LOCKFILE", strings.Join(errs, "; "))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io/fs"
+	"strconv"
 	"strings"
 )
 
@@ -41,4 +42,52 @@ func HasIPv6(root fs.FS) bool {
 		return true
 	}
 	return false
+}
+
+// LegacyTables lists the x_tables tables the kernel has instantiated in this namespace for a family
+// (/proc/net/ip_tables_names, ip6_tables_names); readable by root without any capability.
+func LegacyTables(root fs.FS, fam Family) []string {
+	name := "proc/net/ip_tables_names"
+	if fam == IPv6 {
+		name = "proc/net/ip6_tables_names"
+	}
+	b, err := fs.ReadFile(root, name)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}
+
+// Linux capability numbers (include/uapi/linux/capability.h).
+const (
+	capNetAdmin = 12
+	capNetRaw   = 13
+)
+
+// EffectiveCaps reads this process's effective capability set from /proc/self/status.
+func EffectiveCaps(root fs.FS) (uint64, bool) {
+	b, err := fs.ReadFile(root, "proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// MissingCaps names the capabilities a mode needs that caps lacks: nft talks netlink (NET_ADMIN);
+// legacy also opens a raw socket for its get/setsockopt calls (NET_RAW).
+func MissingCaps(m Mode, caps uint64) []string {
+	var out []string
+	if caps&(1<<capNetAdmin) == 0 {
+		out = append(out, "NET_ADMIN")
+	}
+	if m == ModeLegacy && caps&(1<<capNetRaw) == 0 {
+		out = append(out, "NET_RAW")
+	}
+	return out
 }

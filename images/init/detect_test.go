@@ -67,3 +67,14 @@ func TestHasIPv6(t *testing.T) {
 		}
 	}
 }
+
+func TestChooseLockFile(t *testing.T) {
+	dir := t.TempDir()
+	got, err := ChooseLockFile([]string{"/proc/no-such-dir/xtables.lock", dir + "/xtables.lock"})
+	if err != nil || got != dir+"/xtables.lock" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if _, err := ChooseLockFile([]string{"/proc/no-such-dir/xtables.lock"}); err == nil {
+		t.Fatal("want an error when nothing is writable")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -28,7 +29,7 @@ func run(args []string, r Runner, root fs.FS, stdout, stderr io.Writer) int {
 	if HasIPv6(root) {
 		families = append(families, IPv6)
 	}
-	plan, err := MakePlan(cfg, r, families, cfg.DryRun, stderr)
+	plan, err := MakePlan(cfg, r, root, families, cfg.DryRun, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "tls-sidecar-init: %v\n", err)
 		return 1
@@ -37,8 +38,25 @@ func run(args []string, r Runner, root fs.FS, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, plan.Text())
 		return 0
 	}
+	if plan.Mode == ModeLegacy {
+		if er, ok := r.(execRunner); ok {
+			lock, err := ChooseLockFile(LockFileCandidates())
+			if err != nil {
+				fmt.Fprintf(stderr, "tls-sidecar-init: %v\n", err)
+				return 1
+			}
+			er.env = append(er.env, "XTABLES_LOCKFILE="+lock)
+			r = er
+		}
+	}
 	if err := plan.Apply(r, cfg); err != nil {
 		fmt.Fprintf(stderr, "tls-sidecar-init: %v\n", err)
+		if caps, ok := EffectiveCaps(root); ok {
+			if missing := MissingCaps(plan.Mode, caps); len(missing) > 0 {
+				fmt.Fprintf(stderr, "tls-sidecar-init: hint: --mode=%s needs the capabilities NET_ADMIN%s (as root); missing: %s\n",
+					plan.Mode, map[bool]string{true: " and NET_RAW", false: ""}[plan.Mode == ModeLegacy], strings.Join(missing, ", "))
+			}
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "tls-sidecar-init: mode %s (%s): inbound tcp/%d redirected to tcp/%d for %v, excluded ports %v\n",

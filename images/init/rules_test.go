@@ -128,7 +128,7 @@ func TestApplyRunsWhatDryRunPrints(t *testing.T) {
 	real.saves["nft ipv4"] = nftSaveOurs
 	real.saves["nft ipv6"] = nftSaveOurs
 	realFirst := &fakeRunner{saves: map[string]string{}}
-	plan, err := MakePlan(Config{AppPort: 80, ProxyPort: 8443, Mode: ModeNft}, realFirst, []Family{IPv4, IPv6}, false, os.Stderr)
+	plan, err := MakePlan(Config{AppPort: 80, ProxyPort: 8443, Mode: ModeNft}, realFirst, emptyRoot(), []Family{IPv4, IPv6}, false, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestApplyRunsWhatDryRunPrints(t *testing.T) {
 
 func TestApplyVerifiesResult(t *testing.T) {
 	cfg := Config{AppPort: 80, ProxyPort: 8443, Mode: ModeNft}
-	plan, err := MakePlan(cfg, &fakeRunner{}, []Family{IPv4}, false, os.Stderr)
+	plan, err := MakePlan(cfg, &fakeRunner{}, emptyRoot(), []Family{IPv4}, false, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,8 +163,41 @@ func TestApplyVerifiesResult(t *testing.T) {
 }
 
 func TestMakePlanStrictWhenApplying(t *testing.T) {
-	_, err := MakePlan(Config{AppPort: 80, ProxyPort: 8443, Mode: ModeNft}, &fakeRunner{failSave: map[string]bool{"nft ipv4": true}}, []Family{IPv4}, false, os.Stderr)
+	_, err := MakePlan(Config{AppPort: 80, ProxyPort: 8443, Mode: ModeNft}, &fakeRunner{failSave: map[string]bool{"nft ipv4": true}}, emptyRoot(), []Family{IPv4}, false, os.Stderr)
 	if err == nil {
 		t.Fatal("reading failure must stop a real run")
+	}
+}
+
+func TestAutoRefusesUnreadableLegacyTables(t *testing.T) {
+	root := fstest.MapFS{"proc/net/ip_tables_names": {Data: []byte("nat\n")}}
+	r := &fakeRunner{failSave: map[string]bool{"legacy ipv4": true}}
+	var stderr strings.Builder
+	code := run([]string{"--app-port=80", "--proxy-port=8443"}, r, root, &strings.Builder{}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "legacy ipv4 tables (nat) that cannot be read") || !strings.Contains(stderr.String(), "NET_RAW") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	// without legacy tables, the same failure is harmless: nft
+	r = &fakeRunner{failSave: map[string]bool{"legacy ipv4": true}, saves: map[string]string{"nft ipv4": nftSaveOurs}}
+	if code := run([]string{"--app-port=80", "--proxy-port=8443"}, r, emptyRoot(), &strings.Builder{}, &strings.Builder{}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestMissingCapsHint(t *testing.T) {
+	status := "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t0000000000001000\n" // NET_ADMIN only
+	root := fstest.MapFS{"proc/self/status": {Data: []byte(status)}}
+	caps, ok := EffectiveCaps(root)
+	if !ok || caps != 1<<capNetAdmin {
+		t.Fatalf("caps %x %v", caps, ok)
+	}
+	if m := MissingCaps(ModeNft, caps); len(m) != 0 {
+		t.Fatalf("nft: %v", m)
+	}
+	if m := MissingCaps(ModeLegacy, caps); len(m) != 1 || m[0] != "NET_RAW" {
+		t.Fatalf("legacy: %v", m)
+	}
+	if m := MissingCaps(ModeNft, 0); len(m) != 1 || m[0] != "NET_ADMIN" {
+		t.Fatalf("none: %v", m)
 	}
 }
