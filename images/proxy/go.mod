@@ -1,0 +1,3 @@
+module tlssidecar/proxy
+
+go 1.26
