@@ -36,7 +36,11 @@ docker info >/dev/null 2>&1 || die "dockerd does not answer: run test/e2e/infra/
 
 label_of() { docker image inspect -f '{{index .Config.Labels "tls-sidecar.recipe"}}' "$1" 2>/dev/null || true; }
 
-debian_recipe="bookworm minbase $DEBIAN_PACKAGES v$RECIPE_VERSION"
+# Extra CAs this machine trusts (e.g. a TLS-intercepting egress proxy's) go into the image too, or Go module
+# downloads inside `docker build` fail with "x509: certificate signed by unknown authority".
+extra_cas=$(find /usr/local/share/ca-certificates -name '*.crt' -type f 2>/dev/null | sort)
+extra_ca_hash=$( (for f in $extra_cas; do cat "$f"; done) | sha256sum | cut -c1-12)
+debian_recipe="bookworm minbase $DEBIAN_PACKAGES cas:$extra_ca_hash v$RECIPE_VERSION"
 go_version=$("$GOROOT_HOST/bin/go" env GOVERSION)
 go_recipe="$debian_recipe + $go_version"
 rootfs_tar="$CACHE_DIR/bookworm-minbase-$(echo "$debian_recipe" | sha256sum | cut -c1-12).tar"
@@ -56,12 +60,18 @@ else
       tail -n 20 "$CACHE_DIR/debootstrap.log" >&2
       die "debootstrap failed (log: $CACHE_DIR/debootstrap.log)"
     fi
+    if [ -n "$extra_cas" ]; then
+      log "adding this machine's extra CAs: $(echo $extra_cas | tr '\n' ' ')"
+      cp $extra_cas "$work/root/usr/local/share/ca-certificates/"
+      chroot "$work/root" update-ca-certificates >/dev/null
+    fi
     # slim it like the official -slim images: no apt lists, caches, docs
     chroot "$work/root" apt-get clean
     rm -rf "$work/root"/var/lib/apt/lists/* "$work/root"/usr/share/doc/* "$work/root"/usr/share/man/* \
       "$work/root"/usr/share/info/* "$work/root"/var/cache/debconf/*-old "$work/root"/var/log/*.log
     tar --numeric-owner -C "$work/root" -cf "$rootfs_tar.tmp" .
     mv "$rootfs_tar.tmp" "$rootfs_tar"
+    find "$CACHE_DIR" -maxdepth 1 -name 'bookworm-minbase-*.tar' ! -path "$rootfs_tar" -delete # older recipes
     rm -rf "$work"
     trap - EXIT
   fi
