@@ -1,0 +1,39 @@
+// Builds the e2e's images from their Dockerfiles with the local base images, pushes them to the local registry,
+// and returns registry references by digest (what the program puts in pod specs: repoDigest).
+import { join } from "node:path";
+import { docker, run } from "./docker";
+
+export const LOCAL_GO_IMAGE = "tls-sidecar-local/go:1.26";
+export const LOCAL_DEBIAN_IMAGE = "tls-sidecar-local/debian:bookworm";
+
+export interface ImageSpec {
+    name: string; // repository name under <registry>/tls-sidecar-e2e/
+    context: string; // build context, relative to the repo root
+}
+
+export const E2E_IMAGES = {
+    init: { name: "init", context: "images/init" },
+    proxy: { name: "proxy", context: "images/proxy" },
+    app: { name: "app", context: "test/e2e/app" },
+} satisfies Record<string, ImageSpec>;
+
+export type BuiltImages = Record<keyof typeof E2E_IMAGES, string>;
+
+export async function buildImage(repoRoot: string, spec: ImageSpec, tag: string): Promise<void> {
+    await docker(["build", "--quiet", "--tag", tag,
+        "--build-arg", `GO_IMAGE=${LOCAL_GO_IMAGE}`, "--build-arg", `BASE_IMAGE=${LOCAL_DEBIAN_IMAGE}`,
+        join(repoRoot, spec.context)], { timeoutMs: 600_000, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+}
+
+/** Pushes tag to the registry and returns `<registry>/tls-sidecar-e2e/<name>@sha256:...`; the local registry tag is removed. */
+export async function pushImage(registry: string, localTag: string, name: string, runId: string): Promise<string> {
+    const remote = `${registry}/tls-sidecar-e2e/${name}`;
+    await docker(["tag", localTag, `${remote}:${runId}`]);
+    const out = await docker(["push", `${remote}:${runId}`], { timeoutMs: 300_000 });
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(out)?.[1];
+    if (!digest) throw new Error(`no digest in docker push output:\n${out}`);
+    // Untag, so that running `${remote}@${digest}` has to pull it from the registry, as a node would.
+    await run("docker", ["rmi", `${remote}:${runId}`], { allowFail: true });
+    await run("docker", ["rmi", `${remote}@${digest}`], { allowFail: true });
+    return `${remote}@${digest}`;
+}

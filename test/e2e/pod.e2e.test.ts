@@ -1,0 +1,216 @@
+// Pod-level end-to-end test: the component's pod spec, run on Docker the way a kubelet would, reached over HTTPS.
+// Setup (in `before`): Docker + registry up, local base images, the init/proxy/app images built from their
+// Dockerfiles and pushed to 127.0.0.1:5000, then run from there by digest. Traffic goes only to the pod's
+// container IP and 127.0.0.1; every wait is bounded.
+import { strict as assert } from "node:assert";
+import { join, resolve } from "node:path";
+import { issueServerCert, makeCA, sansOf, dnsNameOf } from "./certs";
+import { h2Get, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
+import { eventually, run, sleep } from "./docker";
+import { buildImage, BuiltImages, E2E_IMAGES, LOCAL_DEBIAN_IMAGE, pushImage } from "./images";
+import { Container, Pod, PodSpec } from "./kubelet";
+import { loadPodUnderTest, PodUnderTest } from "./pod-under-test";
+
+const REPO = resolve(__dirname, "..", "..");
+const REGISTRY = process.env.E2E_REGISTRY ?? "127.0.0.1:5000";
+const MARKER = "tls-sidecar-e2e-app"; // in every answer of the e2e app (test/e2e/app)
+
+async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    const v = await fn();
+    console.log(`      [e2e] ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return v;
+}
+
+/**
+ * Puts the images this run built into the spec, by role, and points the stand-in app at the app port:
+ * the init container that sets the redirect (args --proxy-port), the proxy (args --upstream / --tls-dir),
+ * every other container is the app.
+ */
+export function assignImages(spec: PodSpec, images: BuiltImages, appPort: number): PodSpec {
+    const hasArg = (c: Container, flag: string) => (c.args ?? []).some((a) => a === flag || a.startsWith(`${flag}=`));
+    const role = (c: Container): keyof BuiltImages =>
+        hasArg(c, "--proxy-port") ? "init" : hasArg(c, "--upstream") || hasArg(c, "--tls-dir") ? "proxy" : "app";
+    const place = (c: Container): Container => {
+        const r = role(c);
+        const out: Container = { ...c, image: images[r] };
+        if (r === "app") out.env = [...(c.env ?? []), { name: "APP_LISTEN", value: `:${appPort}` }];
+        return out;
+    };
+    const out: PodSpec = { ...spec, initContainers: (spec.initContainers ?? []).map(place), containers: spec.containers.map(place) };
+    const roles = [...(out.initContainers ?? []), ...out.containers].map(role);
+    for (const r of ["init", "proxy", "app"] as const) {
+        assert.ok(roles.includes(r), `the pod spec has no ${r} container`);
+    }
+    return out;
+}
+
+describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", function () {
+    this.timeout(60_000);
+    let put: PodUnderTest;
+    let pod: Pod | undefined;
+    let images: BuiltImages;
+    let app: Target; // HTTPS to the pod's app port (redirected to the proxy)
+    let admin: Target; // the proxy's admin port
+    let initName = "";
+    let proxyName = "";
+    let appName = "";
+    const trusted: string[] = [];
+
+    before(async function () {
+        this.timeout(30 * 60_000);
+        const t0 = Date.now();
+        await phase("docker-up", () => run("bash", [join(REPO, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 }));
+        await phase("base images", () => run("bash", [join(REPO, "test/e2e/infra/base-images.sh")], { timeoutMs: 20 * 60_000 }));
+        const runId = `e2e-${Date.now().toString(36)}`;
+        const local = (n: string) => `tls-sidecar-e2e/${n}:dev`;
+        await phase("build images", () => Promise.all(Object.values(E2E_IMAGES).map((s) => buildImage(REPO, s, local(s.name)))));
+        const entries = await phase("push images", () => Promise.all(Object.entries(E2E_IMAGES).map(
+            async ([k, s]) => [k, await pushImage(REGISTRY, local(s.name), s.name, runId)] as const)));
+        images = Object.fromEntries(entries) as BuiltImages;
+        put = await phase("load pod under test", () => loadPodUnderTest());
+        const spec = assignImages(put.podSpec, images, put.appPort);
+        const all = [...(spec.initContainers ?? []), ...spec.containers];
+        initName = all.find((c) => c.image === images.init)!.name;
+        proxyName = all.find((c) => c.image === images.proxy)!.name;
+        appName = all.find((c) => c.image === images.app)!.name;
+        const secrets = Object.fromEntries((spec.volumes ?? []).filter((v) => v.secret)
+            .map((v) => [v.secret!.secretName ?? v.name, { stringData: put.secretData }]));
+        pod = new Pod(spec, { secrets, pauseImage: images.app, log: (m) => process.env.E2E_VERBOSE && console.log(`      [kubelet] ${m}`) });
+        await phase("start pod (pulls from the registry)", () => pod!.start());
+        trusted.push(put.secretData["ca.crt"]);
+        const servername = dnsNameOf(put.secretData["tls.crt"]);
+        app = { host: pod.ip, port: put.appPort, servername, ca: trusted };
+        admin = { host: pod.ip, port: put.adminPort, servername, ca: trusted };
+        await phase("wait for the first HTTPS answer", () => eventually("HTTPS 200 through the proxy",
+            async () => ((await httpsGet(app, "/")).status === 200 ? true : undefined), 100, 200));
+        console.log(`      [e2e] setup total: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === "failed" && pod) {
+            for (const n of [initName, proxyName, appName]) {
+                if (n) console.log(`      --- logs of ${n}:\n${(await pod.logs(n)).slice(-3000)}`);
+            }
+        }
+    });
+
+    after(async function () {
+        this.timeout(120_000);
+        if (pod) await phase("cleanup", () => pod!.cleanup());
+    });
+
+    it("serves HTTPS on the app port, verified against ca.crt with the certificate's SAN", async () => {
+        const res = await httpsGet(app, "/");
+        assert.equal(res.status, 200);
+        assert.equal(JSON.parse(res.body).server, MARKER);
+        assert.equal(res.peerSerial, serialOf(put.secretData["tls.crt"]));
+        await assert.rejects(httpsGet({ ...app, servername: "not-in-the-san.example" }, "/"), /altnames|ERR_TLS_CERT_ALTNAME_INVALID/i);
+        await assert.rejects(httpsGet({ ...app, ca: [] as string[] }, "/"), /certificate|self.signed|issuer/i);
+    });
+
+    it("the app sees X-Forwarded-Proto: https and the client's address", async () => {
+        const echo = JSON.parse((await httpsGet(app, "/whoami")).body);
+        assert.deepEqual(echo.headers["X-Forwarded-Proto"], ["https"]);
+        const xff: string = (echo.headers["X-Forwarded-For"] ?? []).join(",");
+        assert.ok(xff.split(",").map((s) => s.trim()).includes(pod!.hostSideIp), `X-Forwarded-For ${xff} lacks the client ${pod!.hostSideIp}`);
+        assert.match(echo.remoteAddr, /^127\.0\.0\.1:/, "the proxy reaches the app over loopback");
+    });
+
+    it("plaintext HTTP to the app port gets no HTTP response from the app", async () => {
+        const { received, closedBy } = await plaintextRequest(pod!.ip, put.appPort);
+        console.log(`      [e2e] plaintext got ${JSON.stringify(received.slice(0, 80))} (closed by ${closedBy})`);
+        assert.ok(!received.includes(MARKER), "the app answered plaintext");
+        assert.doesNotMatch(received, /^HTTP\/1\.[01] 2\d\d/, "a 2xx answer to plaintext");
+    });
+
+    it("negotiates h2", async () => {
+        const res = await h2Get(app, "/h2");
+        assert.equal(res.alpn, "h2");
+        assert.equal(res.status, 200);
+        assert.equal(JSON.parse(res.body).server, MARKER);
+    });
+
+    it("proxies a WebSocket echo", async () => {
+        assert.equal(await wsEcho(app, "/ws", "hello through the sidecar"), "hello through the sidecar");
+    });
+
+    it("running the init container again leaves one set of rules", async () => {
+        assert.equal(await pod!.rerunInit(initName), 0, await pod!.logs(initName));
+        const saved = await pod!.inNetns(LOCAL_DEBIAN_IMAGE, ["sh", "-c",
+            "echo '## nft'; iptables-nft-save -t nat; echo '## legacy'; iptables-legacy-save -t nat"], ["NET_ADMIN", "NET_RAW"]);
+        const jumps = saved.split("\n").filter((l) => /^-A PREROUTING .*-j TLS_SIDECAR_PREROUTING$/.test(l));
+        const ours = saved.split("\n").filter((l) => l.startsWith("-A TLS_SIDECAR_PREROUTING "));
+        assert.equal(jumps.length, 1, saved);
+        assert.equal(ours.length, 2, saved); // loopback RETURN + the redirect
+        assert.ok(ours.some((l) => l.includes(`--dport ${put.appPort}`) && l.includes(`REDIRECT --to-ports ${put.proxyPort}`)), saved);
+        assert.ok(ours.every((l) => l.includes('--comment "tls-sidecar-init:')), saved);
+        assert.ok(!/ -i (eth|ens|veth)/.test(saved), "no interface hard-coded");
+        assert.equal((await httpsGet(app, "/")).status, 200);
+    });
+
+    it("app stopped: 502 and /readyz failing; app restarted: recovery", async function () {
+        this.timeout(120_000);
+        assert.equal((await httpsGet(admin, "/readyz")).status, 200);
+        await pod!.stop(appName, 5);
+        await eventually("502 while the app is down", async () => ((await httpsGet(app, "/")).status === 502 ? true : undefined), 50, 200);
+        await eventually("/readyz failing while the app is down", async () => ((await httpsGet(admin, "/readyz")).status !== 200 ? true : undefined), 50, 200);
+        await pod!.restart(appName);
+        await eventually("200 after the app restarted", async () => ((await httpsGet(app, "/")).status === 200 ? true : undefined), 100, 200);
+        await eventually("/readyz ok after the app restarted", async () => ((await httpsGet(admin, "/readyz")).status === 200 ? true : undefined), 100, 200);
+    });
+
+    it("rotating the Secret files (kubelet's ..data swap) serves the new cert with zero failed requests", async function () {
+        this.timeout(120_000);
+        const oldSerial = serialOf(put.secretData["tls.crt"]);
+        const newCA = await makeCA("tls-sidecar-e2e rotated CA");
+        const next = await issueServerCert(newCA, "tls-sidecar-e2e rotated", sansOf(put.secretData["tls.crt"]));
+        trusted.push(newCA.cert); // clients trust both, as during a real CA rollover
+        const seen: string[] = [];
+        const failures: string[] = [];
+        let stop = false;
+        const deadline = Date.now() + 60_000;
+        const worker = async () => {
+            for (let i = 0; i < 2000 && !stop && Date.now() < deadline; i++) { // bounded in count and time
+                try {
+                    const r = await httpsGet(app, "/");
+                    if (r.status !== 200) failures.push(`status ${r.status}`);
+                    seen.push(r.peerSerial);
+                } catch (err) {
+                    failures.push(String(err));
+                }
+            }
+        };
+        const workers = [worker(), worker()];
+        await sleep(500);
+        pod!.rotateSecret("tls", { stringData: { "tls.crt": next.cert, "tls.key": next.key, "ca.crt": newCA.cert } });
+        const rotatedAt = seen.length;
+        await eventually("the proxy serves the new certificate", async () => (seen.slice(rotatedAt).includes(next.serial) ? true : undefined), 150, 200);
+        const after = seen.length;
+        await eventually("more requests after the switch", async () => (seen.length >= after + 20 ? true : undefined), 100, 100);
+        stop = true;
+        await Promise.all(workers);
+        console.log(`      [e2e] rotation: ${seen.length} requests, ${seen.filter((s) => s === oldSerial).length} old cert, ${seen.filter((s) => s === next.serial).length} new cert, ${failures.length} failed`);
+        assert.deepEqual(failures, []);
+        assert.ok(seen.slice(after).every((s) => s === next.serial), "the old certificate came back after the switch");
+        put.secretData = { "tls.crt": next.cert, "tls.key": next.key, "ca.crt": newCA.cert };
+    });
+
+    it("SIGTERM to the proxy lets an in-flight request finish", async function () {
+        this.timeout(120_000);
+        const inFlight = httpsGet(app, "/slow?ms=2500", 20_000);
+        await sleep(500);
+        await pod!.signal(proxyName, "TERM");
+        const res = await inFlight;
+        assert.equal(res.status, 200);
+        assert.equal(JSON.parse(res.body).sleptMs, 2500);
+        const st = await eventually("the proxy exits after draining", async () => {
+            const s = await pod!.state(proxyName);
+            return s.status === "exited" ? s : undefined;
+        }, 150, 200);
+        assert.equal(st.exitCode, 0, await pod!.logs(proxyName));
+        // restartPolicy: Always: kubelet restarts the sidecar
+        await pod!.restart(proxyName);
+        await eventually("HTTPS again after the proxy restarted", async () => ((await httpsGet(app, "/")).status === 200 ? true : undefined), 100, 200);
+    });
+});
