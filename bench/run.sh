@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Side-by-side TLS termination benchmark: our proxy vs nginx vs HAProxy, one core each.
+#
+#   bench/run.sh                 # full run (~3 min), writes docs/benchmark.md and docs/benchmark.svg
+#   BENCH_DURATION=3s bench/run.sh   # quick smoke run
+#
+# Needs (Debian): apt-get install -y nginx-light haproxy wrk openssl util-linux python3
+# plus Go (PATH or /usr/local/go/bin) to build the proxy; Docker is optional (image size only).
+#
+# What runs where (2 cores): the server under test is pinned to core 0 with one worker
+# (nginx worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1); wrk (1 thread) and the
+# upstream app (nginx returning a fixed 18-byte body, worker_processes 1) share core 1.
+# Targets:
+#   plaintext  wrk -> app directly over HTTP (the app alone on core 0: the ceiling)
+#   nginx      wrk -> nginx TLS  -> app
+#   haproxy    wrk -> HAProxy TLS -> app
+#   proxy      wrk -> our proxy TLS -> app
+# Per target: keep-alive req/s and p50/p99 latency (wrk -c64), new TLS handshakes/s (wrk with
+# "Connection: close", every request a full handshake, -c32), RSS idle and peak under load,
+# and how busy core 0 was (so a client-side bottleneck is visible, not hidden).
+# All servers listen on 127.0.0.1 only. Every run is bounded by BENCH_DURATION (default 10s).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNS_KA=${BENCH_CONNS:-64}
+CONNS_CLOSE=${BENCH_CONNS_CLOSE:-32}
+SERVER_CPU=${BENCH_SERVER_CPU:-0}
+CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
+GO_IMAGE=${GO_IMAGE:-tls-sidecar-local/go:1.26}
+OUT_JSON=${BENCH_OUT:-$ROOT/bench/results/latest.json}
+PORT_APP=18080 PORT_CEIL=18081 PORT_NGINX=18443 PORT_HAPROXY=18444 PORT_PROXY=18445 PORT_ADMIN=19901
+
+export PATH=$PATH:/usr/local/go/bin
+log() { echo "bench: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+for c in nginx haproxy wrk taskset openssl go python3 curl; do
+  command -v "$c" >/dev/null || die "$c not found (see the header of this script)"
+done
+[ "$(nproc)" -ge 2 ] || die "needs 2 cores (server on core $SERVER_CPU, client on core $CLIENT_CPU)"
+
+WORK=$(mktemp -d /tmp/tls-bench.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---- material and builds ---------------------------------------------------------------------
+log "work dir $WORK"
+mkdir -p "$WORK/tls" "$WORK/nginx-app" "$WORK/nginx-tls" "$WORK/logs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.crt" -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+chmod 644 "$WORK/tls/tls.key"
+cat "$WORK/tls/tls.crt" "$WORK/tls/tls.key" >"$WORK/tls/combined.pem"
+
+log "building the proxy"
+(cd "$ROOT/images/proxy" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$WORK/proxy" .)
+BIN_BYTES=$(stat -c %s "$WORK/proxy")
+IMAGE_BYTES=null
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+  if ! docker image inspect "$GO_IMAGE" >/dev/null 2>&1; then
+    if [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
+      log "building the local Go image with test/e2e/infra/base-images.sh"
+      "$ROOT/test/e2e/infra/base-images.sh" || true
+    fi
+    docker image inspect "$GO_IMAGE" >/dev/null 2>&1 || GO_IMAGE=golang:1.26-bookworm
+  fi
+  log "building the image (GO_IMAGE=$GO_IMAGE)"
+  if docker build -q --network host --build-arg GO_IMAGE="$GO_IMAGE" -t tls-sidecar/proxy:bench "$ROOT/images/proxy" >/dev/null; then
+    IMAGE_BYTES=$(docker image inspect -f '{{.Size}}' tls-sidecar/proxy:bench)
+  else
+    log "docker build failed; image size not reported"
+  fi
+else
+  log "no docker daemon; image size not reported"
+fi
+
+# ---- configs ------------------------------------------------------------------------------------
+# The app: nginx returning a fixed body, HTTP/1.1 keep-alive, no request limit per connection.
+app_conf() { # port
+  cat <<EOF
+worker_processes 1;
+pid $WORK/nginx-app/$1.pid;
+error_log $WORK/logs/app-$1.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx-app/body; proxy_temp_path $WORK/nginx-app/proxy;
+  fastcgi_temp_path $WORK/nginx-app/fcgi; uwsgi_temp_path $WORK/nginx-app/uwsgi; scgi_temp_path $WORK/nginx-app/scgi;
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:$1 reuseport backlog=4096;
+    location / { default_type text/plain; return 200 "hello from the app\n"; }
+  }
+}
+EOF
+}
+app_conf $PORT_APP >"$WORK/nginx-app/app.conf"
+app_conf $PORT_CEIL >"$WORK/nginx-app/ceil.conf"
+
+# Mozilla intermediate on all three, same ECDSA P-256 certificate, upstream keep-alive on all three.
+INTERMEDIATE=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+cat >"$WORK/nginx-tls/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx-tls/nginx.pid;
+error_log $WORK/logs/nginx-tls.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx-tls/body; proxy_temp_path $WORK/nginx-tls/proxy;
+  fastcgi_temp_path $WORK/nginx-tls/fcgi; uwsgi_temp_path $WORK/nginx-tls/uwsgi; scgi_temp_path $WORK/nginx-tls/scgi;
+  keepalive_requests 100000000;
+  upstream app { server 127.0.0.1:$PORT_APP; keepalive 256; keepalive_requests 100000000; }
+  server {
+    listen 127.0.0.1:$PORT_NGINX ssl http2 backlog=4096;
+    ssl_certificate $WORK/tls/tls.crt;
+    ssl_certificate_key $WORK/tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $INTERMEDIATE;
+    ssl_prefer_server_ciphers off;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host \$host;
+    }
+  }
+}
+EOF
+
+cat >"$WORK/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+  ssl-default-bind-ciphers $INTERMEDIATE
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  option forwardfor
+frontend fe
+  bind 127.0.0.1:$PORT_HAPROXY ssl crt $WORK/tls/combined.pem alpn h2,http/1.1
+  http-request set-header X-Forwarded-Proto https
+  default_backend app
+backend app
+  http-reuse always
+  server app 127.0.0.1:$PORT_APP
+EOF
+
+cat >"$WORK/report.lua" <<'EOF'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"err_connect":%d,"err_read":%d,"err_write":%d,"err_status":%d,"err_timeout":%d}\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+EOF
+
+# ---- helpers ------------------------------------------------------------------------------------
+start() { # name cpu cmd... ; sets $LAST_PID
+  local name=$1 cpu=$2; shift 2
+  taskset -c "$cpu" "$@" >"$WORK/logs/$name.out" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+wait_http() { # url name
+  for _ in $(seq 1 100); do
+    curl -sk -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  tail -n 20 "$WORK/logs/$2.out" >&2 || true
+  die "$2 at $1 did not come up"
+}
+rss_kb() { # pid: RSS of the process and its direct children (nginx master + worker)
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+cpu_ticks() { awk -v c="cpu$SERVER_CPU" '$1==c {idle=$5+$6; tot=0; for(i=2;i<=NF;i++) tot+=$i; print idle, tot}' /proc/stat; }
+
+run_wrk() { # url conns extra-args... -> prints WRKJSON object with busy/rss fields added
+  local url=$1 conns=$2 pid=$3; shift 3
+  local before after peak=0 r
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"$WARMUP" "$@" "$url" >/dev/null 2>&1 || true
+  before=$(cpu_ticks)
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$WORK/report.lua" "$@" "$url" \
+    >"$WORK/wrk.out" 2>&1 &
+  local wpid=$!
+  while kill -0 "$wpid" 2>/dev/null; do
+    r=$(rss_kb "$pid"); [ "$r" -gt "$peak" ] && peak=$r
+    sleep 0.5
+  done
+  wait "$wpid" || die "wrk failed: $(cat "$WORK/wrk.out")"
+  after=$(cpu_ticks)
+  local busy
+  busy=$(echo "$before $after" | awk '{di=$3-$1; dt=$4-$2; if (dt>0) printf "%.1f", 100*(1-di/dt); else print 0}')
+  grep '^WRKJSON ' "$WORK/wrk.out" | sed 's/^WRKJSON //' |
+    python3 -c "import json,sys; d=json.load(sys.stdin); d['server_cpu_busy_pct']=$busy; d['rss_peak_kb']=$peak; print(json.dumps(d))"
+}
+
+measure() { # name url pid
+  local name=$1 url=$2 pid=$3 idle ka close
+  curl -sk -o /dev/null "$url"
+  sleep 1
+  idle=$(rss_kb "$pid")
+  log "$name: keep-alive run ($DURATION, $CONNS_KA connections)"
+  ka=$(run_wrk "$url" "$CONNS_KA" "$pid")
+  log "$name: new-connection run ($DURATION, $CONNS_CLOSE connections, Connection: close)"
+  close=$(run_wrk "$url" "$CONNS_CLOSE" "$pid" -H "Connection: close")
+  echo "{\"name\":\"$name\",\"rss_idle_kb\":$idle,\"keepalive\":$ka,\"close\":$close}" >>"$WORK/results.jsonl"
+}
+
+# ---- runs ---------------------------------------------------------------------------------------
+: >"$WORK/results.jsonl"
+
+log "plaintext ceiling: the app alone on core $SERVER_CPU"
+start app-ceiling "$SERVER_CPU" nginx -e "$WORK/logs/app-ceil.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/ceil.conf" -g 'daemon off;'
+CEIL_PID=$LAST_PID
+wait_http "http://127.0.0.1:$PORT_CEIL/" app-ceiling
+measure plaintext "http://127.0.0.1:$PORT_CEIL/" "$CEIL_PID"
+stop_pid "$CEIL_PID"
+
+log "upstream app on core $CLIENT_CPU"
+start app "$CLIENT_CPU" nginx -e "$WORK/logs/app.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/app.conf" -g 'daemon off;'
+wait_http "http://127.0.0.1:$PORT_APP/" app
+
+start nginx "$SERVER_CPU" nginx -e "$WORK/logs/nginx-tls.err" -p "$WORK/nginx-tls" -c "$WORK/nginx-tls/nginx.conf" -g 'daemon off;'
+P=$LAST_PID; wait_http "https://127.0.0.1:$PORT_NGINX/" nginx
+measure nginx "https://127.0.0.1:$PORT_NGINX/" "$P"; stop_pid "$P"
+
+start haproxy "$SERVER_CPU" haproxy -db -f "$WORK/haproxy.cfg"
+P=$LAST_PID; wait_http "https://127.0.0.1:$PORT_HAPROXY/" haproxy
+measure haproxy "https://127.0.0.1:$PORT_HAPROXY/" "$P"; stop_pid "$P"
+
+start proxy "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY \
+  --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
+  --drain-delay=0 --log-level=warn
+P=$LAST_PID; wait_http "https://127.0.0.1:$PORT_PROXY/" proxy
+measure proxy "https://127.0.0.1:$PORT_PROXY/" "$P"
+curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >"$WORK/proxy-metrics.txt" || true
+stop_pid "$P"
+
+# ---- report -------------------------------------------------------------------------------------
+mkdir -p "$(dirname "$OUT_JSON")"
+python3 - "$WORK/results.jsonl" "$OUT_JSON" <<EOF
+import json, sys, subprocess, platform, datetime, os
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def ver(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip() or \
+               subprocess.run(cmd, shell=True, capture_output=True, text=True).stderr.strip()
+    except Exception:
+        return "?"
+cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+meta = {
+  "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+  "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+  "nginx": ver("nginx -v 2>&1").replace("nginx version: ",""),
+  "haproxy": ver("haproxy -v | head -1").split(" - ")[0].replace("HAProxy version ",""),
+  "wrk": ver("wrk -v 2>&1 | head -1").split(" Copyright")[0],
+  "openssl": ver("openssl version"),
+  "go": ver("go env GOVERSION"),
+  "duration": "$DURATION", "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE,
+  "binary_bytes": $BIN_BYTES, "image_bytes": $IMAGE_BYTES,
+}
+json.dump({"meta": meta, "results": rows}, open(sys.argv[2], "w"), indent=1)
+EOF
+cp "$WORK/proxy-metrics.txt" "$(dirname "$OUT_JSON")/proxy-metrics.txt" 2>/dev/null || true
+python3 "$ROOT/bench/report.py" "$OUT_JSON" "$ROOT/docs/benchmark.md" "$ROOT/docs/benchmark.svg"
+log "wrote $OUT_JSON, docs/benchmark.md, docs/benchmark.svg"
