@@ -196,11 +196,12 @@ func TestAccessLogOptional(t *testing.T) {
 	off.get(off.client(false), off.url+"/quiet")
 	on := startProxy(t, harnessOpts{args: []string{"--access-log"}})
 	on.get(on.client(false), on.url+"/loud")
+	// The line is written after the response went out: poll for it.
+	waitFor(t, 5*time.Second, "access log line", func() bool {
+		l := on.logs.String()
+		return strings.Contains(l, `"msg":"request"`) && strings.Contains(l, `"path":"/loud"`) && strings.Contains(l, `"status":200`)
+	})
 	if strings.Contains(off.logs.String(), `"path":"/quiet"`) {
 		t.Fatal("access log written with --access-log=false")
-	}
-	if !strings.Contains(on.logs.String(), `"msg":"request"`) || !strings.Contains(on.logs.String(), `"path":"/loud"`) ||
-		!strings.Contains(on.logs.String(), `"status":200`) {
-		t.Fatalf("no access log line: %s", on.logs.String())
 	}
 }

@@ -53,7 +53,8 @@ func NewServer(cfg *Config, logger *slog.Logger) (*Server, error) {
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	s.health = &Health{certs: certs, upstream: newUpstreamProbe(cfg.Upstream), metrics: m}
 
-	rp := newReverseProxy(cfg.Upstream, newTransport(cfg), m, logger)
+	transport := newFastTransport(newTransport(cfg), upstreamDialAddr(cfg.Upstream), cfg.UpstreamMaxIdleConns)
+	rp := newReverseProxy(cfg.Upstream, transport, m, logger)
 	s.inst = &instrument{next: rp, m: m, log: logger, accessLog: cfg.AccessLog}
 
 	errLog := log.New(&serverErrorWriter{log: logger}, "", 0)
