@@ -1,0 +1,120 @@
+// Mocks that answer as the real providers would: computed outputs (Service nodePort, Image repoDigest,
+// certificate PEMs and lifetimes, auto-names) are supplied, so nothing under test sees `undefined` where an engine
+// would give a value. Every registered resource is recorded with its inputs for the tests to inspect.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as tlsEngine from "./tlsEngine";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    /** Inputs with secrets revealed. */
+    inputs: any;
+    /** Paths (e.g. `stringData`, `registry.password`) whose input arrived as a Pulumi secret. */
+    secretPaths: string[];
+    state: any;
+    id: string;
+}
+
+const NODE_PORT_FIRST = 30000;
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwraps the engine's secret envelopes, noting where they were. */
+function reveal(value: any, at: string, secretPaths: string[]): any {
+    if (value !== null && typeof value === "object") {
+        if (value[SIG_KEY] === SECRET_SIG) {
+            secretPaths.push(at);
+            return reveal(value.value, at, []);
+        }
+        if (Array.isArray(value)) {
+            return value.map((v, i) => reveal(v, `${at}[${i}]`, secretPaths));
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v, at === "" ? k : `${at}.${k}`, secretPaths)]));
+    }
+    return value;
+}
+
+function digestOf(value: unknown): string {
+    return crypto.createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}
+
+/** `host:5000/repo/x:tag` → `host:5000/repo/x` (a tag is after the last '/'). */
+function repositoryOf(imageName: string): string {
+    const slash = imageName.lastIndexOf("/");
+    const colon = imageName.lastIndexOf(":");
+    return colon > slash ? imageName.slice(0, colon) : imageName;
+}
+
+export class EngineMocks implements pulumi.runtime.Mocks {
+    readonly resources: RecordedResource[] = [];
+    private nextNodePort = NODE_PORT_FIRST + 443;
+
+    newResource(raw: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
+        const secretPaths: string[] = [];
+        const args = { ...raw, inputs: reveal(raw.inputs, "", secretPaths) };
+        const state = this.computed(args);
+        const id = state.metadata?.name ?? `${args.name}-id`;
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, secretPaths, state, id });
+        return { id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        return args.inputs;
+    }
+
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type; fails when there are none or several. */
+    one(type: string): RecordedResource {
+        const found = this.ofType(type);
+        if (found.length !== 1) {
+            throw new Error(`expected exactly one ${type}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        }
+        return found[0];
+    }
+
+    private computed(args: pulumi.runtime.MockResourceArgs): any {
+        const inputs = args.inputs;
+        switch (args.type) {
+            case "docker:index/image:Image":
+                return { ...inputs, repoDigest: `${repositoryOf(inputs.imageName)}@sha256:${digestOf(inputs)}` };
+            case "tls:index/privateKey:PrivateKey":
+                return { ...inputs, ...tlsEngine.privateKey(inputs) };
+            case "tls:index/certRequest:CertRequest":
+                return { ...inputs, ...tlsEngine.certRequest(inputs) };
+            case "tls:index/selfSignedCert:SelfSignedCert":
+                return { ...inputs, ...tlsEngine.selfSignedCert(inputs) };
+            case "tls:index/locallySignedCert:LocallySignedCert":
+                return { ...inputs, ...tlsEngine.locallySignedCert(inputs) };
+            case "kubernetes:core/v1:Service": {
+                const state = this.kubernetesObject(args);
+                const ports = (state.spec?.ports ?? []).map((p: any) => ({ ...p, nodePort: p.nodePort ?? this.nextNodePort++ }));
+                return { ...state, spec: { ...state.spec, ports, clusterIP: "10.96.0.10" } };
+            }
+            default:
+                return args.type.startsWith("kubernetes:") ? this.kubernetesObject(args) : inputs;
+        }
+    }
+
+    /** Kubernetes objects without metadata.name are auto-named `<name>-<suffix>`, as the provider does. */
+    private kubernetesObject(args: pulumi.runtime.MockResourceArgs): any {
+        const metadata = args.inputs.metadata ?? {};
+        const name = metadata.name ?? `${args.name}-${digestOf([args.name, args.inputs]).slice(0, 8)}`;
+        return { ...args.inputs, metadata: { ...metadata, name } };
+    }
+}
+
+/** Resolves an Output's value (secret or not); undefined stays undefined. */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+/** Installs fresh mocks. Call before importing code that creates resources. */
+export async function installMocks(stack = "test", preview = false): Promise<EngineMocks> {
+    const mocks = new EngineMocks();
+    await pulumi.runtime.setMocks(mocks, "tls-sidecar", stack, preview);
+    return mocks;
+}

@@ -1,0 +1,73 @@
+// Runs the program (index.ts) under mocks with a stack's configuration, the way the CLI would hand it over:
+// Pulumi.yaml's declared defaults, overlaid by Pulumi.<stack>.yaml, overlaid by a test's own values.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { EngineMocks, installMocks, promiseOf } from "./mocks";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT = "tls-sidecar";
+
+export interface DeclaredKey {
+    type: "string" | "integer" | "boolean" | "array";
+    default?: unknown;
+    description?: string;
+    items?: { type: string };
+}
+
+export function declaredConfig(): Record<string, DeclaredKey> {
+    const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return project.config ?? {};
+}
+
+export function stackFile(stack: string): Record<string, unknown> {
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    return parse(fs.readFileSync(file, "utf8"))?.config ?? {};
+}
+
+/** Config values reach a program as strings; arrays and objects as JSON. */
+function asConfigString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** Keys are unqualified (`appPort`) or qualified (`tls-sidecar:appPort`). */
+export function stackConfig(stack: string | undefined, overrides: Record<string, unknown> = {}): Record<string, string> {
+    const config: Record<string, string> = {};
+    for (const [key, decl] of Object.entries(declaredConfig())) {
+        if (decl.default !== undefined) {
+            config[`${PROJECT}:${key}`] = asConfigString(decl.default);
+        }
+    }
+    const qualify = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
+    for (const [key, value] of Object.entries(stack === undefined ? {} : stackFile(stack))) {
+        config[qualify(key)] = asConfigString(value);
+    }
+    for (const [key, value] of Object.entries(overrides)) {
+        config[qualify(key)] = asConfigString(value);
+    }
+    return config;
+}
+
+export type ProgramOutputs = Record<string, unknown>;
+
+export interface ProgramRun {
+    mocks: EngineMocks;
+    outputs: ProgramOutputs;
+}
+
+/** Runs index.ts afresh. Rejects with the program's own error when it fails. */
+export async function runProgram(stack: string | undefined, overrides: Record<string, unknown> = {}, secretKeys: string[] = []): Promise<ProgramRun> {
+    const mocks = await installMocks(stack ?? "test");
+    pulumi.runtime.setAllConfig(stackConfig(stack, overrides), secretKeys.map((k) => `${PROJECT}:${k}`));
+    const entry = require.resolve(path.join(ROOT, "index.ts"));
+    delete require.cache[entry];
+    const program = await import(entry);
+    const outputs: ProgramOutputs = {};
+    for (const [key, value] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(value)) {
+            outputs[key] = await promiseOf(value as pulumi.Output<unknown>);
+        }
+    }
+    return { mocks, outputs };
+}
