@@ -1,7 +1,7 @@
 // The package entry: the top-level component, its parts, and the types of their arguments.
 export * from "./enums";
 export { ConfigError } from "./validation";
-export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs } from "./images";
+export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, imagesDir } from "./images";
 export { SidecarCertificates, SidecarCertificatesArgs, ProvidedCertificateArgs, SECRET_KEYS } from "./certificates";
 export { SidecarWorkload, SidecarWorkloadArgs, AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";

@@ -107,6 +107,11 @@ export class EngineMocks implements pulumi.runtime.Mocks {
     }
 }
 
+/** True when the value at `path` arrived as a secret, or inside one. */
+export function isSecretAt(resource: RecordedResource, path: string): boolean {
+    return resource.secretPaths.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+}
+
 /** Resolves an Output's value (secret or not); undefined stays undefined. */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
