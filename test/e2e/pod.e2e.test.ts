@@ -55,6 +55,7 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
     let initName = "";
     let proxyName = "";
     let appName = "";
+    let tlsVolume = ""; // the secret volume the proxy mounts
     const trusted: string[] = [];
 
     before(async function () {
@@ -74,6 +75,9 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
         initName = all.find((c) => c.image === images.init)!.name;
         proxyName = all.find((c) => c.image === images.proxy)!.name;
         appName = all.find((c) => c.image === images.app)!.name;
+        const proxyMounts = all.find((c) => c.name === proxyName)!.volumeMounts ?? [];
+        tlsVolume = (spec.volumes ?? []).find((v) => v.secret && proxyMounts.some((m) => m.name === v.name))?.name ?? "";
+        assert.ok(tlsVolume, "the proxy mounts no secret volume");
         const secrets = Object.fromEntries((spec.volumes ?? []).filter((v) => v.secret)
             .map((v) => [v.secret!.secretName ?? v.name, { stringData: put.secretData }]));
         pod = new Pod(spec, { secrets, pauseImage: images.app, log: (m) => process.env.E2E_VERBOSE && console.log(`      [kubelet] ${m}`) });
@@ -183,7 +187,7 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
         };
         const workers = [worker(), worker()];
         await sleep(500);
-        pod!.rotateSecret("tls", { stringData: { "tls.crt": next.cert, "tls.key": next.key, "ca.crt": newCA.cert } });
+        pod!.rotateSecret(tlsVolume, { stringData: { "tls.crt": next.cert, "tls.key": next.key, "ca.crt": newCA.cert } });
         const rotatedAt = seen.length;
         await eventually("the proxy serves the new certificate", async () => (seen.slice(rotatedAt).includes(next.serial) ? true : undefined), 150, 200);
         const after = seen.length;
