@@ -113,6 +113,12 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
         await assert.rejects(httpsGet({ ...app, ca: [] as string[] }, "/"), /certificate|self.signed|issuer/i);
     });
 
+    it("answers through the port published on 127.0.0.1 too (our stand-in for the NodePort path)", async () => {
+        const res = await httpsGet({ ...app, host: "127.0.0.1", port: await pod!.hostPort(put.appPort) }, "/");
+        assert.equal(res.status, 200);
+        assert.equal(JSON.parse(res.body).server, MARKER);
+    });
+
     it("the app sees X-Forwarded-Proto: https and the client's address", async () => {
         const echo = JSON.parse((await httpsGet(app, "/whoami")).body);
         assert.deepEqual(echo.headers["X-Forwarded-Proto"], ["https"]);
