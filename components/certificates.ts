@@ -101,8 +101,8 @@ export class SidecarCertificates extends pulumi.ComponentResource {
     readonly dnsNames: pulumi.Output<string[]>;
 
     constructor(name: string, args: SidecarCertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("tls-sidecar:index:SidecarCertificates", name, {}, opts);
         validateCertificatesArgs(args);
+        super("tls-sidecar:index:SidecarCertificates", name, {}, opts);
 
         const labels = { "app.kubernetes.io/managed-by": "tls-sidecar", "app.kubernetes.io/instance": name };
         const makeSecret = (cert: pulumi.Input<string>, key: pulumi.Input<string>, ca: pulumi.Input<string> | undefined) =>

@@ -60,8 +60,8 @@ export class SidecarImages extends pulumi.ComponentResource {
     readonly initImage: pulumi.Output<string>;
 
     constructor(name: string, args: SidecarImagesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("tls-sidecar:index:SidecarImages", name, {}, opts);
         validateImagesArgs(args);
+        super("tls-sidecar:index:SidecarImages", name, {}, opts);
 
         if (args.prebuilt) {
             this.proxyImage = pulumi.output(args.prebuilt.proxy);

@@ -92,9 +92,9 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly caNotAfter: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("tls-sidecar:index:TlsSidecarApp", name, {}, opts);
-        // Everything is checked before the first child exists: bad input creates nothing.
+        // Everything is checked before this component or any child is registered: bad input creates nothing.
         validateAppArgs(name, args);
+        super("tls-sidecar:index:TlsSidecarApp", name, {}, opts);
 
         const namespace = args.namespace ?? "default";
         const serviceName = args.serviceName ?? name;

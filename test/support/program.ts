@@ -56,13 +56,28 @@ export interface ProgramRun {
     outputs: ProgramOutputs;
 }
 
+/** The program threw; `mocks` shows what it had registered by then. */
+export class ProgramFailure extends Error {
+    constructor(
+        readonly cause: Error,
+        readonly mocks: EngineMocks,
+    ) {
+        super(cause.message);
+    }
+}
+
 /** Runs index.ts afresh. Rejects with the program's own error when it fails. */
 export async function runProgram(stack: string | undefined, overrides: Record<string, unknown> = {}, secretKeys: string[] = []): Promise<ProgramRun> {
     const mocks = await installMocks(stack ?? "test");
     pulumi.runtime.setAllConfig(stackConfig(stack, overrides), secretKeys.map((k) => `${PROJECT}:${k}`));
     const entry = require.resolve(path.join(ROOT, "index.ts"));
     delete require.cache[entry];
-    const program = await import(entry);
+    let program: Record<string, unknown>;
+    try {
+        program = await import(entry);
+    } catch (e) {
+        throw new ProgramFailure(e as Error, mocks);
+    }
     const outputs: ProgramOutputs = {};
     for (const [key, value] of Object.entries(program)) {
         if (pulumi.Output.isInstance(value)) {
