@@ -39,9 +39,12 @@ export function resourceRequirements(r: ResourcesArgs): k8s.types.input.core.v1.
     return { requests: pick(r.cpuRequest, r.memoryRequest), limits: pick(r.cpuLimit, r.memoryLimit) };
 }
 
-/** Capabilities the init container adds for a redirect mode: NET_ADMIN to write rules; NET_RAW as the iptables tools need it. */
-export function initCapabilities(_mode: RedirectMode): string[] {
-    return ["NET_ADMIN", "NET_RAW"];
+/**
+ * Capabilities the init container adds (measured, see images/init/README.md): NET_ADMIN writes rules; legacy
+ * x_tables also opens a raw socket (NET_RAW). `auto` may pick legacy, so it gets both; `nft` is the least privilege.
+ */
+export function initCapabilities(mode: RedirectMode): string[] {
+    return mode === RedirectMode.Nft ? ["NET_ADMIN"] : ["NET_ADMIN", "NET_RAW"];
 }
 
 export interface PodSpecParts {

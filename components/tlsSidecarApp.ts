@@ -230,7 +230,12 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
             }
         }
     }
-    (args.redirect?.excludePorts ?? []).forEach((p, i) => checked(p, (v) => checkPort(`redirect.excludePorts[${i}]`, v)));
+    (args.redirect?.excludePorts ?? []).forEach((p, i) => {
+        checked(p, (v) => checkPort(`redirect.excludePorts[${i}]`, v));
+        if (isKnown(p) && isKnown(args.app.port) && p === args.app.port) {
+            throw new ConfigError(`redirect.excludePorts[${i}]`, p, `a port other than app.port (${p}): excluding the app port would leave the app reachable in plaintext`);
+        }
+    });
     if (args.service?.port !== undefined) checked(args.service.port, (v) => checkPort("service.port", v));
     if (args.service?.nodePort !== undefined) checked(args.service.nodePort, (v) => checkNodePort("service.nodePort", v));
     checkResources("proxy.resources", args.proxy?.resources);

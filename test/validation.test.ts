@@ -17,6 +17,7 @@ const CASES: [string, () => Partial<Components.TlsSidecarAppArgs>, RegExp][] = [
     ["node port above the range", () => ({ service: { nodePort: 32768 } }), /^service\.nodePort: 32768 .*30000 to 32767/],
     ["service port 0", () => ({ service: { port: 0 } }), /^service\.port: 0 /],
     ["excluded port out of range", () => ({ redirect: { excludePorts: [22, 99999] } }), /^redirect\.excludePorts\[1\]: 99999 /],
+    ["excluding the app port", () => ({ redirect: { excludePorts: [80] } }), /^redirect\.excludePorts\[0\]: 80 .*other than app\.port/],
     ["an invalid DNS name", () => ({ tls: { hostnames: ["ok.example.com", "bad_name.example.com"] } }), /^tls\.hostnames\[1\]: "bad_name\.example\.com" .*DNS name/],
     ["a DNS label over 63 characters", () => ({ tls: { hostnames: [`${"a".repeat(64)}.example.com`] } }), /^tls\.hostnames\[0\]: .*DNS name/],
     ["an invalid IP", () => ({ tls: { ipAddresses: ["300.1.1.1"] } }), /^tls\.ipAddresses\[0\]: "300\.1\.1\.1" .*IPv4 or IPv6/],

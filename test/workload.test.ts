@@ -162,6 +162,19 @@ describe("SidecarWorkload (through TlsSidecarApp)", () => {
         });
     });
 
+    describe("init capabilities by redirect mode", () => {
+        for (const [mode, caps] of [
+            ["nft", ["NET_ADMIN"]],
+            ["legacy", ["NET_ADMIN", "NET_RAW"]],
+            ["auto", ["NET_ADMIN", "NET_RAW"]],
+        ] as const) {
+            it(`${mode}: adds ${caps.join(" and ")}`, async () => {
+                await deploy({ redirect: { mode: mode as Components.RedirectMode } });
+                assert.deepStrictEqual(container(podSpecOf(mocks), c.INIT_CONTAINER).securityContext.capabilities, { add: caps, drop: ["ALL"] });
+            });
+        }
+    });
+
     describe("resources", () => {
         it("defaults the proxy near seed 000's sidecar, with no CPU limit", async () => {
             await deploy();

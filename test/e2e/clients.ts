@@ -1,6 +1,7 @@
 // Clients the e2e uses against the pod: HTTPS (HTTP/1.1 and h2), a WebSocket over TLS, and raw plaintext.
 // Each opens its own connection (no agent, no reuse), so each request sees the certificate served right now.
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
+import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as https from "node:https";
 import * as net from "node:net";
@@ -37,6 +38,22 @@ export function httpsGet(t: Target, path: string, timeoutMs = 5000): Promise<Htt
             res.setEncoding("utf8");
             res.on("data", (d: string) => (body += d));
             res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, alpn, peerSerial }));
+            res.on("error", reject);
+        });
+        req.on("timeout", () => req.destroy(new Error(`GET ${path}: timed out after ${timeoutMs} ms`)));
+        req.on("error", reject);
+        req.end();
+    });
+}
+
+/** Plain HTTP GET (the proxy's admin port when --admin-tls=false). */
+export function httpGet(host: string, port: number, path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host, port, path, agent: false, timeout: timeoutMs }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (d: string) => (body += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
             res.on("error", reject);
         });
         req.on("timeout", () => req.destroy(new Error(`GET ${path}: timed out after ${timeoutMs} ms`)));

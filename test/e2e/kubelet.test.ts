@@ -18,7 +18,9 @@ describe("e2e kubelet stand-in", () => {
             "--user", "65532:65532", "--group-add", "2000", "--env", "A=1",
             "--mount", "type=bind,source=/tmp/v,target=/etc/sidecar/tls,readonly", "--entrypoint", "/proxy"]);
         assert.deepEqual(containerRunArgs({ name: "p", image: "i", command: ["/proxy", "--x"], args: ["--y"] }), ["--x", "--y"]);
-        assert.throws(() => containerRunFlags({ name: "p", image: "i", env: [{ name: "A", valueFrom: {} }] }, { containers: [] }, volumes), /valueFrom/);
+        assert.throws(() => containerRunFlags({ name: "p", image: "i", env: [{ name: "A", valueFrom: { secretKeyRef: {} } }] }, { containers: [] }, volumes), /valueFrom/);
+        assert.deepEqual(containerRunFlags({ name: "p", image: "i", env: [{ name: "IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }] },
+            { containers: [] }, volumes, { "status.podIP": "172.17.0.9" }), ["--env", "IP=172.17.0.9"]);
         assert.throws(() => containerRunFlags({ name: "p", image: "i", volumeMounts: [{ name: "nope", mountPath: "/x" }] }, { containers: [] }, volumes), /no volume/);
     });
 

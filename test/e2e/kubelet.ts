@@ -166,7 +166,7 @@ function isSymlink(p: string): boolean {
 export interface MountedVolume { hostPath: string; kind: "secret" | "emptyDir" }
 
 /** `docker run` flags (without name, network, image) for a container, as kubelet would configure it. */
-export function containerRunFlags(c: Container, pod: PodSpec, volumes: Map<string, MountedVolume>): string[] {
+export function containerRunFlags(c: Container, pod: PodSpec, volumes: Map<string, MountedVolume>, fieldRefs: Record<string, string> = {}): string[] {
     const flags: string[] = [];
     const sc = c.securityContext ?? {};
     const psc = pod.securityContext ?? {};
@@ -184,7 +184,13 @@ export function containerRunFlags(c: Container, pod: PodSpec, volumes: Map<strin
     else if (gid !== undefined) throw new Error(`${c.name}: runAsGroup without runAsUser is not supported here`);
     for (const g of [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])]) flags.push("--group-add", String(g));
     for (const e of c.env ?? []) {
-        if (e.valueFrom !== undefined) throw new Error(`${c.name}: env ${e.name} uses valueFrom, not supported here`);
+        if (e.valueFrom !== undefined) {
+            // the downward API's fieldRef (metadata.name, status.podIP, ...); other sources are not emulated
+            const path = (e.valueFrom as { fieldRef?: { fieldPath?: string } }).fieldRef?.fieldPath;
+            if (path === undefined || !(path in fieldRefs)) throw new Error(`${c.name}: env ${e.name} uses an unsupported valueFrom`);
+            flags.push("--env", `${e.name}=${fieldRefs[path]}`);
+            continue;
+        }
         flags.push("--env", `${e.name}=${e.value ?? ""}`);
     }
     for (const m of c.volumeMounts ?? []) {
@@ -324,6 +330,10 @@ export class Pod {
         return Number(m[1]);
     }
 
+    private fieldRefs(): Record<string, string> {
+        return { "metadata.name": this.prefix, "metadata.namespace": "default", "spec.nodeName": "docker", "status.podIP": this.ip, "status.hostIP": this.hostSideIp };
+    }
+
     private async pull(c: Container): Promise<void> {
         const tagless = !/:[^/]+$/.test(c.image.split("@")[0]);
         const policy = c.imagePullPolicy ?? (c.image.includes("@") ? "IfNotPresent" : tagless || c.image.endsWith(":latest") ? "Always" : "IfNotPresent");
@@ -356,7 +366,7 @@ export class Pod {
         await this.checkNonRoot(c);
         const name = this.dockerName(c.name);
         return ["--name", name, "--network", `container:${this.holder}`, "--ipc", `container:${this.holder}`,
-            "--label", "tls-sidecar-e2e=1", ...containerRunFlags(c, this.spec, this.volumes), c.image, ...containerRunArgs(c)];
+            "--label", "tls-sidecar-e2e=1", ...containerRunFlags(c, this.spec, this.volumes, this.fieldRefs()), c.image, ...containerRunArgs(c)];
     }
 
     private async startContainer(c: Container): Promise<void> {

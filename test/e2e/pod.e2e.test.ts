@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { join, resolve } from "node:path";
 import { issueServerCert, makeCA, sansOf, dnsNameOf } from "./certs";
-import { h2Get, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
+import { h2Get, httpGet, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
 import { eventually, run, sleep } from "./docker";
 import { buildImage, BuiltImages, E2E_IMAGES, LOCAL_DEBIAN_IMAGE, pushImage } from "./images";
 import { Container, Pod, PodSpec } from "./kubelet";
@@ -56,6 +56,8 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
     let proxyName = "";
     let appName = "";
     let tlsVolume = ""; // the secret volume the proxy mounts
+    let adminTLS = true; // the proxy's --admin-tls (default true)
+    const readyz = async () => (adminTLS ? (await httpsGet(admin, "/readyz")).status : (await httpGet(admin.host, admin.port, "/readyz")).status);
     const trusted: string[] = [];
 
     before(async function () {
@@ -86,6 +88,7 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
         const servername = dnsNameOf(put.secretData["tls.crt"]);
         app = { host: pod.ip, port: put.appPort, servername, ca: trusted };
         admin = { host: pod.ip, port: put.adminPort, servername, ca: trusted };
+        adminTLS = !(all.find((c) => c.name === proxyName)!.args ?? []).includes("--admin-tls=false");
         await phase("wait for the first HTTPS answer", () => eventually("HTTPS 200 through the proxy",
             async () => ((await httpsGet(app, "/")).status === 200 ? true : undefined), 100, 200));
         console.log(`      [e2e] setup total: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -161,13 +164,13 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
 
     it("app stopped: 502 and /readyz failing; app restarted: recovery", async function () {
         this.timeout(120_000);
-        assert.equal((await httpsGet(admin, "/readyz")).status, 200);
+        assert.equal(await readyz(), 200);
         await pod!.stop(appName, 5);
         await eventually("502 while the app is down", async () => ((await httpsGet(app, "/")).status === 502 ? true : undefined), 50, 200);
-        await eventually("/readyz failing while the app is down", async () => ((await httpsGet(admin, "/readyz")).status !== 200 ? true : undefined), 50, 200);
+        await eventually("/readyz failing while the app is down", async () => ((await readyz()) !== 200 ? true : undefined), 50, 200);
         await pod!.restart(appName);
         await eventually("200 after the app restarted", async () => ((await httpsGet(app, "/")).status === 200 ? true : undefined), 100, 200);
-        await eventually("/readyz ok after the app restarted", async () => ((await httpsGet(admin, "/readyz")).status === 200 ? true : undefined), 100, 200);
+        await eventually("/readyz ok after the app restarted", async () => ((await readyz()) === 200 ? true : undefined), 100, 200);
     });
 
     it("rotating the Secret files (kubelet's ..data swap) serves the new cert with zero failed requests", async function () {
