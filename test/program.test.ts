@@ -58,6 +58,15 @@ describe("the program (index.ts)", () => {
             });
         });
 
+        it("previews (as on a pull request) with the same resources, without hanging on computed outputs", async () => {
+            const types = (run: { mocks: { resources: { type: string }[] } }) => run.mocks.resources.map((r) => r.type).sort();
+            const previewed = await runProgram("dev", {}, [], true);
+            const updated = await runProgram("dev");
+            assert.deepStrictEqual(types(previewed), types(updated));
+            assert.strictEqual(previewed.mocks.resources.length, 14);
+            assert.strictEqual(typeof previewed.outputs.url, "string");
+        });
+
         it("pushes to the stack's local registry", async () => {
             const { mocks } = await runProgram("dev");
             const registry = stackFile("dev")["tls-sidecar:registryServer"] as string;

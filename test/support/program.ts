@@ -67,8 +67,13 @@ export class ProgramFailure extends Error {
 }
 
 /** Runs index.ts afresh. Rejects with the program's own error when it fails. */
-export async function runProgram(stack: string | undefined, overrides: Record<string, unknown> = {}, secretKeys: string[] = []): Promise<ProgramRun> {
-    const mocks = await installMocks(stack ?? "test");
+export async function runProgram(
+    stack: string | undefined,
+    overrides: Record<string, unknown> = {},
+    secretKeys: string[] = [],
+    preview = false,
+): Promise<ProgramRun> {
+    const mocks = await installMocks(stack ?? "test", preview);
     pulumi.runtime.setAllConfig(stackConfig(stack, overrides), secretKeys.map((k) => `${PROJECT}:${k}`));
     const entry = require.resolve(path.join(ROOT, "index.ts"));
     delete require.cache[entry];
