@@ -57,7 +57,8 @@ def main(src, md_path, svg_path):
     out.append(
         f"- **Method**: server under test pinned to core 0 with one worker (nginx `worker_processes 1`, "
         f"HAProxy `nbthread 1`, our proxy `GOMAXPROCS=1`); `wrk -t1` and the upstream app (nginx returning "
-        f"an 18-byte body) share core 1. {meta['duration']} per run after a warm-up. Keep-alive: "
+        f"an 18-byte body) share core 1. {meta['duration']} per run after a warm-up; the targets are measured "
+        f"in {meta.get('rounds', 1)} interleaved rounds and each cell is the median. Keep-alive: "
         f"{meta['conns_keepalive']} connections. New handshakes: {meta['conns_close']} connections sending "
         f"`Connection: close`, so every request is a new TCP connection and a full TLS handshake "
         f"(ECDSA P-256 certificate, TLS 1.3, X25519). Same certificate, Mozilla intermediate ciphers and "
@@ -85,8 +86,11 @@ def main(src, md_path, svg_path):
         out.append(
             f"| {LABEL[n]} | {rps(ka):,.0f} | {x_ka} | {ms(ka['p50_us'])} | {ms(ka['p99_us'])} | {x_p99} "
             f"| {rps(cl):,.0f} | {x_cl} | {mib(r['rss_idle_kb'])} | {mib(peak)} "
-            f"| {ka['server_cpu_busy_pct']:.0f}% / {cl['server_cpu_busy_pct']:.0f}% | {errors(ka) + errors(cl)} |"
+            f"| {ka['server_cpu_busy_pct']:.0f}% / {cl['server_cpu_busy_pct']:.0f}% | {int(errors(ka) + errors(cl))} |"
         )
+    out.append("")
+    out.append("Keep-alive req/s per round: " + "; ".join(
+        f"{n} {', '.join(f'{v:,}' for v in rows[n]['keepalive'].get('rps_rounds', []))}" for n in names) + ".")
     out.append("")
     out.append(
         "For the plaintext row, \"new TLS conns/s\" is new *TCP* connections/s (no TLS). "

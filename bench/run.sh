@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side TLS termination benchmark: our proxy vs nginx vs HAProxy, one core each.
 #
-#   bench/run.sh                 # full run (~3 min), writes docs/benchmark.md and docs/benchmark.svg
-#   BENCH_DURATION=3s bench/run.sh   # quick smoke run
+#   bench/run.sh                 # full run (~4 min), writes docs/benchmark.md and docs/benchmark.svg
+#   BENCH_DURATION=3s BENCH_ROUNDS=1 bench/run.sh   # quick smoke run
 #
 # Needs (Debian): apt-get install -y nginx-light haproxy wrk openssl util-linux python3
 # plus Go (PATH or /usr/local/go/bin) to build the proxy; Docker is optional (image size only).
@@ -18,11 +18,14 @@
 # Per target: keep-alive req/s and p50/p99 latency (wrk -c64), new TLS handshakes/s (wrk with
 # "Connection: close", every request a full handshake, -c32), RSS idle and peak under load,
 # and how busy core 0 was (so a client-side bottleneck is visible, not hidden).
-# All servers listen on 127.0.0.1 only. Every run is bounded by BENCH_DURATION (default 10s).
+# The four targets are measured in BENCH_ROUNDS (default 3) interleaved rounds and the report
+# shows the median of each metric. All servers listen on 127.0.0.1 only. Every wrk run is
+# bounded by BENCH_DURATION (default 6s) after a BENCH_WARMUP (2s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DURATION=${BENCH_DURATION:-10s}
+DURATION=${BENCH_DURATION:-6s}
+ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS_KA=${BENCH_CONNS:-64}
 CONNS_CLOSE=${BENCH_CONNS_CLOSE:-32}
@@ -215,53 +218,75 @@ run_wrk() { # url conns extra-args... -> prints WRKJSON object with busy/rss fie
     python3 -c "import json,sys; d=json.load(sys.stdin); d['server_cpu_busy_pct']=$busy; d['rss_peak_kb']=$peak; print(json.dumps(d))"
 }
 
-measure() { # name url pid
-  local name=$1 url=$2 pid=$3 idle ka close
-  curl -sk -o /dev/null "$url"
+idle_rss() { # name url pid -> after one request
+  curl -sk -o /dev/null "$2"
   sleep 1
-  idle=$(rss_kb "$pid")
-  log "$name: keep-alive run ($DURATION, $CONNS_KA connections)"
+  echo "{\"name\":\"$1\",\"rss_idle_kb\":$(rss_kb "$3")}" >>"$WORK/idle.jsonl"
+}
+measure() { # round name url pid
+  local round=$1 name=$2 url=$3 pid=$4 ka close
+  log "round $round/$ROUNDS $name: keep-alive ($DURATION, $CONNS_KA conns), then Connection: close ($DURATION, $CONNS_CLOSE conns)"
   ka=$(run_wrk "$url" "$CONNS_KA" "$pid")
-  log "$name: new-connection run ($DURATION, $CONNS_CLOSE connections, Connection: close)"
   close=$(run_wrk "$url" "$CONNS_CLOSE" "$pid" -H "Connection: close")
-  echo "{\"name\":\"$name\",\"rss_idle_kb\":$idle,\"keepalive\":$ka,\"close\":$close}" >>"$WORK/results.jsonl"
+  echo "{\"name\":\"$name\",\"round\":$round,\"keepalive\":$ka,\"close\":$close}" >>"$WORK/results.jsonl"
 }
 
 # ---- runs ---------------------------------------------------------------------------------------
+# All servers run at once (idle ones cost nothing) and the targets are measured in interleaved
+# rounds; the report takes the median per metric. On a shared machine, interference then hits
+# every target alike instead of whichever happened to run at a bad moment.
 : >"$WORK/results.jsonl"
+: >"$WORK/idle.jsonl"
 
-log "plaintext ceiling: the app alone on core $SERVER_CPU"
 start app-ceiling "$SERVER_CPU" nginx -e "$WORK/logs/app-ceil.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/ceil.conf" -g 'daemon off;'
-CEIL_PID=$LAST_PID
-wait_http "http://127.0.0.1:$PORT_CEIL/" app-ceiling
-measure plaintext "http://127.0.0.1:$PORT_CEIL/" "$CEIL_PID"
-stop_pid "$CEIL_PID"
-
-log "upstream app on core $CLIENT_CPU"
+PID_plaintext=$LAST_PID
 start app "$CLIENT_CPU" nginx -e "$WORK/logs/app.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/app.conf" -g 'daemon off;'
-wait_http "http://127.0.0.1:$PORT_APP/" app
-
 start nginx "$SERVER_CPU" nginx -e "$WORK/logs/nginx-tls.err" -p "$WORK/nginx-tls" -c "$WORK/nginx-tls/nginx.conf" -g 'daemon off;'
-P=$LAST_PID; wait_http "https://127.0.0.1:$PORT_NGINX/" nginx
-measure nginx "https://127.0.0.1:$PORT_NGINX/" "$P"; stop_pid "$P"
-
+PID_nginx=$LAST_PID
 start haproxy "$SERVER_CPU" haproxy -db -f "$WORK/haproxy.cfg"
-P=$LAST_PID; wait_http "https://127.0.0.1:$PORT_HAPROXY/" haproxy
-measure haproxy "https://127.0.0.1:$PORT_HAPROXY/" "$P"; stop_pid "$P"
-
+PID_haproxy=$LAST_PID
 start proxy "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY \
   --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
   --drain-delay=0 --log-level=warn
-P=$LAST_PID; wait_http "https://127.0.0.1:$PORT_PROXY/" proxy
-measure proxy "https://127.0.0.1:$PORT_PROXY/" "$P"
+PID_proxy=$LAST_PID
+URL_plaintext=http://127.0.0.1:$PORT_CEIL/
+URL_nginx=https://127.0.0.1:$PORT_NGINX/
+URL_haproxy=https://127.0.0.1:$PORT_HAPROXY/
+URL_proxy=https://127.0.0.1:$PORT_PROXY/
+wait_http "http://127.0.0.1:$PORT_APP/" app
+for t in plaintext nginx haproxy proxy; do
+  url=URL_$t pid=PID_$t
+  wait_http "${!url}" "$t"
+  idle_rss "$t" "${!url}" "${!pid}"
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for t in plaintext nginx haproxy proxy; do
+    url=URL_$t pid=PID_$t
+    measure "$round" "$t" "${!url}" "${!pid}"
+  done
+done
 curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >"$WORK/proxy-metrics.txt" || true
-stop_pid "$P"
 
 # ---- report -------------------------------------------------------------------------------------
 mkdir -p "$(dirname "$OUT_JSON")"
-python3 - "$WORK/results.jsonl" "$OUT_JSON" <<EOF
-import json, sys, subprocess, platform, datetime, os
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+python3 - "$WORK/results.jsonl" "$OUT_JSON" "$WORK/idle.jsonl" <<EOF
+import json, sys, subprocess, platform, datetime, os, statistics
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+idle = {d["name"]: d["rss_idle_kb"] for d in (json.loads(l) for l in open(sys.argv[3]) if l.strip())}
+def rps(r): return r["requests"] / (r["duration_us"] / 1e6)
+def agg(rs):
+    out = {k: statistics.median(r[k] for r in rs) for k in rs[0] if k != "rss_peak_kb"}
+    out["rss_peak_kb"] = max(r["rss_peak_kb"] for r in rs)
+    out["rps_rounds"] = [round(rps(r)) for r in rs]
+    # requests/duration of the median: keep the median req/s exactly
+    out["requests"], out["duration_us"] = statistics.median(rps(r) for r in rs), 1e6
+    return out
+rows = []
+for name in ["plaintext", "nginx", "haproxy", "proxy"]:
+    rs = [r for r in runs if r["name"] == name]
+    if rs:
+        rows.append({"name": name, "rss_idle_kb": idle.get(name, 0),
+                     "keepalive": agg([r["keepalive"] for r in rs]), "close": agg([r["close"] for r in rs])})
 def ver(cmd):
     try:
         return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip() or \
@@ -277,10 +302,10 @@ meta = {
   "wrk": ver("wrk -v 2>&1 | head -1").split(" Copyright")[0],
   "openssl": ver("openssl version"),
   "go": ver("go env GOVERSION"),
-  "duration": "$DURATION", "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE,
+  "duration": "$DURATION", "rounds": $ROUNDS, "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE,
   "binary_bytes": $BIN_BYTES, "image_bytes": $IMAGE_BYTES,
 }
-json.dump({"meta": meta, "results": rows}, open(sys.argv[2], "w"), indent=1)
+json.dump({"meta": meta, "results": rows, "runs": runs}, open(sys.argv[2], "w"), indent=1)
 EOF
 cp "$WORK/proxy-metrics.txt" "$(dirname "$OUT_JSON")/proxy-metrics.txt" 2>/dev/null || true
 python3 "$ROOT/bench/report.py" "$OUT_JSON" "$ROOT/docs/benchmark.md" "$ROOT/docs/benchmark.svg"
