@@ -161,6 +161,7 @@ const app = main();
 
 export const nodePort = app.nodePort;
 export const url = app.url;
+export const clusterUrl = app.clusterUrl;
 export const caCertPem = app.caCertPem;
 export const namespace = app.namespace;
 export const serviceName = app.serviceName;

@@ -78,6 +78,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly nodePort: pulumi.Output<number>;
     /** `https://<publicHost>:<nodePort>`. */
     readonly url: pulumi.Output<string>;
+    /** `https://<service>.<namespace>.svc.<clusterDomain>:<servicePort>`: the address for clients inside the cluster. */
+    readonly clusterUrl: pulumi.Output<string>;
     /** PEM of the CA clients should trust (undefined with an existing Secret). */
     readonly caCertPem: pulumi.Output<string | undefined>;
     readonly namespace: pulumi.Output<string>;
@@ -145,6 +147,9 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
 
         this.nodePort = workload.nodePort;
         this.url = pulumi.interpolate`https://${pulumi.output(publicHost).apply(urlHost)}:${workload.nodePort}`;
+        this.clusterUrl = pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${
+            args.service?.port ?? WORKLOAD_DEFAULTS.servicePort
+        }`;
         this.caCertPem = certificates.caCertPem;
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
@@ -157,6 +162,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.registerOutputs({
             nodePort: this.nodePort,
             url: this.url,
+            clusterUrl: this.clusterUrl,
             caCertPem: this.caCertPem,
             namespace: this.namespace,
             serviceName: this.serviceName,
