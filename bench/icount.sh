@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Instructions and syscalls per keep-alive request of our proxy, for A/B comparisons on a shared
+# machine where req/s is too noisy to trust (see bench/README.md).
+#
+#   bench/icount.sh                      # proxy built from images/proxy
+#   PROXY_SRC=/path/to/images/proxy bench/icount.sh   # another tree (e.g. a git worktree: "before")
+#   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh
+#
+# Runs the proxy (GOMAXPROCS=1) in front of nginx returning an 18-byte body (as bench/run.sh does),
+# then bench/icount drives ICOUNT_CONNS TLS keep-alive connections with wrk's request line:
+#   1. under valgrind --tool=callgrind: user-space instructions (Ir) per request, counted between
+#      callgrind_control --zero after the warm-up and --dump after exactly ICOUNT_N requests;
+#   2. natively under `perf stat -p`: syscalls, context switches and CPU time per request (the
+#      kernel side, which callgrind does not see; CPU time is noisy on a shared machine).
+# Needs valgrind, perf (linux-perf), nginx, openssl, Go.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${PROXY_SRC:-$ROOT/images/proxy}
+N=${ICOUNT_N:-4000}
+CONNS=${ICOUNT_CONNS:-16}
+WARM=${ICOUNT_WARM:-50}
+PORT_APP=18180 PORT_PROXY=18545 PORT_ADMIN=19991
+export PATH=$PATH:/usr/local/go/bin
+WORK=$(mktemp -d /tmp/icount.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/tls" "$WORK/app"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.crt" -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/proxy" .)
+(cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
+cat >"$WORK/app/app.conf" <<CONF
+worker_processes 1;
+pid $WORK/app/app.pid;
+error_log $WORK/app/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/app/body; proxy_temp_path $WORK/app/proxy;
+  fastcgi_temp_path $WORK/app/fcgi; uwsgi_temp_path $WORK/app/uwsgi; scgi_temp_path $WORK/app/scgi;
+  keepalive_requests 100000000;
+  server {
+    listen 127.0.0.1:$PORT_APP;
+    location / { default_type text/plain; return 200 "hello from the app\n"; }
+  }
+}
+CONF
+nginx -e "$WORK/app/error.log" -p "$WORK/app" -c "$WORK/app/app.conf" -g 'daemon off;' &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT_APP/" >/dev/null && break; sleep 0.1; done
+
+wait_ready() {
+  for _ in $(seq 1 300); do
+    curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "icount: proxy did not start" >&2; cat "$WORK"/*.log >&2; exit 1
+}
+proxy_args=(--listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN
+  --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" --drain-delay=0 --log-level=warn)
+client=("$WORK/client" -addr 127.0.0.1:$PORT_PROXY -c "$CONNS" -warm "$WARM" -n "$N")
+
+# 1. user-space instructions
+# async preemption signals (SIGURG) trip a callgrind assertion now and then
+GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$WORK/proxy" "${proxy_args[@]}" \
+  2>"$WORK/valgrind.log" &
+VPID=$!; PIDS+=($VPID)
+wait_ready
+"${client[@]}" -before "callgrind_control -z $VPID >/dev/null 2>&1" -after "callgrind_control -d $VPID >/dev/null 2>&1"
+IR=$(awk '/^summary:|^totals:/ {print $2; exit}' "$WORK"/cg.out.*)
+kill $VPID; wait $VPID 2>/dev/null || true
+[ -n "${ICOUNT_KEEP:-}" ] && cp "$WORK"/cg.out.* "$ICOUNT_KEEP"
+
+# 2. syscalls and CPU time (native)
+GOMAXPROCS=1 "$WORK/proxy" "${proxy_args[@]}" 2>"$WORK/proxy.log" &
+PPID2=$!; PIDS+=($PPID2)
+wait_ready
+"${client[@]}" -warm 500 -n $((N * 10)) \
+  -before "perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p $PPID2 -o $WORK/perf.txt & echo \$! >$WORK/perf.pid; sleep 0.3" \
+  -after "kill -INT \$(cat $WORK/perf.pid); sleep 0.5"
+awk -F, -v n=$((N * 10)) -v ir="$IR" -v n1="$N" '
+  BEGIN { printf "instructions/request (user, callgrind): %.0f\n", ir / n1 }
+  $3 ~ /raw_syscalls/ { printf "syscalls/request: %.2f\n", $1 / n }
+  $3 ~ /context-switches/ { printf "context switches/request: %.3f\n", $1 / n }
+  $3 ~ /task-clock/ { printf "CPU µs/request (noisy): %.1f\n", $1 * 1000 / n }' "$WORK/perf.txt"

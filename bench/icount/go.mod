@@ -1,0 +1,3 @@
+module icount
+
+go 1.26
