@@ -36,17 +36,25 @@ func newTransport(cfg *Config) *http.Transport {
 	}
 }
 
-// bufferPool recycles ReverseProxy's 32 KiB copy buffers.
+// bufferPool recycles ReverseProxy's 32 KiB copy buffers. It pools array
+// pointers: converting the slice back to one is free, where putting &buf
+// (a *[]byte) allocated on every response.
 type bufferPool struct{ p sync.Pool }
 
+const copyBufSize = 32 << 10
+
 func (b *bufferPool) Get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return *v
+	if v, ok := b.p.Get().(*[copyBufSize]byte); ok {
+		return v[:]
 	}
-	return make([]byte, 32<<10)
+	return make([]byte, copyBufSize)
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) >= copyBufSize {
+		b.p.Put((*[copyBufSize]byte)(buf[:copyBufSize]))
+	}
+}
 
 // newReverseProxy forwards to target, keeping the client's Host and adding
 // X-Forwarded-For/-Host/-Proto. ReverseProxy itself strips hop-by-hop
@@ -149,7 +157,7 @@ func (in *instrument) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := recorderPool.Get().(*statusRecorder)
 	rec.ResponseWriter, rec.code, rec.written = w, 0, 0
-	upgrade := r.Header.Get("Upgrade") != ""
+	upgrade := hasHeader(r.Header, "Upgrade")
 	if upgrade {
 		in.m.upgradedConnections.Add(1)
 	}
@@ -184,4 +192,12 @@ func (in *instrument) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.ResponseWriter = nil
 	recorderPool.Put(rec)
+}
+
+// hasHeader reports whether h has a non-empty value for key, which must be
+// in canonical form. Header.Get canonicalizes its key on every call, which
+// showed up in profiles; headers parsed by net/http are already canonical.
+func hasHeader(h http.Header, key string) bool {
+	v := h[key]
+	return len(v) > 0 && v[0] != ""
 }

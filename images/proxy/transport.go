@@ -62,7 +62,7 @@ func newFastTransport(fallback *http.Transport, addr string, maxIdle int) *fastT
 
 func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "http" || (req.Body != nil && req.Body != http.NoBody) ||
-		req.Header.Get("Upgrade") != "" || req.Header.Get("Expect") != "" {
+		hasHeader(req.Header, "Upgrade") || hasHeader(req.Header, "Expect") {
 		return t.fallback.RoundTrip(req)
 	}
 	for attempt := 0; ; attempt++ {
