@@ -121,7 +121,7 @@ describe("SidecarCertificates (through TlsSidecarApp)", () => {
         const data = secret.inputs.stringData;
         assert.strictEqual(data["tls.crt"], mocks.one(LEAF).state.certPem);
         assert.strictEqual(data["ca.crt"], await promiseOf(app.caCertPem));
-        const serverKey = mocks.ofType(KEY).find((k) => k.name.endsWith("-server"))!;
+        const serverKey = mocks.ofType(KEY).find((k) => k.name.startsWith("hello-server-"))!;
         assert.strictEqual(data["tls.key"], serverKey.state.privateKeyPem);
         assert.deepStrictEqual(secret.secretPaths, ["stringData"]);
         // The key matches the certificate.
