@@ -1,7 +1,7 @@
 // The program: one TlsSidecarApp per stack, configured by the stack's Pulumi.<stack>.yaml.
 // Every key is declared, with its type, default and description, in Pulumi.yaml's `config:` block.
 import * as pulumi from "@pulumi/pulumi";
-import { ClientAuth, ConfigError, InterceptionMode, KeyAlgorithm, RedirectMode, TlsSidecarApp, TlsSidecarAppArgs, WorkloadKind } from "./components";
+import { CertificateRollout, ClientAuth, ConfigError, InterceptionMode, KeyAlgorithm, RedirectMode, TlsSidecarApp, TlsSidecarAppArgs, WorkloadKind } from "./components";
 import { checkEnum } from "./components/validation";
 
 const PROJECT = "tls-sidecar";
@@ -35,6 +35,11 @@ export const CONFIG_KEY_OF: Record<string, string> = {
     "tls.validityDays": "validityDays",
     "tls.renewBeforeDays": "renewBeforeDays",
     "tls.caValidityDays": "caValidityDays",
+    "tls.caOverlapDays": "caOverlapDays",
+    "tls.rollout": "certificateRollout",
+    "tls.clientCertificates": "clientCertificates",
+    "tls.clock": "certificateClock",
+    "tls.scheduleEpoch": "certificateEpoch",
     "tls.clusterDomain": "clusterDomain",
     "tls.existingSecretName": "tlsSecretName",
     "tls.certificatePem": "tlsCertificate",
@@ -123,6 +128,11 @@ export function argsFromConfig(): { name: string; args: TlsSidecarAppArgs } {
             validityDays: config.requireNumber("validityDays"),
             renewBeforeDays: config.requireNumber("renewBeforeDays"),
             caValidityDays: config.requireNumber("caValidityDays"),
+            caOverlapDays: config.requireNumber("caOverlapDays"),
+            rollout: choice("certificateRollout", CertificateRollout),
+            clientCertificates: config.requireObject<string[]>("clientCertificates"),
+            clock: optional("certificateClock"),
+            scheduleEpoch: config.require("certificateEpoch"),
             clusterDomain: config.require("clusterDomain"),
             existingSecretName: optional("tlsSecretName"),
             certificatePem: optional("tlsCertificate"),
@@ -171,3 +181,6 @@ export const proxyImage = app.proxyImage;
 export const initImage = app.initImage;
 export const certNotAfter = app.certNotAfter;
 export const caNotAfter = app.caNotAfter;
+export const certRenewAfter = app.certRenewAfter;
+/** `{ <consumer>: { certPem, privateKeyPem } }`, a secret: read it from another stack with a StackReference. */
+export const clientCertificates = app.clientCertificates;

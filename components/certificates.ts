@@ -2,7 +2,8 @@ import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { KeyAlgorithm } from "./enums";
+import { CertificateRollout, KeyAlgorithm } from "./enums";
+import { DEFAULT_SCHEDULE_EPOCH, parseTime, Schedule, scheduleAt } from "./rotation";
 import {
     checkDnsLabel,
     checked,
@@ -44,12 +45,22 @@ export interface SidecarCertificatesArgs {
     ipAddresses?: pulumi.Input<string>[];
     /** Key algorithm of the CA and server keys. Default ECDSA P-256. */
     keyAlgorithm?: KeyAlgorithm;
-    /** Lifetime of the server certificate in days. Default 90. */
-    validityDays?: pulumi.Input<number>;
-    /** The server certificate is renewed this many days before it expires. Default 30; must be less than `validityDays`. */
-    renewBeforeDays?: pulumi.Input<number>;
-    /** Lifetime of the CA in days. Default 3650; must exceed `validityDays`. */
-    caValidityDays?: pulumi.Input<number>;
+    /** Lifetime of the server and client certificates in days. Default 90. A plain number: it sets the schedule. */
+    validityDays?: number;
+    /** Certificates are renewed this many days before they expire. Default 30; must be less than `validityDays`. */
+    renewBeforeDays?: number;
+    /** Lifetime of each CA in days. Default 3650; at least `validityDays + 2 × caOverlapDays`. */
+    caValidityDays?: number;
+    /** On a CA rollover: days the new CA is in `ca.crt` before it signs, and days the old one stays after. Default 30. */
+    caOverlapDays?: number;
+    /** How pods get a renewed certificate. Default `CertificateRollout.NewSecret`. */
+    rollout?: CertificateRollout;
+    /** Issue a client certificate (for `ClientAuth.Require`) for each of these consumer names (DNS labels). */
+    clientCertificates?: string[];
+    /** RFC 3339 time the schedule is evaluated at. Default: the time the program runs. For tests and planning. */
+    clock?: string;
+    /** RFC 3339 anchor of the renewal periods. Default 2025-01-01T00:00:00Z. */
+    scheduleEpoch?: string;
     /** Organization in the certificates' subjects. Default "tls-sidecar". */
     organization?: pulumi.Input<string>;
     /** Bring your own: mount this existing `kubernetes.io/tls` Secret (e.g. one cert-manager renews) and create none. */
@@ -58,7 +69,13 @@ export interface SidecarCertificatesArgs {
     provided?: ProvidedCertificateArgs;
 }
 
-export const CERT_DEFAULTS = { validityDays: 90, renewBeforeDays: 30, caValidityDays: 3650 } as const;
+export const CERT_DEFAULTS = { validityDays: 90, renewBeforeDays: 30, caValidityDays: 3650, caOverlapDays: 30 } as const;
+
+/** A client certificate issued for a named consumer. */
+export interface ClientCertificate {
+    certPem: string;
+    privateKeyPem: string;
+}
 
 /** Maps the choice to the tls provider's inputs. The curve is always explicit: the provider defaults to P-224. */
 export function privateKeyInputs(algorithm: KeyAlgorithm): tls.PrivateKeyArgs {
@@ -81,22 +98,41 @@ export function serviceDnsNames(service: string, namespace: string, clusterDomai
     return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.${clusterDomain}`];
 }
 
+/** The schedule these arguments give at their clock (or now). */
+export function certificateSchedule(args: Pick<SidecarCertificatesArgs, "validityDays" | "renewBeforeDays" | "caValidityDays" | "caOverlapDays" | "clock" | "scheduleEpoch">): Schedule {
+    const now = args.clock === undefined ? Date.now() : parseTime(args.clock);
+    return scheduleAt(now, {
+        validityDays: args.validityDays ?? CERT_DEFAULTS.validityDays,
+        renewBeforeDays: args.renewBeforeDays ?? CERT_DEFAULTS.renewBeforeDays,
+        caValidityDays: args.caValidityDays ?? CERT_DEFAULTS.caValidityDays,
+        caOverlapDays: args.caOverlapDays ?? CERT_DEFAULTS.caOverlapDays,
+        epoch: args.scheduleEpoch ?? DEFAULT_SCHEDULE_EPOCH,
+    });
+}
+
 /**
- * The TLS material of the sidecar: a private CA, a server certificate it signs for the Service's names,
- * and the `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`, `ca.crt`) the proxy mounts.
- * Or, bring-your-own, a Secret made from a given pair, or an existing Secret used as it is.
+ * The TLS material of the sidecar: a private CA (two during a rollover), a server certificate it signs for the
+ * Service's names, optional client certificates, and the `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`, `ca.crt`)
+ * the proxy mounts. Or, bring-your-own, a Secret made from a given pair, or an existing Secret used as it is.
+ *
+ * Renewal follows `certificateSchedule`: the period and CA generation are part of the resource names and the
+ * certificate subjects, so a plain `pulumi up` in a new period replaces them, and one in the same period changes nothing.
  */
 export class SidecarCertificates extends pulumi.ComponentResource {
     /** Name of the Secret the proxy mounts. */
     readonly secretName: pulumi.Output<string>;
-    /** PEM of the CA clients should trust; undefined for an existing Secret. */
+    /** PEM of the CA(s) clients should trust (old and new during a rollover); undefined for an existing Secret. */
     readonly caCertPem: pulumi.Output<string | undefined>;
     /** PEM of the server certificate; undefined for an existing Secret. */
     readonly certPem: pulumi.Output<string | undefined>;
     /** RFC 3339 time the generated server certificate expires; undefined when not generated here. */
     readonly certNotAfter: pulumi.Output<string | undefined>;
-    /** RFC 3339 time the generated CA expires; undefined when not generated here. */
+    /** RFC 3339 time the CA that signed it expires; undefined when not generated here. */
     readonly caNotAfter: pulumi.Output<string | undefined>;
+    /** RFC 3339 time from which the next `pulumi up` issues a new server certificate; undefined when not generated here. */
+    readonly certRenewAfter: pulumi.Output<string | undefined>;
+    /** Client certificates by consumer name (a Pulumi secret); empty when none are issued. */
+    readonly clientCertificates: pulumi.Output<Record<string, ClientCertificate>>;
     /** DNS SANs of the generated server certificate. */
     readonly dnsNames: pulumi.Output<string[]>;
 
@@ -105,12 +141,18 @@ export class SidecarCertificates extends pulumi.ComponentResource {
         super("tls-sidecar:index:SidecarCertificates", name, {}, opts);
 
         const labels = { "app.kubernetes.io/managed-by": "tls-sidecar", "app.kubernetes.io/instance": name };
+        const rollout = args.rollout ?? CertificateRollout.NewSecret;
         const makeSecret = (cert: pulumi.Input<string>, key: pulumi.Input<string>, ca: pulumi.Input<string> | undefined) =>
             new k8s.core.v1.Secret(
                 name,
                 {
-                    // Auto-named: a new certificate makes a new Secret name, which rolls the Deployment without downtime.
-                    metadata: { namespace: args.namespace, labels },
+                    metadata: {
+                        // NewSecret: auto-named, so a new certificate makes a new Secret name, which rolls the Deployment.
+                        // InPlace: a fixed name the pod template keeps; the proxy reloads the files kubelet swaps in.
+                        name: rollout === CertificateRollout.InPlace ? pulumi.interpolate`${args.serviceName}-tls` : undefined,
+                        namespace: args.namespace,
+                        labels,
+                    },
                     type: "kubernetes.io/tls",
                     stringData: pulumi.secret(
                         pulumi.all([cert, key, ca]).apply(([c, k, a]) => ({
@@ -123,12 +165,14 @@ export class SidecarCertificates extends pulumi.ComponentResource {
                 { parent: this },
             );
 
+        this.clientCertificates = pulumi.secret(pulumi.output({}) as pulumi.Output<Record<string, ClientCertificate>>);
         if (args.existingSecretName !== undefined) {
             this.secretName = pulumi.output(args.existingSecretName);
             this.caCertPem = pulumi.output(undefined);
             this.certPem = pulumi.output(undefined);
             this.certNotAfter = pulumi.output(undefined);
             this.caNotAfter = pulumi.output(undefined);
+            this.certRenewAfter = pulumi.output(undefined);
             this.dnsNames = pulumi.output([]);
         } else if (args.provided !== undefined) {
             const secret = makeSecret(args.provided.certificatePem, pulumi.secret(args.provided.privateKeyPem), args.provided.caCertificatePem);
@@ -137,6 +181,7 @@ export class SidecarCertificates extends pulumi.ComponentResource {
             this.certPem = pulumi.output(args.provided.certificatePem);
             this.certNotAfter = pulumi.output(undefined);
             this.caNotAfter = pulumi.output(undefined);
+            this.certRenewAfter = pulumi.output(undefined);
             this.dnsNames = pulumi.output([]);
         } else {
             const algorithm = args.keyAlgorithm ?? KeyAlgorithm.EcdsaP256;
@@ -144,20 +189,29 @@ export class SidecarCertificates extends pulumi.ComponentResource {
             const validityDays = args.validityDays ?? CERT_DEFAULTS.validityDays;
             const renewBeforeDays = args.renewBeforeDays ?? CERT_DEFAULTS.renewBeforeDays;
             const caValidityDays = args.caValidityDays ?? CERT_DEFAULTS.caValidityDays;
+            const schedule = certificateSchedule(args);
 
-            const caKey = new tls.PrivateKey(`${name}-ca`, privateKeyInputs(algorithm), { parent: this });
-            const ca = new tls.SelfSignedCert(
-                `${name}-ca`,
-                {
-                    privateKeyPem: caKey.privateKeyPem,
-                    isCaCertificate: true,
-                    subject: { commonName: `${name} CA`, organization },
-                    validityPeriodHours: pulumi.output(caValidityDays).apply((d) => d * 24),
-                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                    setSubjectKeyId: true,
-                },
-                { parent: this },
-            );
+            // One CA per generation, named by it: a new generation is created next to the old one, and the old one
+            // is deleted once it has left ca.crt. Nothing about a CA changes during its life.
+            const cas = new Map<number, { key: tls.PrivateKey; cert: tls.SelfSignedCert }>();
+            for (const generation of schedule.caGenerations) {
+                const key = new tls.PrivateKey(`${name}-ca-${generation}`, privateKeyInputs(algorithm), { parent: this });
+                const cert = new tls.SelfSignedCert(
+                    `${name}-ca-${generation}`,
+                    {
+                        privateKeyPem: key.privateKeyPem,
+                        isCaCertificate: true,
+                        subject: { commonName: `${name} CA ${generation}`, organization },
+                        validityPeriodHours: caValidityDays * 24,
+                        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                        setSubjectKeyId: true,
+                    },
+                    { parent: this },
+                );
+                cas.set(generation, { key, cert });
+            }
+            const signer = cas.get(schedule.signerGeneration)!;
+            const bundle = pulumi.all(schedule.caGenerations.map((g) => cas.get(g)!.cert.certPem)).apply((pems) => pems.map(withNewline).join(""));
 
             const publicHost = pulumi.output(args.publicHost);
             const publicIps = publicHost.apply((h) => (h !== undefined && net.isIP(h) !== 0 ? [h] : []));
@@ -167,37 +221,49 @@ export class SidecarCertificates extends pulumi.ComponentResource {
                 .apply(([svc, ns, domain, hosts, pub]) => [...new Set([...serviceDnsNames(svc, ns, domain), ...hosts, ...pub])]);
             const ipAddresses = pulumi.all([pulumi.all(args.ipAddresses ?? []), publicIps]).apply(([ips, pub]) => [...new Set([...ips, ...pub])]);
 
-            const serverKey = new tls.PrivateKey(`${name}-server`, privateKeyInputs(algorithm), { parent: this });
-            const request = new tls.CertRequest(
-                `${name}-server`,
-                {
-                    privateKeyPem: serverKey.privateKeyPem,
-                    subject: { commonName: pulumi.output(args.serviceName), organization },
-                    dnsNames: this.dnsNames,
-                    ipAddresses,
-                },
-                { parent: this },
-            );
-            const server = new tls.LocallySignedCert(
-                `${name}-server`,
-                {
-                    certRequestPem: request.certRequestPem,
-                    caPrivateKeyPem: caKey.privateKeyPem,
-                    caCertPem: ca.certPem,
-                    validityPeriodHours: pulumi.output(validityDays).apply((d) => d * 24),
-                    earlyRenewalHours: pulumi.output(renewBeforeDays).apply((d) => d * 24),
-                    allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-                    setSubjectKeyId: true,
-                },
-                { parent: this },
-            );
+            // A leaf: a new key each period (the key's name carries the period), a CSR whose subject carries it too,
+            // and the certificate signed by the current signer CA. A new period or signer changes all three.
+            const issue = (base: string, subject: { commonName: pulumi.Input<string>; organizationalUnit?: string }, uses: string[], sans: Partial<tls.CertRequestArgs>) => {
+                const key = new tls.PrivateKey(`${base}-${schedule.leafId}`, privateKeyInputs(algorithm), { parent: this });
+                const request = new tls.CertRequest(
+                    base,
+                    { privateKeyPem: key.privateKeyPem, subject: { ...subject, organization, serialNumber: schedule.leafId }, ...sans },
+                    { parent: this },
+                );
+                const cert = new tls.LocallySignedCert(
+                    base,
+                    {
+                        certRequestPem: request.certRequestPem,
+                        caPrivateKeyPem: signer.key.privateKeyPem,
+                        caCertPem: signer.cert.certPem,
+                        validityPeriodHours: validityDays * 24,
+                        // A safety net only: the provider acts on it during refresh (see README, "Certificates").
+                        earlyRenewalHours: renewBeforeDays * 24,
+                        allowedUses: uses,
+                        setSubjectKeyId: true,
+                    },
+                    { parent: this },
+                );
+                return { key, cert };
+            };
 
-            const secret = makeSecret(server.certPem, serverKey.privateKeyPem, ca.certPem);
+            const server = issue(`${name}-server`, { commonName: pulumi.output(args.serviceName) }, ["digital_signature", "key_encipherment", "server_auth"], {
+                dnsNames: this.dnsNames,
+                ipAddresses,
+            });
+            const clients = (args.clientCertificates ?? []).map((consumer) => {
+                const issued = issue(`${name}-client-${consumer}`, { commonName: consumer, organizationalUnit: "client" }, ["digital_signature", "key_encipherment", "client_auth"], {});
+                return pulumi.all([issued.cert.certPem, issued.key.privateKeyPem]).apply(([certPem, privateKeyPem]) => [consumer, { certPem, privateKeyPem }] as const);
+            });
+            this.clientCertificates = pulumi.secret(pulumi.all(clients).apply((entries) => Object.fromEntries(entries) as Record<string, ClientCertificate>));
+
+            const secret = makeSecret(server.cert.certPem, server.key.privateKeyPem, bundle);
             this.secretName = secret.metadata.name;
-            this.caCertPem = ca.certPem;
-            this.certPem = server.certPem;
-            this.certNotAfter = server.validityEndTime;
-            this.caNotAfter = ca.validityEndTime;
+            this.caCertPem = bundle;
+            this.certPem = server.cert.certPem;
+            this.certNotAfter = server.cert.validityEndTime;
+            this.caNotAfter = signer.cert.validityEndTime;
+            this.certRenewAfter = pulumi.output(schedule.renewAfter);
         }
 
         this.registerOutputs({
@@ -206,9 +272,15 @@ export class SidecarCertificates extends pulumi.ComponentResource {
             certPem: this.certPem,
             certNotAfter: this.certNotAfter,
             caNotAfter: this.caNotAfter,
+            certRenewAfter: this.certRenewAfter,
+            clientCertificates: this.clientCertificates,
             dnsNames: this.dnsNames,
         });
     }
+}
+
+function withNewline(pem: string): string {
+    return pem.endsWith("\n") ? pem : `${pem}\n`;
 }
 
 export function validateCertificatesArgs(args: SidecarCertificatesArgs): void {
@@ -247,14 +319,61 @@ export function validateCertificatesArgs(args: SidecarCertificatesArgs): void {
     const validity = args.validityDays ?? CERT_DEFAULTS.validityDays;
     const renewBefore = args.renewBeforeDays ?? CERT_DEFAULTS.renewBeforeDays;
     const caValidity = args.caValidityDays ?? CERT_DEFAULTS.caValidityDays;
-    checked(validity, (v) => checkPositiveInteger("tls.validityDays", v, 36500));
-    checked(renewBefore, (v) => checkPositiveInteger("tls.renewBeforeDays", v, 36500));
-    checked(caValidity, (v) => checkPositiveInteger("tls.caValidityDays", v, 36500));
-    if (isKnown(validity) && isKnown(renewBefore) && renewBefore >= validity) {
+    const caOverlap = args.caOverlapDays ?? CERT_DEFAULTS.caOverlapDays;
+    // Plain numbers: they set the schedule, hence resource names, which must be known when the program runs.
+    checkPlain("tls.validityDays", validity);
+    checkPlain("tls.renewBeforeDays", renewBefore);
+    checkPlain("tls.caValidityDays", caValidity);
+    checkPlain("tls.caOverlapDays", caOverlap);
+    checkPositiveInteger("tls.validityDays", validity, 36500);
+    checkPositiveInteger("tls.renewBeforeDays", renewBefore, 36500);
+    checkPositiveInteger("tls.caValidityDays", caValidity, 36500);
+    checkPositiveInteger("tls.caOverlapDays", caOverlap, 3650);
+    if (renewBefore >= validity) {
         throw new ConfigError("tls.renewBeforeDays", renewBefore, `fewer days than tls.validityDays (${validity}): the renewal window must fit inside the certificate's lifetime`);
     }
-    if (isKnown(validity) && isKnown(caValidity) && caValidity <= validity) {
+    if (caValidity <= validity) {
         throw new ConfigError("tls.caValidityDays", caValidity, `more days than tls.validityDays (${validity}): the CA must outlive the certificates it signs`);
+    }
+    if (caValidity < validity + 2 * caOverlap) {
+        throw new ConfigError(
+            "tls.caValidityDays",
+            caValidity,
+            `at least tls.validityDays + 2 × tls.caOverlapDays (${validity + 2 * caOverlap}): a CA is in ca.crt for an overlap before it signs and after it stops`,
+        );
+    }
+    if (args.rollout !== undefined) {
+        checkEnum("tls.rollout", args.rollout, CertificateRollout);
+    }
+    for (const [path, value] of [["tls.clock", args.clock], ["tls.scheduleEpoch", args.scheduleEpoch]] as const) {
+        if (value !== undefined && (typeof value !== "string" || Number.isNaN(parseTime(value)))) {
+            throw new ConfigError(path, value, 'an RFC 3339 time such as "2025-01-01T00:00:00Z"');
+        }
+    }
+    const epoch = parseTime(args.scheduleEpoch ?? DEFAULT_SCHEDULE_EPOCH);
+    const now = args.clock === undefined ? Date.now() : parseTime(args.clock);
+    if (now < epoch) {
+        throw new ConfigError("tls.scheduleEpoch", args.scheduleEpoch ?? DEFAULT_SCHEDULE_EPOCH, `a time not after the clock (${new Date(now).toISOString()}): renewal periods count from it`);
+    }
+
+    const consumers = args.clientCertificates ?? [];
+    if (!Array.isArray(consumers)) {
+        throw new ConfigError("tls.clientCertificates", consumers, "a list of consumer names");
+    }
+    if (consumers.length > 0 && (args.existingSecretName !== undefined || args.provided !== undefined)) {
+        throw new ConfigError("tls.clientCertificates", consumers, "[] with a certificate or Secret you bring: client certificates are signed by the generated CA, whose key only exists when it is generated here");
+    }
+    consumers.forEach((consumer, i) => {
+        checkDnsLabel(`tls.clientCertificates[${i}]`, consumer);
+        if (consumers.indexOf(consumer) !== i) {
+            throw new ConfigError(`tls.clientCertificates[${i}]`, consumer, "a name not already in the list: each consumer gets one certificate");
+        }
+    });
+}
+
+function checkPlain(path: string, value: unknown): void {
+    if (!isKnown(value as pulumi.Input<unknown>)) {
+        throw new ConfigError(path, "(an Output)", "a plain number: it sets the renewal schedule, which names resources");
     }
 }
 

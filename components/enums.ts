@@ -44,3 +44,17 @@ export enum RedirectMode {
     Nft = "nft",
     Legacy = "legacy",
 }
+
+/** How pods get a renewed certificate. */
+export enum CertificateRollout {
+    /**
+     * The default. Every new certificate goes into a new, auto-named Secret; the pod template's Secret name changes,
+     * so the Deployment rolls (maxUnavailable 0) and `pulumi up` waits until the new pods are ready.
+     */
+    NewSecret = "new-secret",
+    /**
+     * One Secret with a fixed name, updated in place: the pod template never changes and the proxy reloads the
+     * renewed files (kubelet's `..data` swap) without a restart, once the kubelet has synced the volume.
+     */
+    InPlace = "in-place",
+}

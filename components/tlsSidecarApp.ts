@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { SidecarCertificates, validateCertificatesArgs } from "./certificates";
-import { ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, WorkloadKind } from "./enums";
+import { ClientCertificate, SidecarCertificates, validateCertificatesArgs } from "./certificates";
+import { CertificateRollout, ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
 import { ResourcesArgs } from "./podSpec";
 import {
@@ -27,12 +27,22 @@ export interface TlsArgs {
     ipAddresses?: pulumi.Input<string>[];
     /** Default ECDSA P-256. */
     keyAlgorithm?: KeyAlgorithm;
-    /** Server certificate lifetime in days. Default 90. */
-    validityDays?: pulumi.Input<number>;
-    /** Renew this many days before expiry. Default 30. */
-    renewBeforeDays?: pulumi.Input<number>;
-    /** CA lifetime in days. Default 3650. */
-    caValidityDays?: pulumi.Input<number>;
+    /** Server (and client) certificate lifetime in days. Default 90. */
+    validityDays?: number;
+    /** Renew this many days before expiry: a plain `pulumi up` after that issues a new certificate. Default 30. */
+    renewBeforeDays?: number;
+    /** CA lifetime in days. Default 3650; at least `validityDays + 2 × caOverlapDays`. */
+    caValidityDays?: number;
+    /** CA rollover: days the new CA is in `ca.crt` before it signs, and the old one stays after. Default 30. */
+    caOverlapDays?: number;
+    /** How pods get a renewed certificate. Default `CertificateRollout.NewSecret` (the Deployment rolls). */
+    rollout?: CertificateRollout;
+    /** Issue client certificates, signed by the same CA, for these consumer names (DNS labels). */
+    clientCertificates?: string[];
+    /** RFC 3339 time the renewal schedule is evaluated at. Default: now. */
+    clock?: string;
+    /** RFC 3339 anchor of the renewal periods. Default 2025-01-01T00:00:00Z. */
+    scheduleEpoch?: string;
     /** Cluster DNS domain. Default "cluster.local". */
     clusterDomain?: pulumi.Input<string>;
     /** Mount this existing `kubernetes.io/tls` Secret; create none. */
@@ -90,8 +100,12 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly initImage: pulumi.Output<string>;
     /** When the server certificate expires (RFC 3339), when generated here. */
     readonly certNotAfter: pulumi.Output<string | undefined>;
-    /** When the CA expires (RFC 3339), when generated here. */
+    /** When the CA that signed the server certificate expires (RFC 3339), when generated here. */
     readonly caNotAfter: pulumi.Output<string | undefined>;
+    /** From when the next `pulumi up` issues a new server certificate (RFC 3339), when generated here. */
+    readonly certRenewAfter: pulumi.Output<string | undefined>;
+    /** Client certificates by consumer name: `{ certPem, privateKeyPem }`, a Pulumi secret. */
+    readonly clientCertificates: pulumi.Output<Record<string, ClientCertificate>>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything is checked before this component or any child is registered: bad input creates nothing.
@@ -117,6 +131,11 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 validityDays: tlsArgs.validityDays,
                 renewBeforeDays: tlsArgs.renewBeforeDays,
                 caValidityDays: tlsArgs.caValidityDays,
+                caOverlapDays: tlsArgs.caOverlapDays,
+                rollout: tlsArgs.rollout,
+                clientCertificates: tlsArgs.clientCertificates,
+                clock: tlsArgs.clock,
+                scheduleEpoch: tlsArgs.scheduleEpoch,
                 existingSecretName: tlsArgs.existingSecretName,
                 provided:
                     tlsArgs.certificatePem === undefined
@@ -159,6 +178,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.initImage = images.initImage;
         this.certNotAfter = certificates.certNotAfter;
         this.caNotAfter = certificates.caNotAfter;
+        this.certRenewAfter = certificates.certRenewAfter;
+        this.clientCertificates = certificates.clientCertificates;
         this.registerOutputs({
             nodePort: this.nodePort,
             url: this.url,
@@ -172,6 +193,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             initImage: this.initImage,
             certNotAfter: this.certNotAfter,
             caNotAfter: this.caNotAfter,
+            certRenewAfter: this.certRenewAfter,
+            clientCertificates: this.clientCertificates,
         });
     }
 }
@@ -251,6 +274,14 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     const tlsArgs = args.tls ?? {};
     if (tlsArgs.privateKeyPem !== undefined && tlsArgs.certificatePem === undefined) {
         throw new ConfigError("tls.certificatePem", undefined, "the certificate that goes with tls.privateKeyPem, or neither");
+    }
+    const clientAuth = args.proxy?.clientAuth ?? ClientAuth.None;
+    if (clientAuth !== ClientAuth.None && tlsArgs.certificatePem !== undefined && tlsArgs.caCertificatePem === undefined) {
+        throw new ConfigError(
+            "proxy.clientAuth",
+            clientAuth,
+            '"none" unless tls.caCertificatePem is given: the proxy verifies client certificates against ca.crt and will not start without it',
+        );
     }
     validateCertificatesArgs({
         namespace: args.namespace ?? "default",

@@ -121,7 +121,7 @@ describe("SidecarCertificates (through TlsSidecarApp)", () => {
         const data = secret.inputs.stringData;
         assert.strictEqual(data["tls.crt"], mocks.one(LEAF).state.certPem);
         assert.strictEqual(data["ca.crt"], await promiseOf(app.caCertPem));
-        const serverKey = mocks.ofType(KEY).find((k) => k.name.endsWith("-server"))!;
+        const serverKey = mocks.ofType(KEY).find((k) => k.name.startsWith("hello-server-"))!;
         assert.strictEqual(data["tls.key"], serverKey.state.privateKeyPem);
         assert.deepStrictEqual(secret.secretPaths, ["stringData"]);
         // The key matches the certificate.
@@ -145,9 +145,40 @@ describe("SidecarCertificates (through TlsSidecarApp)", () => {
         const app = await deploy({ tls: { existingSecretName: "shop-tls" } });
         assert.strictEqual(mocks.ofType(SECRET).length, 0);
         assert.strictEqual(mocks.ofType(KEY).length, 0);
+        assert.strictEqual(mocks.ofType(CA).length + mocks.ofType(CSR).length + mocks.ofType(LEAF).length, 0, "no CA, no certificate");
+        assert.ok(mocks.resources.every((r) => !r.type.startsWith("tls:")));
+        assert.strictEqual(await promiseOf(app.certNotAfter), undefined);
+        assert.strictEqual(await promiseOf(app.certRenewAfter), undefined, "renewal is the Secret owner's job");
+        assert.deepStrictEqual(await promiseOf(app.clientCertificates), {});
         assert.strictEqual(await promiseOf(app.secretName), "shop-tls");
         assert.strictEqual(await promiseOf(app.caCertPem), undefined);
         const spec = mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
         assert.strictEqual(spec.volumes[0].secret.secretName, "shop-tls");
+    });
+
+    it("issues a client certificate per consumer, signed by the CA, for client auth only, as a secret output", async () => {
+        const app = await deploy({ proxy: { clientAuth: c.ClientAuth.Require }, tls: { clientCertificates: ["billing", "audit"] } });
+        const issued = await promiseOf(app.clientCertificates);
+        assert.deepStrictEqual(Object.keys(issued).sort(), ["audit", "billing"]);
+        assert.strictEqual(await (app.clientCertificates as any).isSecret, true, "keys never reach the state in plaintext");
+        const ca = new crypto.X509Certificate((await promiseOf(app.caCertPem))!);
+        for (const [consumer, { certPem, privateKeyPem }] of Object.entries(issued)) {
+            const cert = new crypto.X509Certificate(certPem);
+            assert.ok(cert.verify(ca.publicKey), `${consumer}: signed by the CA the proxy verifies against`);
+            assert.match(cert.subject, new RegExp(`CN=${consumer}`));
+            const signature = crypto.sign(null, Buffer.from("probe"), privateKeyPem);
+            assert.ok(crypto.verify(null, Buffer.from("probe"), cert.publicKey, signature), `${consumer}: key matches`);
+            const leaf = mocks.ofType(LEAF).find((r) => r.name === `hello-client-${consumer}`)!;
+            assert.ok(leaf.inputs.allowedUses.includes("client_auth"));
+            assert.ok(!leaf.inputs.allowedUses.includes("server_auth"));
+        }
+        const args = mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.initContainers.find((x: any) => x.name === "tls-proxy").args;
+        assert.ok(args.includes("--client-auth=require"));
+    });
+
+    it("in-place rollout names the Secret after the Service and mounts it by that name", async () => {
+        await deploy({ serviceName: "web", tls: { rollout: c.CertificateRollout.InPlace } });
+        assert.strictEqual(mocks.one(SECRET).inputs.metadata.name, "web-tls");
+        assert.strictEqual(mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.volumes[0].secret.secretName, "web-tls");
     });
 });

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { declaredConfig, ProgramFailure, ROOT, runProgram, stackFile } from "./support/program";
 
-const EXPORTS = ["nodePort", "url", "clusterUrl", "caCertPem", "namespace", "serviceName", "secretName", "workloadName", "proxyImage", "initImage", "certNotAfter", "caNotAfter"];
+const EXPORTS = ["nodePort", "url", "clusterUrl", "caCertPem", "namespace", "serviceName", "secretName", "workloadName", "proxyImage", "initImage", "certNotAfter", "caNotAfter", "certRenewAfter", "clientCertificates"];
 
 describe("the program (index.ts)", () => {
     describe("Pulumi.yaml", () => {

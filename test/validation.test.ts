@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import { EngineMocks, installMocks } from "./support/mocks";
 import { minimalArgs } from "./support/fixtures";
@@ -35,6 +36,10 @@ const CASES: [string, () => Partial<Components.TlsSidecarAppArgs>, RegExp][] = [
     ["a validity shorter than the renewal window", () => ({ tls: { validityDays: 30, renewBeforeDays: 30 } }), /^tls\.renewBeforeDays: 30 .*fewer days than tls\.validityDays \(30\)/],
     ["a CA that expires before its certificates", () => ({ tls: { validityDays: 400, caValidityDays: 365 } }), /^tls\.caValidityDays: 365 .*more days than tls\.validityDays \(400\)/],
     ["a zero validity", () => ({ tls: { validityDays: 0 } }), /^tls\.validityDays: 0 .*integer from 1/],
+    ["a validity only known later", () => ({ tls: { validityDays: pulumi.output(90) as unknown as number } }), /^tls\.validityDays: "\(an Output\)" .*plain number/],
+    ["too short a CA for its overlaps", () => ({ tls: { caValidityDays: 100, caOverlapDays: 10 } }), /^tls\.caValidityDays: 100 .*\(110\)/],
+    ["an unknown rollout", () => ({ tls: { rollout: "blue-green" as Components.CertificateRollout } }), /^tls\.rollout: "blue-green" .*"new-secret", "in-place"/],
+    ["a client certificate for an invalid name", () => ({ tls: { clientCertificates: ["ok", "no spaces"] } }), /^tls\.clientCertificates\[1\]: "no spaces" /],
     ["zero replicas", () => ({ replicas: 0 }), /^replicas: 0 /],
     ["replicas for a bare Pod", () => ({ replicas: 2, workloadKind: "Pod" as Components.WorkloadKind }), /^replicas: 2 .*1 with workloadKind "Pod"/],
     ["an invalid namespace", () => ({ namespace: "Team_A" }), /^namespace: "Team_A" .*DNS-1123 label/],

@@ -18,7 +18,7 @@ class ConsumerMocks extends EngineMocks {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
         if (args.type === "pulumi:pulumi:StackReference") {
             const state = { name: args.inputs.name, outputs: this.producerOutputs, secretOutputNames: this.secretOutputs };
-            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, secretPaths: [], state, id: args.inputs.name });
+            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, secretPaths: [], state, id: args.inputs.name, step: "create" });
             return { id: args.inputs.name, state };
         }
         return super.newResource(args);

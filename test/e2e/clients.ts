@@ -14,6 +14,9 @@ export interface Target {
     servername: string;
     /** Trusted CA PEMs. */
     ca: string | string[];
+    /** A client certificate and its key (PEM), for a proxy that asks for one. */
+    cert?: string;
+    key?: string;
 }
 
 export interface HttpResult {
@@ -27,7 +30,7 @@ export interface HttpResult {
 export function httpsGet(t: Target, path: string, timeoutMs = 5000): Promise<HttpResult> {
     return new Promise((resolve, reject) => {
         const req = https.request({
-            host: t.host, port: t.port, servername: t.servername, ca: t.ca, path, method: "GET",
+            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path, method: "GET",
             agent: false, timeout: timeoutMs,
             headers: { Host: t.servername, Connection: "close" },
         }, (res) => {

@@ -9,7 +9,9 @@ import { h2Get, httpGet, httpsGet, plaintextRequest, serialOf, Target, wsEcho } 
 import { eventually, run, sleep } from "./docker";
 import { buildImage, BuiltImages, E2E_IMAGES, LOCAL_DEBIAN_IMAGE, pushImage } from "./images";
 import { Container, Pod, PodSpec } from "./kubelet";
-import { loadPodUnderTest, PodUnderTest } from "./pod-under-test";
+import { loadPodUnderTest, PodUnderTest, STACK } from "./pod-under-test";
+import { renderPod, renderSequence } from "../support/render";
+import { stackConfig } from "../support/program";
 
 const REPO = resolve(__dirname, "..", "..");
 const REGISTRY = process.env.E2E_REGISTRY ?? "127.0.0.1:5000";
@@ -45,6 +47,50 @@ export function assignImages(spec: PodSpec, images: BuiltImages, appPort: number
     return out;
 }
 
+let imagesOnce: Promise<BuiltImages> | undefined;
+
+/** Docker + registry up, base images, the three images built and pushed: once per mocha run, shared by the pods. */
+function e2eImages(): Promise<BuiltImages> {
+    imagesOnce ??= (async () => {
+        await phase("docker-up", () => run("bash", [join(REPO, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 }));
+        await phase("base images", () => run("bash", [join(REPO, "test/e2e/infra/base-images.sh")], { timeoutMs: 20 * 60_000 }));
+        const runId = `e2e-${Date.now().toString(36)}`;
+        const local = (n: string) => `tls-sidecar-e2e/${n}:dev`;
+        await phase("build images", () => Promise.all(Object.values(E2E_IMAGES).map((s) => buildImage(REPO, s, local(s.name)))));
+        const entries = await phase("push images", () => Promise.all(Object.entries(E2E_IMAGES).map(
+            async ([k, s]) => [k, await pushImage(REGISTRY, local(s.name), s.name, runId)] as const)));
+        return Object.fromEntries(entries) as BuiltImages;
+    })();
+    return imagesOnce;
+}
+
+/** The proxy's `proxy_cert_reloads_total{result="success"}`. */
+function successfulReloads(metrics: string): number {
+    const line = metrics.split("\n").find((l) => l.startsWith('proxy_cert_reloads_total{result="success"}'));
+    return Number(line?.split(" ").pop() ?? NaN);
+}
+
+/** Two workers of HTTPS GETs until stopped (bounded in count and time), recording served serials and failures. */
+function load(target: () => Target) {
+    const seen: string[] = [];
+    const failures: string[] = [];
+    let stopped = false;
+    const deadline = Date.now() + 60_000;
+    const worker = async () => {
+        for (let i = 0; i < 3000 && !stopped && Date.now() < deadline; i++) {
+            try {
+                const r = await httpsGet(target(), "/");
+                if (r.status !== 200) failures.push(`status ${r.status}`);
+                seen.push(r.peerSerial);
+            } catch (err) {
+                failures.push(String(err));
+            }
+        }
+    };
+    const workers = [worker(), worker()];
+    return { seen, failures, stop: async () => { stopped = true; await Promise.all(workers); } };
+}
+
 describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", function () {
     this.timeout(60_000);
     let put: PodUnderTest;
@@ -63,14 +109,7 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
     before(async function () {
         this.timeout(30 * 60_000);
         const t0 = Date.now();
-        await phase("docker-up", () => run("bash", [join(REPO, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 }));
-        await phase("base images", () => run("bash", [join(REPO, "test/e2e/infra/base-images.sh")], { timeoutMs: 20 * 60_000 }));
-        const runId = `e2e-${Date.now().toString(36)}`;
-        const local = (n: string) => `tls-sidecar-e2e/${n}:dev`;
-        await phase("build images", () => Promise.all(Object.values(E2E_IMAGES).map((s) => buildImage(REPO, s, local(s.name)))));
-        const entries = await phase("push images", () => Promise.all(Object.entries(E2E_IMAGES).map(
-            async ([k, s]) => [k, await pushImage(REGISTRY, local(s.name), s.name, runId)] as const)));
-        images = Object.fromEntries(entries) as BuiltImages;
+        images = await e2eImages();
         put = await phase("load pod under test", () => loadPodUnderTest());
         const spec = assignImages(put.podSpec, images, put.appPort);
         const all = [...(spec.initContainers ?? []), ...spec.containers];
@@ -209,6 +248,46 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
         put.secretData = { "tls.crt": next.cert, "tls.key": next.key, "ca.crt": newCA.cert };
     });
 
+    it("CA rollover as the program renders it: a client trusting only the published bundle keeps working across the switch", async function () {
+        this.timeout(120_000);
+        // Three ups of the dev stack (CA generations every 92 days, 4 days of overlap; see test/rotation.test.ts):
+        // day 93 publishes CA 1 next to CA 0 (CA 0 still signs), day 97 reissues the certificate from CA 1, day 101 drops CA 0.
+        const lifetimes = { validityDays: 40, renewBeforeDays: 10, caValidityDays: 100, caOverlapDays: 4, certificateEpoch: "2025-01-01T00:00:00Z" };
+        const day = (d: number) => new Date(Date.parse("2025-01-01T00:00:00Z") + d * 86_400_000).toISOString();
+        const [publish, switched, dropped] = await phase("render three ups", () => renderSequence(STACK, [93, 97, 101].map((d) => ({ ...lifetimes, certificateClock: day(d) }))));
+        const bundle = publish.secretData["ca.crt"]; // what a client fetched (caCertPem) during the overlap
+        assert.equal(publish.outputs.caCertPem, bundle);
+        assert.equal((bundle.match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
+        assert.equal((dropped.secretData["ca.crt"].match(/BEGIN CERTIFICATE/g) ?? []).length, 1);
+        const oldCaOnly = bundle.slice(0, bundle.indexOf("-----END CERTIFICATE-----") + 25);
+        const client: Target = { ...app, ca: bundle };
+        const adminWithBundle: Target = { ...admin, ca: bundle };
+        const reloads = async () => successfulReloads((await httpsGet(adminWithBundle, "/metrics")).body);
+
+        pod!.rotateSecret(tlsVolume, { stringData: publish.secretData });
+        const leafOld = serialOf(publish.secretData["tls.crt"]);
+        await eventually("the certificate signed by the old CA", async () => ((await httpsGet(client, "/")).peerSerial === leafOld ? true : undefined), 150, 200);
+
+        const traffic = load(() => client);
+        await sleep(300);
+        pod!.rotateSecret(tlsVolume, { stringData: switched.secretData });
+        const leafNew = serialOf(switched.secretData["tls.crt"]);
+        await eventually("the certificate signed by the new CA", async () => (traffic.seen.includes(leafNew) ? true : undefined), 150, 200);
+        const before = await reloads();
+        pod!.rotateSecret(tlsVolume, { stringData: dropped.secretData });
+        await eventually("the proxy loaded the bundle without the old CA", async () => ((await reloads()) > before ? true : undefined), 150, 200);
+        const afterDrop = traffic.seen.length;
+        await eventually("more requests after the old CA left", async () => (traffic.seen.length >= afterDrop + 20 ? true : undefined), 100, 100);
+        await traffic.stop();
+        console.log(`      [e2e] CA rollover: ${traffic.seen.length} requests with the published bundle, ${traffic.seen.filter((s) => s === leafOld).length} old-CA cert, ${traffic.seen.filter((s) => s === leafNew).length} new-CA cert, ${traffic.failures.length} failed`);
+        assert.deepEqual(traffic.failures, []);
+        assert.equal(dropped.secretData["tls.crt"], switched.secretData["tls.crt"], "dropping the old CA does not reissue the certificate");
+        await assert.rejects(httpsGet({ ...app, ca: oldCaOnly }, "/"), /certificate|issuer|verify/i, "a client that never fetched the bundle loses trust at the switch");
+
+        trusted.push(bundle);
+        put.secretData = dropped.secretData;
+    });
+
     it("SIGTERM to the proxy lets an in-flight request finish", async function () {
         this.timeout(120_000);
         const inFlight = httpsGet(app, "/slow?ms=2500", 20_000);
@@ -225,5 +304,57 @@ describe("pod-level e2e: the component's pod on Docker, reached over HTTPS", fun
         // restartPolicy: Always: kubelet restarts the sidecar
         await pod!.restart(proxyName);
         await eventually("HTTPS again after the proxy restarted", async () => ((await httpsGet(app, "/")).status === 200 ? true : undefined), 100, 200);
+    });
+});
+
+describe("pod-level e2e: client-certificate auth (clientAuth require, a client certificate issued by the program)", function () {
+    this.timeout(60_000);
+    let pod: Pod | undefined;
+    let app: Target;
+    let admin: Target;
+    let issued: { certPem: string; privateKeyPem: string };
+
+    before(async function () {
+        this.timeout(30 * 60_000);
+        const images = await e2eImages();
+        const rendered = await phase("render the mTLS pod", () => renderPod(STACK, { clientAuth: "require", clientCertificates: ["billing"] }));
+        issued = (rendered.outputs.clientCertificates as Record<string, { certPem: string; privateKeyPem: string }>).billing;
+        const config = stackConfig(STACK);
+        const appPort = Number(config["tls-sidecar:appPort"]);
+        const adminPort = Number(config["tls-sidecar:adminPort"]);
+        const spec = assignImages(rendered.podSpec, images, appPort);
+        const secrets = Object.fromEntries((spec.volumes ?? []).filter((v) => v.secret).map((v) => [v.secret!.secretName ?? v.name, { stringData: rendered.secretData }]));
+        pod = new Pod(spec, { secrets, pauseImage: images.app, log: (m) => process.env.E2E_VERBOSE && console.log(`      [kubelet] ${m}`) });
+        await phase("start the mTLS pod", () => pod!.start());
+        const servername = dnsNameOf(rendered.secretData["tls.crt"]);
+        app = { host: pod.ip, port: appPort, servername, ca: rendered.secretData["ca.crt"] };
+        admin = { host: pod.ip, port: adminPort, servername, ca: rendered.secretData["ca.crt"] };
+        await phase("wait for the first mTLS answer", () => eventually("HTTPS 200 with the client certificate",
+            async () => ((await httpsGet({ ...app, cert: issued.certPem, key: issued.privateKeyPem }, "/")).status === 200 ? true : undefined), 100, 200));
+    });
+
+    after(async function () {
+        this.timeout(120_000);
+        if (pod) await phase("cleanup (mTLS pod)", () => pod!.cleanup());
+    });
+
+    it("with the issued client certificate: 200 from the app", async () => {
+        const res = await httpsGet({ ...app, cert: issued.certPem, key: issued.privateKeyPem }, "/");
+        assert.equal(res.status, 200);
+        assert.equal(JSON.parse(res.body).server, MARKER);
+    });
+
+    it("without a client certificate: refused in the handshake, the app never answers", async () => {
+        await assert.rejects(httpsGet(app, "/"), /certificate|alert|socket hang up|ECONNRESET|EPIPE/i);
+    });
+
+    it("with a client certificate from another CA: refused", async () => {
+        const stranger = await makeCA("tls-sidecar-e2e stranger CA");
+        const cert = await issueServerCert(stranger, "billing", ["DNS:billing"]);
+        await assert.rejects(httpsGet({ ...app, cert: cert.cert, key: cert.key }, "/"), /certificate|alert|socket hang up|ECONNRESET|EPIPE/i);
+    });
+
+    it("the admin port never asks for one (kubelet's probes have none)", async () => {
+        assert.equal((await httpsGet(admin, "/readyz")).status, 200);
     });
 });

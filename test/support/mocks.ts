@@ -14,6 +14,12 @@ export interface RecordedResource {
     secretPaths: string[];
     state: any;
     id: string;
+    /**
+     * What an engine holding the previous run's state would do (with a `prior` run): "same" when a resource of this
+     * type and name had exactly these inputs (its previous outputs are returned, nothing changes), "changed" when
+     * its inputs differ (the provider updates or replaces it), "create" when it is new.
+     */
+    step: "same" | "changed" | "create";
 }
 
 const NODE_PORT_FIRST = 30000;
@@ -46,17 +52,38 @@ function repositoryOf(imageName: string): string {
     return colon > slash ? imageName.slice(0, colon) : imageName;
 }
 
+/** JSON with object keys sorted, to compare inputs as values. */
+export function canonical(value: unknown): string {
+    return JSON.stringify(value, (_k, v) =>
+        v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    );
+}
+
 export class EngineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     private nextNodePort = NODE_PORT_FIRST + 443;
 
+    /** `prior`: the resources of the previous run of the same stack, i.e. the state an engine would diff against. */
+    constructor(private readonly prior: RecordedResource[] = []) {}
+
     newResource(raw: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
         const secretPaths: string[] = [];
         const args = { ...raw, inputs: reveal(raw.inputs, "", secretPaths) };
+        const before = this.prior.find((r) => r.type === args.type && r.name === args.name);
+        if (before !== undefined && canonical(before.inputs) === canonical(args.inputs)) {
+            // No diff: the engine keeps the resource and hands the program its recorded outputs.
+            this.resources.push({ ...before, secretPaths, step: "same" });
+            return { id: before.id, state: before.state };
+        }
         const state = this.computed(args);
         const id = state.metadata?.name ?? `${args.name}-id`;
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, secretPaths, state, id });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, secretPaths, state, id, step: before === undefined ? "create" : "changed" });
         return { id, state };
+    }
+
+    /** Resources of the prior run that this run no longer declares: the engine would delete them. */
+    deleted(): RecordedResource[] {
+        return this.prior.filter((p) => !this.resources.some((r) => r.type === p.type && r.name === p.name));
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
@@ -123,8 +150,8 @@ export function settled<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Installs fresh mocks. Call before importing code that creates resources. */
-export async function installMocks(stack = "test", preview = false): Promise<EngineMocks> {
-    const mocks = new EngineMocks();
+export async function installMocks(stack = "test", preview = false, prior: RecordedResource[] = []): Promise<EngineMocks> {
+    const mocks = new EngineMocks(prior);
     await pulumi.runtime.setMocks(mocks, "tls-sidecar", stack, preview);
     return mocks;
 }

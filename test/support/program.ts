@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { EngineMocks, installMocks, promiseOf } from "./mocks";
+import { EngineMocks, installMocks, promiseOf, RecordedResource } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "tls-sidecar";
@@ -66,14 +66,18 @@ export class ProgramFailure extends Error {
     }
 }
 
-/** Runs index.ts afresh. Rejects with the program's own error when it fails. */
+/**
+ * Runs index.ts afresh. Rejects with the program's own error when it fails.
+ * `prior`: the previous run's resources, to model a second `pulumi up` of the same stack (see RecordedResource.step).
+ */
 export async function runProgram(
     stack: string | undefined,
     overrides: Record<string, unknown> = {},
     secretKeys: string[] = [],
     preview = false,
+    prior: RecordedResource[] = [],
 ): Promise<ProgramRun> {
-    const mocks = await installMocks(stack ?? "test", preview);
+    const mocks = await installMocks(stack ?? "test", preview, prior);
     pulumi.runtime.setAllConfig(stackConfig(stack, overrides), secretKeys.map((k) => `${PROJECT}:${k}`));
     const entry = require.resolve(path.join(ROOT, "index.ts"));
     delete require.cache[entry];

@@ -41,10 +41,17 @@ export function privateKey(inputs: PrivateKeyInputs): { privateKeyPem: string; p
 interface Subject {
     commonName?: string;
     organization?: string;
+    organizationalUnit?: string;
+    serialNumber?: string;
 }
 
 function subjectArg(s: Subject | undefined): string {
-    const parts = [s?.organization ? `/O=${s.organization}` : "", s?.commonName ? `/CN=${s.commonName}` : ""].join("");
+    const parts = [
+        s?.organization ? `/O=${s.organization}` : "",
+        s?.organizationalUnit ? `/OU=${s.organizationalUnit}` : "",
+        s?.commonName ? `/CN=${s.commonName}` : "",
+        s?.serialNumber ? `/serialNumber=${s.serialNumber}` : "",
+    ].join("");
     return parts === "" ? "/" : parts;
 }
 
