@@ -21,11 +21,12 @@ export interface RunOptions {
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+        // stdin only when there is input: writing to a child that exits without reading it raises EPIPE.
+        const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
         let timedOut = false;
         const timer = setTimeout(() => {
             timedOut = true;
@@ -46,7 +47,11 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
                 resolve(res);
             }
         });
-        child.stdin.end(opts.input ?? "");
+        if (child.stdin) {
+            // A child may exit before reading all of its input; its exit code tells what happened.
+            child.stdin.on("error", () => undefined);
+            child.stdin.end(opts.input);
+        }
     });
 }
 
