@@ -104,7 +104,7 @@ func (t *fastTransport) roundTripOn(c *upConn, req *http.Request) (resp *http.Re
 		}
 		return nil, readAny, err
 	}
-	if err := req.Write(c.bw); err != nil {
+	if err := writeRequest(c.bw, req); err != nil {
 		return fail(err)
 	}
 	if err := c.bw.Flush(); err != nil {
