@@ -6,3 +6,17 @@ export { SidecarCertificates, SidecarCertificatesArgs, ProvidedCertificateArgs, 
 export { SidecarWorkload, SidecarWorkloadArgs, AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
 export { TlsSidecarApp, TlsSidecarAppArgs, TlsArgs } from "./tlsSidecarApp";
+export {
+    CloudflareTunnelSidecar,
+    CloudflareTunnelSidecarArgs,
+    TunnelArgs,
+    TunnelContainerParts,
+    tunnelContainer,
+    tunnelVolumes,
+    withTunnel,
+    TUNNEL_CONTAINER,
+    TUNNEL_DEFAULTS,
+    TUNNEL_PROBES,
+    DEFAULT_TUNNEL_RESOURCES,
+    ORIGIN_CA_DIR,
+} from "./tunnel";

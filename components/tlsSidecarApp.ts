@@ -1,9 +1,10 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { SidecarCertificates, validateCertificatesArgs } from "./certificates";
-import { ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, WorkloadKind } from "./enums";
+import { ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
 import { ResourcesArgs } from "./podSpec";
+import { CloudflareTunnelSidecar, originFor, TunnelArgs, TUNNEL_DEFAULTS, validateTunnelCommon } from "./tunnel";
 import {
     checkDnsLabel,
     checked,
@@ -67,6 +68,8 @@ export interface TlsSidecarAppArgs {
     service?: ServiceArgs;
     tls?: TlsArgs;
     images: SidecarImagesArgs;
+    /** Expose the app through a Cloudflare Tunnel (cloudflared beside it). The Service then defaults to ClusterIP. */
+    tunnel?: TunnelArgs;
 }
 
 /**
@@ -90,6 +93,13 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly certNotAfter: pulumi.Output<string | undefined>;
     /** When the CA expires (RFC 3339), when generated here. */
     readonly caNotAfter: pulumi.Output<string | undefined>;
+    /** With a tunnel: the Secret holding its token. */
+    readonly tunnelSecretName?: pulumi.Output<string>;
+    /** With a tunnel: the service URL its public hostname must route to (in the tunnel's configuration). */
+    readonly tunnelOriginService?: pulumi.Output<string>;
+    /** With a tunnel to the proxy: the "Origin Server Name" and "CA Pool" to set in its configuration. */
+    readonly tunnelOriginServerName?: pulumi.Output<string | undefined>;
+    readonly tunnelOriginCaPool?: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything is checked before this component or any child is registered: bad input creates nothing.
@@ -123,6 +133,27 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        const serviceType = args.service?.type ?? (args.tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
+        const tunnelOrigin = args.tunnel?.origin ?? TUNNEL_DEFAULTS.origin;
+        const tunnel =
+            args.tunnel === undefined
+                ? undefined
+                : new CloudflareTunnelSidecar(
+                      name,
+                      {
+                          namespace,
+                          token: args.tunnel.token,
+                          existingSecretName: args.tunnel.existingSecretName,
+                          hostname: args.tunnel.hostname,
+                          image: args.tunnel.image,
+                          metricsPort: args.tunnel.metricsPort,
+                          gracePeriodSeconds: args.tunnel.gracePeriodSeconds,
+                          resources: args.tunnel.resources,
+                          ...originFor(tunnelOrigin, args.app.port, args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort, serviceName, namespace),
+                          originCaSecretName: tunnelOrigin === TunnelOrigin.Proxy ? certificates.secretName : undefined,
+                      },
+                      { parent: this },
+                  );
         const workload = new SidecarWorkload(
             name,
             {
@@ -131,7 +162,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 app: args.app,
                 proxy: args.proxy,
                 redirect: args.redirect,
-                service: args.service,
+                service: { ...args.service, type: serviceType },
                 proxyImage: images.proxyImage,
                 initImage: images.initImage,
                 secretName: certificates.secretName,
@@ -139,12 +170,13 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 kind: args.workloadKind,
                 replicas: args.replicas,
                 nativeSidecar: args.nativeSidecar,
+                tunnel: tunnel?.parts,
             },
             { parent: this },
         );
 
         this.nodePort = workload.nodePort;
-        this.url = pulumi.interpolate`https://${pulumi.output(publicHost).apply(urlHost)}:${workload.nodePort}`;
+        this.url = appUrl(serviceType, args.tunnel?.hostname, publicHost, workload, namespace, args.service?.port ?? WORKLOAD_DEFAULTS.servicePort);
         this.caCertPem = certificates.caCertPem;
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
@@ -154,7 +186,17 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.initImage = images.initImage;
         this.certNotAfter = certificates.certNotAfter;
         this.caNotAfter = certificates.caNotAfter;
+        if (tunnel !== undefined) {
+            this.tunnelSecretName = tunnel.secretName;
+            this.tunnelOriginService = tunnel.originService;
+            this.tunnelOriginServerName = tunnel.originServerName;
+            this.tunnelOriginCaPool = tunnel.originCaPool;
+        }
         this.registerOutputs({
+            tunnelSecretName: this.tunnelSecretName,
+            tunnelOriginService: this.tunnelOriginService,
+            tunnelOriginServerName: this.tunnelOriginServerName,
+            tunnelOriginCaPool: this.tunnelOriginCaPool,
             nodePort: this.nodePort,
             url: this.url,
             caCertPem: this.caCertPem,
@@ -167,6 +209,31 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             certNotAfter: this.certNotAfter,
             caNotAfter: this.caNotAfter,
         });
+    }
+}
+
+/**
+ * Where clients go: the tunnel's public hostname when known; else the node port; else (ClusterIP) the Service's
+ * in-cluster name. Undefined with neither a Service nor a tunnel hostname (typed as a string for compatibility).
+ */
+function appUrl(
+    type: ServiceType,
+    tunnelHostname: pulumi.Input<string> | undefined,
+    publicHost: pulumi.Input<string>,
+    workload: SidecarWorkload,
+    namespace: pulumi.Input<string>,
+    servicePort: pulumi.Input<number>,
+): pulumi.Output<string> {
+    if (tunnelHostname !== undefined) {
+        return pulumi.interpolate`https://${tunnelHostname}`;
+    }
+    switch (type) {
+        case ServiceType.NodePort:
+            return pulumi.interpolate`https://${pulumi.output(publicHost).apply(urlHost)}:${workload.nodePort}`;
+        case ServiceType.ClusterIP:
+            return pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc:${servicePort}`;
+        default:
+            return pulumi.output(undefined) as unknown as pulumi.Output<string>;
     }
 }
 
@@ -230,6 +297,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
             }
         }
     }
+    validateTunnelArgs(args, ports);
     (args.redirect?.excludePorts ?? []).forEach((p, i) => {
         checked(p, (v) => checkPort(`redirect.excludePorts[${i}]`, v));
         if (isKnown(p) && isKnown(args.app.port) && p === args.app.port) {
@@ -260,4 +328,34 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
         throw new ConfigError("images", undefined, "{ registry } to build and push the images, or { prebuilt: { proxy, init } }");
     }
     validateImagesArgs(args.images);
+}
+
+/** `tunnel` and the Service type it allows. `ports` are the pod's other ports, by argument path. */
+function validateTunnelArgs(args: TlsSidecarAppArgs, ports: [string, pulumi.Input<number>][]): void {
+    const tunnel = args.tunnel;
+    if (args.service?.type !== undefined) checkEnum("service.type", args.service.type, ServiceType);
+    if (args.service?.type === ServiceType.None && tunnel === undefined) {
+        throw new ConfigError("service.type", args.service.type, '"NodePort" or "ClusterIP" without a tunnel ("None" only with tunnel: nothing else would reach the app)');
+    }
+    if (args.service?.nodePort !== undefined && args.service?.type !== undefined && args.service.type !== ServiceType.NodePort) {
+        throw new ConfigError("service.nodePort", args.service.nodePort, `no node port with service.type "${args.service.type}" (only with "NodePort")`);
+    }
+    if (tunnel === undefined) {
+        return;
+    }
+    if (tunnel.origin !== undefined) checkEnum("tunnel.origin", tunnel.origin, TunnelOrigin);
+    validateTunnelCommon("tunnel.", tunnel);
+    const metricsPort = tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort;
+    for (const [path, port] of ports) {
+        if (isKnown(metricsPort) && isKnown(port) && metricsPort === port) {
+            throw new ConfigError("tunnel.metricsPort", metricsPort, `a port other than ${path} (${port}): cloudflared's metrics listen in the same pod`);
+        }
+    }
+    if (args.proxy?.clientAuth === ClientAuth.Require) {
+        throw new ConfigError(
+            "proxy.clientAuth",
+            args.proxy.clientAuth,
+            '"none" or "request" with a tunnel: cloudflared presents no client certificate to the proxy, and the app origin would bypass it (use Cloudflare Access to authenticate tunnel clients)',
+        );
+    }
 }
