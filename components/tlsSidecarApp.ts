@@ -337,8 +337,10 @@ function validateTunnelArgs(args: TlsSidecarAppArgs, ports: [string, pulumi.Inpu
     if (args.service?.type === ServiceType.None && tunnel === undefined) {
         throw new ConfigError("service.type", args.service.type, '"NodePort" or "ClusterIP" without a tunnel ("None" only with tunnel: nothing else would reach the app)');
     }
-    if (args.service?.nodePort !== undefined && args.service?.type !== undefined && args.service.type !== ServiceType.NodePort) {
-        throw new ConfigError("service.nodePort", args.service.nodePort, `no node port with service.type "${args.service.type}" (only with "NodePort")`);
+    const serviceType = args.service?.type ?? (tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
+    if (args.service?.nodePort !== undefined && serviceType !== ServiceType.NodePort) {
+        const why = args.service?.type === undefined ? `service.type "${serviceType}", the default with a tunnel` : `service.type "${serviceType}"`;
+        throw new ConfigError("service.nodePort", args.service.nodePort, `no node port with ${why}: set service.type "NodePort", or leave service.nodePort unset`);
     }
     if (tunnel === undefined) {
         return;

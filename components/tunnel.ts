@@ -263,7 +263,7 @@ function checkSecretName(path: string, value: unknown): void {
 }
 
 /** A tunnel token is one base64 string (an account tag, tunnel ID and secret). Never echoed. */
-function checkToken(path: string, value: unknown): void {
+export function checkTunnelToken(path: string, value: unknown): void {
     if (typeof value !== "string" || !/^[A-Za-z0-9+/=_-]{16,}$/.test(value.trim())) {
         throw new ConfigError(path, "(a secret value, not shown)", "the tunnel token: the base64 string after `--token` in the dashboard's install command");
     }
@@ -306,7 +306,7 @@ export function validateTunnelCommon(
     if (args.token !== undefined && args.existingSecretName !== undefined) {
         throw new ConfigError(`${prefix}existingSecretName`, args.existingSecretName, `either ${prefix}token or ${prefix}existingSecretName, not both`);
     }
-    if (args.token !== undefined) checked(args.token, (v) => checkToken(`${prefix}token`, v));
+    if (args.token !== undefined) checked(args.token, (v) => checkTunnelToken(`${prefix}token`, v));
     if (args.existingSecretName !== undefined) checked(args.existingSecretName, (v) => checkSecretName(`${prefix}existingSecretName`, v));
     if (args.hostname !== undefined) checked(args.hostname, (v) => checkHostname(`${prefix}hostname`, v));
     if (args.image !== undefined) checked(args.image, (v) => checkPinnedImage(`${prefix}image`, v));
