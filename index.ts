@@ -213,6 +213,7 @@ const app = main();
 
 export const nodePort = app.nodePort;
 export const url = app.url;
+export const clusterUrl = app.clusterUrl;
 export const caCertPem = app.caCertPem;
 export const namespace = app.namespace;
 export const serviceName = app.serviceName;
@@ -223,7 +224,8 @@ export const initImage = app.initImage;
 export const certNotAfter = app.certNotAfter;
 export const caNotAfter = app.caNotAfter;
 // Only with a tunnel (plain undefined otherwise, so no stack output appears).
-export const tunnelSecretName = app.tunnelSecretName;
-export const tunnelOriginService = app.tunnelOriginService;
-export const tunnelOriginServerName = app.tunnelOriginServerName;
-export const tunnelOriginCaPool = app.tunnelOriginCaPool;
+const withTunnel = config.getBoolean("tunnel") === true;
+export const tunnelSecretName = withTunnel ? app.tunnelSecretName : undefined;
+export const tunnelOriginService = withTunnel ? app.tunnelOriginService : undefined;
+export const tunnelOriginServerName = withTunnel ? app.tunnelOriginServerName : undefined;
+export const tunnelOriginCaPool = withTunnel ? app.tunnelOriginCaPool : undefined;

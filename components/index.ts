@@ -11,6 +11,7 @@ export {
     CloudflareTunnelSidecarArgs,
     TunnelArgs,
     TunnelContainerParts,
+    tunnelContainerParts,
     tunnelContainer,
     tunnelVolumes,
     withTunnel,

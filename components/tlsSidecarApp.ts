@@ -4,7 +4,7 @@ import { SidecarCertificates, validateCertificatesArgs } from "./certificates";
 import { ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
 import { ResourcesArgs } from "./podSpec";
-import { CloudflareTunnelSidecar, originFor, TunnelArgs, TUNNEL_DEFAULTS, validateTunnelCommon } from "./tunnel";
+import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS, validateTunnelCommon } from "./tunnel";
 import {
     checkDnsLabel,
     checked,
@@ -81,6 +81,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly nodePort: pulumi.Output<number>;
     /** `https://<publicHost>:<nodePort>`. */
     readonly url: pulumi.Output<string>;
+    /** `https://<service>.<namespace>.svc.<clusterDomain>:<servicePort>`: the address for clients inside the cluster. */
+    readonly clusterUrl: pulumi.Output<string>;
     /** PEM of the CA clients should trust (undefined with an existing Secret). */
     readonly caCertPem: pulumi.Output<string | undefined>;
     readonly namespace: pulumi.Output<string>;
@@ -93,13 +95,14 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly certNotAfter: pulumi.Output<string | undefined>;
     /** When the CA expires (RFC 3339), when generated here. */
     readonly caNotAfter: pulumi.Output<string | undefined>;
-    /** With a tunnel: the Secret holding its token. */
-    readonly tunnelSecretName?: pulumi.Output<string>;
-    /** With a tunnel: the service URL its public hostname must route to (in the tunnel's configuration). */
-    readonly tunnelOriginService?: pulumi.Output<string>;
-    /** With a tunnel to the proxy: the "Origin Server Name" and "CA Pool" to set in its configuration. */
-    readonly tunnelOriginServerName?: pulumi.Output<string | undefined>;
-    readonly tunnelOriginCaPool?: pulumi.Output<string | undefined>;
+    /** With a tunnel: the Secret holding its token (undefined without a tunnel). */
+    readonly tunnelSecretName: pulumi.Output<string | undefined>;
+    /** With a tunnel: the service URL its public hostname must route to, to enter in the tunnel's configuration. */
+    readonly tunnelOriginService: pulumi.Output<string | undefined>;
+    /** With a tunnel to the proxy: the "Origin Server Name" to set in the tunnel's configuration. */
+    readonly tunnelOriginServerName: pulumi.Output<string | undefined>;
+    /** With a tunnel to the proxy: the "CA Pool" path to set in the tunnel's configuration. */
+    readonly tunnelOriginCaPool: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything is checked before this component or any child is registered: bad input creates nothing.
@@ -135,12 +138,10 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         );
         const serviceType = args.service?.type ?? (args.tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
         const tunnelOrigin = args.tunnel?.origin ?? TUNNEL_DEFAULTS.origin;
-        const tunnel =
+        const tunnelArgs: CloudflareTunnelSidecarArgs | undefined =
             args.tunnel === undefined
                 ? undefined
-                : new CloudflareTunnelSidecar(
-                      name,
-                      {
+                : {
                           namespace,
                           token: args.tunnel.token,
                           existingSecretName: args.tunnel.existingSecretName,
@@ -151,9 +152,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                           resources: args.tunnel.resources,
                           ...originFor(tunnelOrigin, args.app.port, args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort, serviceName, namespace),
                           originCaSecretName: tunnelOrigin === TunnelOrigin.Proxy ? certificates.secretName : undefined,
-                      },
-                      { parent: this },
-                  );
+                  };
+        const tunnel = tunnelArgs === undefined ? undefined : new CloudflareTunnelSidecar(name, tunnelArgs, { parent: this });
         const workload = new SidecarWorkload(
             name,
             {
@@ -170,13 +170,17 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 kind: args.workloadKind,
                 replicas: args.replicas,
                 nativeSidecar: args.nativeSidecar,
-                tunnel: tunnel?.parts,
+                tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
             },
             { parent: this },
         );
 
         this.nodePort = workload.nodePort;
         this.url = appUrl(serviceType, args.tunnel?.hostname, publicHost, workload, namespace, args.service?.port ?? WORKLOAD_DEFAULTS.servicePort);
+        this.clusterUrl =
+            serviceType === ServiceType.None
+                ? (pulumi.output(undefined) as unknown as pulumi.Output<string>)
+                : pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${args.service?.port ?? WORKLOAD_DEFAULTS.servicePort}`;
         this.caCertPem = certificates.caCertPem;
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
@@ -186,12 +190,11 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.initImage = images.initImage;
         this.certNotAfter = certificates.certNotAfter;
         this.caNotAfter = certificates.caNotAfter;
-        if (tunnel !== undefined) {
-            this.tunnelSecretName = tunnel.secretName;
-            this.tunnelOriginService = tunnel.originService;
-            this.tunnelOriginServerName = tunnel.originServerName;
-            this.tunnelOriginCaPool = tunnel.originCaPool;
-        }
+        const none = pulumi.output<string | undefined>(undefined);
+        this.tunnelSecretName = tunnel?.secretName ?? none;
+        this.tunnelOriginService = tunnel?.originService ?? none;
+        this.tunnelOriginServerName = tunnel?.originServerName ?? none;
+        this.tunnelOriginCaPool = tunnel?.originCaPool ?? none;
         this.registerOutputs({
             tunnelSecretName: this.tunnelSecretName,
             tunnelOriginService: this.tunnelOriginService,
@@ -199,6 +202,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             tunnelOriginCaPool: this.tunnelOriginCaPool,
             nodePort: this.nodePort,
             url: this.url,
+            clusterUrl: this.clusterUrl,
             caCertPem: this.caCertPem,
             namespace: this.namespace,
             serviceName: this.serviceName,

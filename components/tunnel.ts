@@ -163,8 +163,28 @@ export function tunnelResources(given: ResourcesArgs | undefined): ResourcesArgs
 }
 
 /**
- * The token Secret, and the cloudflared container to put beside an app (`container`, `volumes`, or `withTunnel` on a
- * whole pod spec). Usable on its own, and created by `TlsSidecarApp` when given `tunnel`.
+ * What the pod needs for these arguments, with the token in `tokenSecretName` (a `CloudflareTunnelSidecar`'s
+ * `secretName`): pass it to `tunnelContainer`, `tunnelVolumes`, or `withTunnel` for a whole pod spec. A function, not
+ * a field of the component, so the component's outputs stay plain values for other languages.
+ */
+export function tunnelContainerParts(
+    args: Pick<CloudflareTunnelSidecarArgs, "image" | "metricsPort" | "gracePeriodSeconds" | "resources" | "originCaSecretName">,
+    tokenSecretName: pulumi.Input<string>,
+): TunnelContainerParts {
+    return {
+        image: args.image ?? TUNNEL_DEFAULTS.image,
+        metricsPort: args.metricsPort ?? TUNNEL_DEFAULTS.metricsPort,
+        gracePeriodSeconds: args.gracePeriodSeconds ?? TUNNEL_DEFAULTS.gracePeriodSeconds,
+        resources: tunnelResources(args.resources),
+        tokenSecretName,
+        originCaSecretName: args.originCaSecretName,
+    };
+}
+
+/**
+ * The tunnel token Secret (unless an existing one is named) and what to tell Cloudflare about the origin. The container
+ * to put beside an app comes from `tunnelContainerParts(args, sidecar.secretName)`. Usable on its own, and created by
+ * `TlsSidecarApp` when given `tunnel`.
  */
 export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
     /** Secret holding the token (created here unless `existingSecretName`). */
@@ -179,10 +199,6 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string | undefined>;
     readonly image: pulumi.Output<string>;
     readonly metricsPort: pulumi.Output<number>;
-    /** What the pod needs; `container` and `volumes` are built from it. */
-    readonly parts: TunnelContainerParts;
-    readonly container: ContainerInput;
-    readonly volumes: VolumeInput[];
 
     constructor(name: string, args: CloudflareTunnelSidecarArgs, opts?: pulumi.ComponentResourceOptions) {
         validateTunnelSidecarArgs("", args);
@@ -204,22 +220,13 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
             this.secretName = secret.metadata.name;
         }
 
-        this.parts = {
-            image: args.image ?? TUNNEL_DEFAULTS.image,
-            metricsPort: args.metricsPort ?? TUNNEL_DEFAULTS.metricsPort,
-            gracePeriodSeconds: args.gracePeriodSeconds ?? TUNNEL_DEFAULTS.gracePeriodSeconds,
-            resources: tunnelResources(args.resources),
-            tokenSecretName: this.secretName,
-            originCaSecretName: args.originCaSecretName,
-        };
-        this.container = tunnelContainer(this.parts);
-        this.volumes = tunnelVolumes(this.parts);
+        const parts = tunnelContainerParts(args, this.secretName);
         this.originService = pulumi.output(args.originService);
         this.originServerName = pulumi.output(args.originServerName);
         this.originCaPool = pulumi.output(args.originCaSecretName === undefined ? undefined : `${ORIGIN_CA_DIR}/ca.crt`);
         this.url = args.hostname === undefined ? pulumi.output(undefined) : pulumi.interpolate`https://${args.hostname}`;
-        this.image = pulumi.output(this.parts.image);
-        this.metricsPort = pulumi.output(this.parts.metricsPort);
+        this.image = pulumi.output(parts.image);
+        this.metricsPort = pulumi.output(parts.metricsPort);
         this.registerOutputs({
             secretName: this.secretName,
             originService: this.originService,

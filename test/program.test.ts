@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { declaredConfig, ProgramFailure, ROOT, runProgram, stackFile } from "./support/program";
 
-const EXPORTS = ["nodePort", "url", "caCertPem", "namespace", "serviceName", "secretName", "workloadName", "proxyImage", "initImage", "certNotAfter", "caNotAfter"];
+const EXPORTS = ["nodePort", "url", "clusterUrl", "caCertPem", "namespace", "serviceName", "secretName", "workloadName", "proxyImage", "initImage", "certNotAfter", "caNotAfter"];
 
 describe("the program (index.ts)", () => {
     describe("Pulumi.yaml", () => {
@@ -82,6 +82,7 @@ describe("the program (index.ts)", () => {
             assert.strictEqual(outputs.nodePort, dev["tls-sidecar:nodePort"]);
             assert.strictEqual(outputs.url, `https://${dev["tls-sidecar:publicHost"]}:${dev["tls-sidecar:nodePort"]}`);
             assert.strictEqual(outputs.namespace, "default");
+            assert.strictEqual(outputs.clusterUrl, "https://hello.default.svc.cluster.local:443");
             assert.strictEqual(outputs.serviceName, dev["tls-sidecar:appName"]);
             assert.strictEqual(outputs.secretName, mocks.one("kubernetes:core/v1:Secret").state.metadata.name);
             assert.strictEqual(outputs.workloadName, mocks.one("kubernetes:apps/v1:Deployment").state.metadata.name);

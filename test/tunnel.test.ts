@@ -38,7 +38,7 @@ async function deploy(args: Partial<Components.TlsSidecarAppArgs> = {}) {
     const app = new c.TlsSidecarApp("hello", minimalArgs(args));
     await promiseOf(app.workloadName);
     await promiseOf(app.url);
-    if (app.tunnelSecretName) await promiseOf(app.tunnelSecretName);
+    await promiseOf(app.tunnelSecretName);
     return app;
 }
 
@@ -235,8 +235,8 @@ describe("Cloudflare Tunnel", () => {
             const app = await deploy();
             assert.strictEqual(mocks.one(SERVICE).inputs.spec.type, "NodePort");
             assert.ok((await promiseOf(app.nodePort)) >= 30000);
-            assert.strictEqual(app.tunnelSecretName, undefined);
-            assert.strictEqual(app.tunnelOriginService, undefined);
+            assert.strictEqual(await promiseOf(app.tunnelSecretName), undefined);
+            assert.strictEqual(await promiseOf(app.tunnelOriginService), undefined);
             assert.strictEqual(mocks.ofType("tls-sidecar:index:CloudflareTunnelSidecar").length, 0);
         });
 
@@ -316,9 +316,11 @@ describe("Cloudflare Tunnel", () => {
             assert.strictEqual(secret.inputs.metadata.namespace, "apps");
             assert.strictEqual(secret.inputs.type, "Opaque");
             assert.ok(isSecretAt(secret, "stringData.token"));
-            assert.strictEqual(sidecar.container.name, "cloudflared");
-            assert.deepStrictEqual(sidecar.volumes, []);
-            const env = (sidecar.container.env as any[])[0];
+            const parts = c.tunnelContainerParts({}, sidecar.secretName);
+            const container = c.tunnelContainer(parts);
+            assert.strictEqual(container.name, "cloudflared");
+            assert.deepStrictEqual(c.tunnelVolumes(parts), []);
+            const env = (container.env as any[])[0];
             assert.strictEqual(await promiseOf(pulumi.output(env.valueFrom.secretKeyRef.name)), secretName);
         });
 

@@ -119,6 +119,11 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply(resolve));
 }
 
+/** An Output's value, rejecting when the Output failed (an error thrown in an apply). */
+export function settled<T>(output: pulumi.Output<T>): Promise<T> {
+    return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
 /** Installs fresh mocks. Call before importing code that creates resources. */
 export async function installMocks(stack = "test", preview = false): Promise<EngineMocks> {
     const mocks = new EngineMocks();

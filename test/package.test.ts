@@ -1,0 +1,133 @@
+// The npm package as a consumer gets it: `npm pack`, installed into a fresh Pulumi TypeScript program, compiled
+// with strict TypeScript, and run under mocks creating a TlsSidecarApp.
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROOT } from "./support/program";
+
+function run(cmd: string, args: string[], cwd: string): string {
+    return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+}
+
+const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+
+const CONSUMER_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import { ClientAuth, TlsSidecarApp } from "tls-sidecar";
+
+export function deploy(): TlsSidecarApp {
+    return new TlsSidecarApp("shop", {
+        namespace: "shop",
+        app: { image: "ghcr.io/acme/shop:1.0", port: 8080 },
+        proxy: { clientAuth: ClientAuth.None },
+        images: { registry: { server: "registry.example:5000", username: "ci", password: pulumi.secret("pw") } },
+    });
+}
+`;
+
+const CONSUMER_TEST = `import * as assert from "assert";
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+
+const created: { type: string; inputs: any }[] = [];
+pulumi.runtime.setMocks({
+    newResource(args) {
+        created.push({ type: args.type, inputs: args.inputs });
+        const state: any = { ...args.inputs };
+        if (args.type === "docker:index/image:Image") state.repoDigest = args.inputs.imageName.split(":").slice(0, -1).join(":") + "@sha256:" + "0".repeat(64);
+        if (args.type === "kubernetes:core/v1:Service") state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: any) => ({ ...p, nodePort: 30123 })) };
+        if (args.type.startsWith("tls:")) Object.assign(state, { privateKeyPem: "k", certPem: "c", certRequestPem: "r", validityEndTime: "2030-01-01T00:00:00Z" });
+        if (args.type.startsWith("kubernetes:")) state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? args.name + "-abc" };
+        return { id: args.name + "-id", state };
+    },
+    call: (args) => args.inputs,
+}, "consumer", "test", false);
+
+(async () => {
+    const { deploy } = await import("./index");
+    const app = deploy();
+    const url = await new Promise((resolve) => app.url.apply(resolve));
+    await new Promise((resolve) => app.workloadName.apply(resolve));
+    assert.strictEqual(url, "https://localhost:30123");
+    const types = created.map((c) => c.type);
+    assert.ok(types.includes("tls-sidecar:index:TlsSidecarApp"), types.join(","));
+    const images = created.filter((c) => c.type === "docker:index/image:Image");
+    assert.strictEqual(images.length, 2);
+    for (const image of images) {
+        assert.ok(fs.existsSync(image.inputs.build.dockerfile), "the Dockerfiles ship in the package: " + image.inputs.build.dockerfile);
+        assert.ok(image.inputs.build.context.includes("node_modules/tls-sidecar/images/"), image.inputs.build.context);
+    }
+    console.log("consumer ok: " + created.length + " resources");
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+describe("the npm package", function () {
+    // Packs, installs from the npm registry cache and compiles: minutes at worst, not seconds.
+    this.timeout(600_000);
+    let work: string;
+    let tarball: string;
+
+    before(() => {
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "tls-sidecar-pack-"));
+        const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT));
+        tarball = path.join(work, packed[0].filename);
+    });
+
+    after(() => {
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("ships compiled JS and declarations, the Dockerfiles and Go sources, and no tests", () => {
+        const files: string[] = run("tar", ["-tzf", tarball], work)
+            .split("\n")
+            .filter((f) => f !== "")
+            .map((f) => f.replace(/^package\//, ""));
+        for (const f of ["bin/index.js", "bin/index.d.ts", "bin/tlsSidecarApp.js", "images/proxy/Dockerfile", "images/proxy/main.go", "images/init/Dockerfile", "images/init/main.go", "PulumiPlugin.yaml"]) {
+            assert.ok(files.includes(f), `${f} is in the tarball`);
+        }
+        assert.deepStrictEqual(
+            files.filter((f) => f.startsWith("test/") || f.endsWith("_test.go") || f.endsWith(".ts") && !f.endsWith(".d.ts")),
+            [],
+        );
+    });
+
+    it("points main, types and exports at the compiled entry", () => {
+        assert.strictEqual(rootPackage.main, "bin/index.js");
+        assert.strictEqual(rootPackage.types, "bin/index.d.ts");
+        assert.deepStrictEqual(rootPackage.exports["."], { types: "./bin/index.d.ts", default: "./bin/index.js" });
+        assert.ok(rootPackage.peerDependencies["@pulumi/pulumi"], "@pulumi/pulumi is a peer: the consumer's copy is the one used");
+        assert.strictEqual(rootPackage.dependencies["@pulumi/pulumi"], undefined);
+    });
+
+    it("installs into a fresh Pulumi program with one copy of @pulumi/pulumi, compiles strictly and runs under mocks", () => {
+        const consumer = path.join(work, "consumer");
+        fs.mkdirSync(consumer);
+        const dev = rootPackage.devDependencies;
+        fs.writeFileSync(
+            path.join(consumer, "package.json"),
+            JSON.stringify({
+                name: "consumer",
+                version: "1.0.0",
+                private: true,
+                dependencies: { "tls-sidecar": `file:${tarball}`, "@pulumi/pulumi": dev["@pulumi/pulumi"] },
+                devDependencies: { typescript: dev.typescript, "@types/node": dev["@types/node"] },
+            }),
+        );
+        fs.writeFileSync(
+            path.join(consumer, "tsconfig.json"),
+            JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", outDir: "bin", esModuleInterop: true, skipLibCheck: false } }),
+        );
+        fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\n");
+        fs.writeFileSync(path.join(consumer, "index.ts"), CONSUMER_PROGRAM);
+        fs.writeFileSync(path.join(consumer, "check.ts"), CONSUMER_TEST);
+
+        run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], consumer);
+        const copies = run("find", ["node_modules", "-path", "*/@pulumi/pulumi/package.json"], consumer).split("\n").filter((l) => l !== "");
+        assert.deepStrictEqual(copies, ["node_modules/@pulumi/pulumi/package.json"]);
+
+        run(path.join(consumer, "node_modules", ".bin", "tsc"), ["-p", "."], consumer);
+        const out = run("node", ["bin/check.js"], consumer);
+        assert.match(out, /consumer ok: 1[0-9] resources/);
+    });
+});

@@ -1,0 +1,152 @@
+// What `pulumi package add <this repo>` would expose to Python, Go, C#, Java and YAML: the schema that the
+// inference shipped in @pulumi/pulumi (provider/experimental) derives from our TypeScript. Every component, every
+// input with its type, the enums and the outputs must survive it; a construct it rejects or drops fails here.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as ts from "typescript";
+import { ROOT } from "./support/program";
+import * as components from "../components";
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { Analyzer } = require("@pulumi/pulumi/provider/experimental/analyzer");
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { generateSchema } = require("@pulumi/pulumi/provider/experimental/schema");
+
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+
+/** Component classes the package entry exports, found at run time as the plugin host finds them. */
+function exportedComponents(): string[] {
+    return Object.entries(components)
+        .filter(([, v]) => typeof v === "function" && v.prototype instanceof pulumi.ComponentResource)
+        .map(([k]) => k)
+        .sort();
+}
+
+/** Members of an interface, read from the source with the TypeScript parser. */
+function interfaceMembers(name: string): { name: string; optional: boolean }[] {
+    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+        const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
+        for (const node of source.statements) {
+            if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
+                return node.members.filter(ts.isPropertySignature).map((m) => ({ name: (m.name as ts.Identifier).text, optional: m.questionToken !== undefined }));
+            }
+        }
+    }
+    throw new Error(`interface ${name} not found in components/`);
+}
+
+/** Public `readonly x: pulumi.Output<…>` fields of a component class. */
+function classOutputs(name: string): string[] {
+    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+        const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
+        for (const node of source.statements) {
+            if (ts.isClassDeclaration(node) && node.name?.text === name) {
+                return node.members
+                    .filter(ts.isPropertyDeclaration)
+                    .filter((m) => m.type?.getText(source).startsWith("pulumi.Output<"))
+                    .map((m) => (m.name as ts.Identifier).text)
+                    .sort();
+            }
+        }
+    }
+    throw new Error(`class ${name} not found in components/`);
+}
+
+describe("the cross-language component schema", function () {
+    this.timeout(120_000);
+    let schema: any;
+
+    before(() => {
+        const names = new Set(exportedComponents());
+        const result = new Analyzer(ROOT, PACKAGE.name, PACKAGE, names).analyze();
+        schema = generateSchema(PACKAGE.name, PACKAGE.version, PACKAGE.description, result.components, result.typeDefinitions, result.dependencies);
+    });
+
+    it("has a PulumiPlugin.yaml for the nodejs runtime", () => {
+        assert.match(fs.readFileSync(path.join(ROOT, "PulumiPlugin.yaml"), "utf8"), /^runtime: nodejs$/m);
+    });
+
+    it("names the package after package.json and every component `tls-sidecar:index:<Class>`", () => {
+        assert.strictEqual(schema.name, "tls-sidecar");
+        assert.deepStrictEqual(Object.keys(schema.resources).sort(), exportedComponents().map((n) => `tls-sidecar:index:${n}`));
+        assert.ok(exportedComponents().includes("TlsSidecarApp"));
+        for (const resource of Object.values<any>(schema.resources)) {
+            assert.strictEqual(resource.isComponent, true);
+        }
+    });
+
+    for (const component of ["TlsSidecarApp", "SidecarImages", "SidecarCertificates", "SidecarWorkload"]) {
+        it(`${component}: every argument is an input, required exactly when not optional`, () => {
+            const resource = schema.resources[`tls-sidecar:index:${component}`];
+            const members = interfaceMembers(`${component}Args`);
+            assert.deepStrictEqual(Object.keys(resource.inputProperties).sort(), members.map((m) => m.name).sort());
+            assert.deepStrictEqual([...resource.requiredInputs].sort(), members.filter((m) => !m.optional).map((m) => m.name).sort());
+        });
+
+        it(`${component}: every output field is a schema output`, () => {
+            const resource = schema.resources[`tls-sidecar:index:${component}`];
+            assert.deepStrictEqual(Object.keys(resource.properties).sort(), classOutputs(component));
+        });
+    }
+
+    it("types every property: a primitive, an array, a map or a reference to a defined type", () => {
+        const check = (where: string, prop: any) => {
+            if (prop.$ref !== undefined) {
+                const ref = prop.$ref.replace("#/types/", "");
+                assert.ok(schema.types[ref], `${where} refers to a defined type ${ref}`);
+                return;
+            }
+            assert.ok(["string", "integer", "number", "boolean", "array", "object"].includes(prop.type), `${where} has a type: ${JSON.stringify(prop)}`);
+            if (prop.type === "array") check(`${where}[]`, prop.items);
+            if (prop.type === "object") check(`${where}{}`, prop.additionalProperties);
+        };
+        for (const [token, resource] of Object.entries<any>(schema.resources)) {
+            for (const [name, prop] of Object.entries(resource.inputProperties)) check(`${token}.${name}`, prop);
+            for (const [name, prop] of Object.entries(resource.properties)) check(`${token}.${name} (output)`, prop);
+        }
+        for (const [token, type] of Object.entries<any>(schema.types)) {
+            for (const [name, prop] of Object.entries(type.properties ?? {})) check(`${token}.${name}`, prop);
+        }
+    });
+
+    it("carries the argument types of nested objects", () => {
+        const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
+        assert.strictEqual(app.app.$ref, "#/types/tls-sidecar:index:AppContainerArgs");
+        const appType = schema.types["tls-sidecar:index:AppContainerArgs"];
+        assert.strictEqual(appType.properties.image.type, "string");
+        assert.strictEqual(appType.properties.port.type, "number");
+        assert.deepStrictEqual(appType.properties.env.additionalProperties, { type: "string" });
+        assert.deepStrictEqual(
+            Object.keys(schema.types["tls-sidecar:index:ResourcesArgs"].properties).sort(),
+            interfaceMembers("ResourcesArgs")
+                .map((m) => m.name)
+                .sort(),
+        );
+    });
+
+    for (const [name, values] of [
+        ["InterceptionMode", Object.values(components.InterceptionMode)],
+        ["WorkloadKind", Object.values(components.WorkloadKind)],
+        ["KeyAlgorithm", Object.values(components.KeyAlgorithm)],
+        ["ClientAuth", Object.values(components.ClientAuth)],
+        ["RedirectMode", Object.values(components.RedirectMode)],
+    ] as const) {
+        it(`exposes the enum ${name} with all its values`, () => {
+            const type = schema.types[`tls-sidecar:index:${name}`];
+            assert.ok(type, `${name} is a schema type`);
+            assert.strictEqual(type.type, "string");
+            assert.deepStrictEqual(
+                type.enum.map((e: any) => e.value),
+                [...values],
+            );
+        });
+    }
+
+    it("documents inputs and outputs from the doc comments", () => {
+        const app = schema.resources["tls-sidecar:index:TlsSidecarApp"];
+        assert.match(app.description, /TLS termination/);
+        assert.match(app.properties.url.description, /https:\/\//);
+    });
+});
