@@ -1,7 +1,21 @@
 // The program: one TlsSidecarApp per stack, configured by the stack's Pulumi.<stack>.yaml.
 // Every key is declared, with its type, default and description, in Pulumi.yaml's `config:` block.
 import * as pulumi from "@pulumi/pulumi";
-import { CertificateRollout, ClientAuth, ConfigError, InterceptionMode, KeyAlgorithm, RedirectMode, TlsSidecarApp, TlsSidecarAppArgs, WorkloadKind } from "./components";
+import {
+    CertificateRollout,
+    ClientAuth,
+    ConfigError,
+    InterceptionMode,
+    KeyAlgorithm,
+    RedirectMode,
+    ServiceType,
+    TlsSidecarApp,
+    TlsSidecarAppArgs,
+    TunnelArgs,
+    TunnelOrigin,
+    WorkloadKind,
+} from "./components";
+import { checkTunnelToken } from "./components/tunnel";
 import { checkEnum } from "./components/validation";
 
 const PROJECT = "tls-sidecar";
@@ -52,6 +66,19 @@ export const CONFIG_KEY_OF: Record<string, string> = {
     "images.registry.password": "registryPassword",
     "images.prebuilt.proxy": "proxyImage",
     "images.prebuilt.init": "initImage",
+    "service.type": "serviceType",
+    tunnel: "tunnel",
+    "tunnel.token": "tunnelToken",
+    "tunnel.existingSecretName": "tunnelTokenSecretName",
+    "tunnel.hostname": "tunnelHostname",
+    "tunnel.origin": "tunnelOrigin",
+    "tunnel.image": "tunnelImage",
+    "tunnel.metricsPort": "tunnelMetricsPort",
+    "tunnel.gracePeriodSeconds": "tunnelGracePeriodSeconds",
+    "tunnel.resources.cpuRequest": "tunnelCpuRequest",
+    "tunnel.resources.memoryRequest": "tunnelMemoryRequest",
+    "tunnel.resources.cpuLimit": "tunnelCpuLimit",
+    "tunnel.resources.memoryLimit": "tunnelMemoryLimit",
 };
 
 /** `tls.hostnames[2]` → `tls-sidecar:hostnames[2]`. */
@@ -81,6 +108,43 @@ function choice<E extends Record<string, string>>(key: string, choices: E): E[ke
         throw fromConfigError(e, key);
     }
     return value as E[keyof E];
+}
+
+/** An optional choice: "" (the declared default) leaves the component's default. */
+function optionalChoice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] | undefined {
+    return optional(key) === undefined ? undefined : choice(key, choices);
+}
+
+/** The tunnel, when `tunnel` is true. A token or token Secret without it is a mistake, not something to ignore. */
+function tunnelFromConfig(): TunnelArgs | undefined {
+    const token = optionalSecret("tunnelToken");
+    const existingSecretName = optional("tunnelTokenSecretName");
+    if (!config.requireBoolean("tunnel")) {
+        if (token !== undefined || existingSecretName !== undefined) {
+            throw new ConfigError("tunnel", false, "true when tunnelToken or tunnelTokenSecretName is set (or unset them)");
+        }
+        return undefined;
+    }
+    // The token stays a secret Output; check its shape here, while the plain value is at hand, so a bad one fails first.
+    const rawToken = pulumi.runtime.getConfig(`${PROJECT}:tunnelToken`);
+    if (rawToken !== undefined && rawToken !== "") {
+        checkTunnelToken("tunnel.token", rawToken);
+    }
+    return {
+        token,
+        existingSecretName,
+        hostname: optional("tunnelHostname"),
+        origin: choice("tunnelOrigin", TunnelOrigin),
+        image: config.require("tunnelImage"),
+        metricsPort: config.requireNumber("tunnelMetricsPort"),
+        gracePeriodSeconds: config.requireNumber("tunnelGracePeriodSeconds"),
+        resources: {
+            cpuRequest: optional("tunnelCpuRequest"),
+            memoryRequest: optional("tunnelMemoryRequest"),
+            cpuLimit: optional("tunnelCpuLimit"),
+            memoryLimit: optional("tunnelMemoryLimit"),
+        },
+    };
 }
 
 function fromConfigError(e: unknown, key?: string): unknown {
@@ -120,7 +184,7 @@ export function argsFromConfig(): { name: string; args: TlsSidecarAppArgs } {
         },
         redirect: { mode: choice("redirectMode", RedirectMode), excludePorts },
         // 0 asks the cluster to allocate the node port.
-        service: { port: config.requireNumber("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort },
+        service: { port: config.requireNumber("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort, type: optionalChoice("serviceType", ServiceType) },
         tls: {
             hostnames: config.requireObject<string[]>("hostnames"),
             ipAddresses: config.requireObject<string[]>("ipAddresses"),
@@ -155,7 +219,8 @@ export function argsFromConfig(): { name: string; args: TlsSidecarAppArgs } {
                       platform: optional("platform"),
                   },
     };
-    return { name: config.require("appName"), args };
+    const tunnel = tunnelFromConfig();
+    return { name: config.require("appName"), args: tunnel === undefined ? args : { ...args, tunnel } };
 }
 
 function main() {
@@ -184,3 +249,9 @@ export const caNotAfter = app.caNotAfter;
 export const certRenewAfter = app.certRenewAfter;
 /** `{ <consumer>: { certPem, privateKeyPem } }`, a secret: read it from another stack with a StackReference. */
 export const clientCertificates = app.clientCertificates;
+// Only with a tunnel (plain undefined otherwise, so no stack output appears).
+const withTunnel = config.getBoolean("tunnel") === true;
+export const tunnelSecretName = withTunnel ? app.tunnelSecretName : undefined;
+export const tunnelOriginService = withTunnel ? app.tunnelOriginService : undefined;
+export const tunnelOriginServerName = withTunnel ? app.tunnelOriginServerName : undefined;
+export const tunnelOriginCaPool = withTunnel ? app.tunnelOriginCaPool : undefined;

@@ -58,3 +58,27 @@ export enum CertificateRollout {
      */
     InPlace = "in-place",
 }
+
+/** What cloudflared forwards tunnel traffic to, inside the pod. */
+export enum TunnelOrigin {
+    /**
+     * The app itself, `http://127.0.0.1:<appPort>`: plaintext on the pod's loopback only (with iptables interception,
+     * loopback traffic goes through OUTPUT and is never redirected). The default.
+     */
+    App = "app",
+    /**
+     * The TLS proxy, `https://127.0.0.1:<proxyPort>`, verified by cloudflared against the Secret's `ca.crt` (mounted
+     * into the cloudflared container) for the Service's in-cluster name: set in the tunnel's remote configuration.
+     */
+    Proxy = "proxy",
+}
+
+/** The Service in front of the pods. */
+export enum ServiceType {
+    /** Reachable on every node's port: the default without a tunnel. */
+    NodePort = "NodePort",
+    /** In-cluster only: the default with a tunnel. */
+    ClusterIP = "ClusterIP",
+    /** No Service at all: only with a tunnel, the one way in. */
+    None = "None",
+}

@@ -7,3 +7,18 @@ export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
 export { SidecarWorkload, SidecarWorkloadArgs, AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
 export { TlsSidecarApp, TlsSidecarAppArgs, TlsArgs } from "./tlsSidecarApp";
+export {
+    CloudflareTunnelSidecar,
+    CloudflareTunnelSidecarArgs,
+    TunnelArgs,
+    TunnelContainerParts,
+    tunnelContainerParts,
+    tunnelContainer,
+    tunnelVolumes,
+    withTunnel,
+    TUNNEL_CONTAINER,
+    TUNNEL_DEFAULTS,
+    TUNNEL_PROBES,
+    DEFAULT_TUNNEL_RESOURCES,
+    ORIGIN_CA_DIR,
+} from "./tunnel";

@@ -65,7 +65,7 @@ export interface PodSpecParts {
     secretName: pulumi.Input<string>;
 }
 
-const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
+export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
     allowPrivilegeEscalation: false,
     privileged: false,
     readOnlyRootFilesystem: true,

@@ -1,9 +1,10 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { ClientCertificate, SidecarCertificates, validateCertificatesArgs } from "./certificates";
-import { CertificateRollout, ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, WorkloadKind } from "./enums";
+import { CertificateRollout, ClientAuth, InterceptionMode, KeyAlgorithm, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
 import { ResourcesArgs } from "./podSpec";
+import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS, validateTunnelCommon } from "./tunnel";
 import {
     checkDnsLabel,
     checked,
@@ -77,6 +78,8 @@ export interface TlsSidecarAppArgs {
     service?: ServiceArgs;
     tls?: TlsArgs;
     images: SidecarImagesArgs;
+    /** Expose the app through a Cloudflare Tunnel (cloudflared beside it). The Service then defaults to ClusterIP. */
+    tunnel?: TunnelArgs;
 }
 
 /**
@@ -106,6 +109,14 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly certRenewAfter: pulumi.Output<string | undefined>;
     /** Client certificates by consumer name: `{ certPem, privateKeyPem }`, a Pulumi secret. */
     readonly clientCertificates: pulumi.Output<Record<string, ClientCertificate>>;
+    /** With a tunnel: the Secret holding its token (undefined without a tunnel). */
+    readonly tunnelSecretName: pulumi.Output<string | undefined>;
+    /** With a tunnel: the service URL its public hostname must route to, to enter in the tunnel's configuration. */
+    readonly tunnelOriginService: pulumi.Output<string | undefined>;
+    /** With a tunnel to the proxy: the "Origin Server Name" to set in the tunnel's configuration. */
+    readonly tunnelOriginServerName: pulumi.Output<string | undefined>;
+    /** With a tunnel to the proxy: the "CA Pool" path to set in the tunnel's configuration. */
+    readonly tunnelOriginCaPool: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything is checked before this component or any child is registered: bad input creates nothing.
@@ -144,6 +155,24 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        const serviceType = args.service?.type ?? (args.tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
+        const tunnelOrigin = args.tunnel?.origin ?? TUNNEL_DEFAULTS.origin;
+        const tunnelArgs: CloudflareTunnelSidecarArgs | undefined =
+            args.tunnel === undefined
+                ? undefined
+                : {
+                          namespace,
+                          token: args.tunnel.token,
+                          existingSecretName: args.tunnel.existingSecretName,
+                          hostname: args.tunnel.hostname,
+                          image: args.tunnel.image,
+                          metricsPort: args.tunnel.metricsPort,
+                          gracePeriodSeconds: args.tunnel.gracePeriodSeconds,
+                          resources: args.tunnel.resources,
+                          ...originFor(tunnelOrigin, args.app.port, args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort, serviceName, namespace),
+                          originCaSecretName: tunnelOrigin === TunnelOrigin.Proxy ? certificates.secretName : undefined,
+                  };
+        const tunnel = tunnelArgs === undefined ? undefined : new CloudflareTunnelSidecar(name, tunnelArgs, { parent: this });
         const workload = new SidecarWorkload(
             name,
             {
@@ -152,7 +181,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 app: args.app,
                 proxy: args.proxy,
                 redirect: args.redirect,
-                service: args.service,
+                service: { ...args.service, type: serviceType },
                 proxyImage: images.proxyImage,
                 initImage: images.initImage,
                 secretName: certificates.secretName,
@@ -160,15 +189,17 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 kind: args.workloadKind,
                 replicas: args.replicas,
                 nativeSidecar: args.nativeSidecar,
+                tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
             },
             { parent: this },
         );
 
         this.nodePort = workload.nodePort;
-        this.url = pulumi.interpolate`https://${pulumi.output(publicHost).apply(urlHost)}:${workload.nodePort}`;
-        this.clusterUrl = pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${
-            args.service?.port ?? WORKLOAD_DEFAULTS.servicePort
-        }`;
+        this.url = appUrl(serviceType, args.tunnel?.hostname, publicHost, workload, namespace, args.service?.port ?? WORKLOAD_DEFAULTS.servicePort);
+        this.clusterUrl =
+            serviceType === ServiceType.None
+                ? (pulumi.output(undefined) as unknown as pulumi.Output<string>)
+                : pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${args.service?.port ?? WORKLOAD_DEFAULTS.servicePort}`;
         this.caCertPem = certificates.caCertPem;
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
@@ -180,7 +211,16 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.caNotAfter = certificates.caNotAfter;
         this.certRenewAfter = certificates.certRenewAfter;
         this.clientCertificates = certificates.clientCertificates;
+        const none = pulumi.output<string | undefined>(undefined);
+        this.tunnelSecretName = tunnel?.secretName ?? none;
+        this.tunnelOriginService = tunnel?.originService ?? none;
+        this.tunnelOriginServerName = tunnel?.originServerName ?? none;
+        this.tunnelOriginCaPool = tunnel?.originCaPool ?? none;
         this.registerOutputs({
+            tunnelSecretName: this.tunnelSecretName,
+            tunnelOriginService: this.tunnelOriginService,
+            tunnelOriginServerName: this.tunnelOriginServerName,
+            tunnelOriginCaPool: this.tunnelOriginCaPool,
             nodePort: this.nodePort,
             url: this.url,
             clusterUrl: this.clusterUrl,
@@ -196,6 +236,31 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             certRenewAfter: this.certRenewAfter,
             clientCertificates: this.clientCertificates,
         });
+    }
+}
+
+/**
+ * Where clients go: the tunnel's public hostname when known; else the node port; else (ClusterIP) the Service's
+ * in-cluster name. Undefined with neither a Service nor a tunnel hostname (typed as a string for compatibility).
+ */
+function appUrl(
+    type: ServiceType,
+    tunnelHostname: pulumi.Input<string> | undefined,
+    publicHost: pulumi.Input<string>,
+    workload: SidecarWorkload,
+    namespace: pulumi.Input<string>,
+    servicePort: pulumi.Input<number>,
+): pulumi.Output<string> {
+    if (tunnelHostname !== undefined) {
+        return pulumi.interpolate`https://${tunnelHostname}`;
+    }
+    switch (type) {
+        case ServiceType.NodePort:
+            return pulumi.interpolate`https://${pulumi.output(publicHost).apply(urlHost)}:${workload.nodePort}`;
+        case ServiceType.ClusterIP:
+            return pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc:${servicePort}`;
+        default:
+            return pulumi.output(undefined) as unknown as pulumi.Output<string>;
     }
 }
 
@@ -259,6 +324,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
             }
         }
     }
+    validateTunnelArgs(args, ports);
     (args.redirect?.excludePorts ?? []).forEach((p, i) => {
         checked(p, (v) => checkPort(`redirect.excludePorts[${i}]`, v));
         if (isKnown(p) && isKnown(args.app.port) && p === args.app.port) {
@@ -297,4 +363,36 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
         throw new ConfigError("images", undefined, "{ registry } to build and push the images, or { prebuilt: { proxy, init } }");
     }
     validateImagesArgs(args.images);
+}
+
+/** `tunnel` and the Service type it allows. `ports` are the pod's other ports, by argument path. */
+function validateTunnelArgs(args: TlsSidecarAppArgs, ports: [string, pulumi.Input<number>][]): void {
+    const tunnel = args.tunnel;
+    if (args.service?.type !== undefined) checkEnum("service.type", args.service.type, ServiceType);
+    if (args.service?.type === ServiceType.None && tunnel === undefined) {
+        throw new ConfigError("service.type", args.service.type, '"NodePort" or "ClusterIP" without a tunnel ("None" only with tunnel: nothing else would reach the app)');
+    }
+    const serviceType = args.service?.type ?? (tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
+    if (args.service?.nodePort !== undefined && serviceType !== ServiceType.NodePort) {
+        const why = args.service?.type === undefined ? `service.type "${serviceType}", the default with a tunnel` : `service.type "${serviceType}"`;
+        throw new ConfigError("service.nodePort", args.service.nodePort, `no node port with ${why}: set service.type "NodePort", or leave service.nodePort unset`);
+    }
+    if (tunnel === undefined) {
+        return;
+    }
+    if (tunnel.origin !== undefined) checkEnum("tunnel.origin", tunnel.origin, TunnelOrigin);
+    validateTunnelCommon("tunnel.", tunnel);
+    const metricsPort = tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort;
+    for (const [path, port] of ports) {
+        if (isKnown(metricsPort) && isKnown(port) && metricsPort === port) {
+            throw new ConfigError("tunnel.metricsPort", metricsPort, `a port other than ${path} (${port}): cloudflared's metrics listen in the same pod`);
+        }
+    }
+    if (args.proxy?.clientAuth === ClientAuth.Require) {
+        throw new ConfigError(
+            "proxy.clientAuth",
+            args.proxy.clientAuth,
+            '"none" or "request" with a tunnel: cloudflared presents no client certificate to the proxy, and the app origin would bypass it (use Cloudflare Access to authenticate tunnel clients)',
+        );
+    }
 }

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClientAuth, InterceptionMode, RedirectMode, WorkloadKind } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, ServiceType, WorkloadKind } from "./enums";
 import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { TunnelContainerParts, withTunnel } from "./tunnel";
 
 /** The app, deployed as it is: its image listens on `port` in plain HTTP. */
 export interface AppContainerArgs {
@@ -44,6 +45,8 @@ export interface ServiceArgs {
     port?: pulumi.Input<number>;
     /** Fixed node port (30000-32767). Default: allocated by the cluster. */
     nodePort?: pulumi.Input<number>;
+    /** Default NodePort; `None` creates no Service (a tunnel is then the only way in). */
+    type?: ServiceType;
 }
 
 export const WORKLOAD_DEFAULTS = {
@@ -74,6 +77,8 @@ export interface SidecarWorkloadArgs {
     replicas?: pulumi.Input<number>;
     /** Run the proxy as a native sidecar (an init container with restartPolicy Always, Kubernetes ≥ 1.29). Default true. */
     nativeSidecar?: boolean;
+    /** Add this cloudflared container (see `CloudflareTunnelSidecar`). */
+    tunnel?: TunnelContainerParts;
 }
 
 /** Each field given overrides its default; fields left undefined keep it. */
@@ -123,7 +128,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             nativeSidecar: args.nativeSidecar ?? true,
             secretName: args.secretName,
         };
-        const spec = podSpec(parts);
+        const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
         const metadata = { namespace: args.namespace, labels };
 
         if ((args.kind ?? WorkloadKind.Deployment) === WorkloadKind.Deployment) {
@@ -147,12 +152,20 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             this.workloadName = pod.metadata.name;
         }
 
+        const serviceType = args.service?.type ?? ServiceType.NodePort;
+        if (serviceType === ServiceType.None) {
+            // No Service: a tunnel is the only way in. Typed as always present for compatibility; the value is undefined.
+            this.serviceName = pulumi.output(undefined) as unknown as pulumi.Output<string>;
+            this.nodePort = pulumi.output(undefined) as unknown as pulumi.Output<number>;
+            this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
+            return;
+        }
         const service = new k8s.core.v1.Service(
             name,
             {
                 metadata: { name: args.serviceName, namespace: args.namespace, labels },
                 spec: {
-                    type: "NodePort",
+                    type: serviceType,
                     selector,
                     ports: [
                         {
@@ -161,7 +174,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
                             port: args.service?.port ?? WORKLOAD_DEFAULTS.servicePort,
                             // iptables: the app port, redirected to the proxy inside the pod. service: the proxy itself.
                             targetPort: interception === InterceptionMode.Iptables ? appPort : proxyPort,
-                            nodePort: args.service?.nodePort,
+                            nodePort: serviceType === ServiceType.NodePort ? args.service?.nodePort : undefined,
                         },
                     ],
                 },
@@ -169,7 +182,8 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             { parent: this },
         );
         this.serviceName = service.metadata.name;
-        this.nodePort = service.spec.ports.apply((ports) => ports[0].nodePort);
+        // Undefined unless a NodePort Service (typed as a number for compatibility).
+        this.nodePort = serviceType === ServiceType.NodePort ? service.spec.ports.apply((ports) => ports[0].nodePort) : (pulumi.output(undefined) as unknown as pulumi.Output<number>);
         this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
     }
 }

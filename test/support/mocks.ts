@@ -118,7 +118,9 @@ export class EngineMocks implements pulumi.runtime.Mocks {
                 return { ...inputs, ...tlsEngine.locallySignedCert(inputs) };
             case "kubernetes:core/v1:Service": {
                 const state = this.kubernetesObject(args);
-                const ports = (state.spec?.ports ?? []).map((p: any) => ({ ...p, nodePort: p.nodePort ?? this.nextNodePort++ }));
+                // As the API server: node ports only for NodePort and LoadBalancer Services (the default type is ClusterIP).
+                const allocates = ["NodePort", "LoadBalancer"].includes(state.spec?.type);
+                const ports = (state.spec?.ports ?? []).map((p: any) => (allocates ? { ...p, nodePort: p.nodePort ?? this.nextNodePort++ } : p));
                 return { ...state, spec: { ...state.spec, ports, clusterIP: "10.96.0.10" } };
             }
             default:
