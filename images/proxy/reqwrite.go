@@ -117,10 +117,11 @@ func validFieldName(k string) bool {
 	}
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '!', c == '#', c == '$', c == '%', c == '&', c == '\'', c == '*',
+			c == '+', c == '.', c == '^', c == '_', c == '`', c == '|', c == '~':
+		default:
 			return false
 		}
 	}
