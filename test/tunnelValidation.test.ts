@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { EngineMocks, installMocks, isSecretAt } from "./support/mocks";
-import { minimalArgs } from "./support/fixtures";
+import { itRejectsEach, minimalArgs, RejectionCase } from "./support/fixtures";
 import { declaredConfig, ProgramFailure, runProgram } from "./support/program";
 import type * as Components from "../components";
 
@@ -11,7 +11,7 @@ const TOKEN = Buffer.from(JSON.stringify({ a: "0123456789abcdef0123456789abcdef"
 const BAD_TOKEN = "my token with spaces";
 
 /** Each case: arguments, then what the message must say (the argument, the value, what is allowed). */
-const CASES: [string, () => Partial<Components.TlsSidecarAppArgs>, RegExp][] = [
+const CASES: RejectionCase[] = [
     ["a tunnel without a token", () => ({ tunnel: {} }), /^tunnel\.token: a missing value .*the tunnel token \(a Pulumi secret\), or tunnel\.existingSecretName/],
     ["a token and an existing Secret", () => ({ tunnel: { token: TOKEN, existingSecretName: "cf" } }), /^tunnel\.existingSecretName: "cf" .*either tunnel\.token or tunnel\.existingSecretName, not both/],
     ["a malformed token", () => ({ tunnel: { token: BAD_TOKEN } }), /^tunnel\.token: "\(a secret value, not shown\)" .*the tunnel token/],
@@ -47,22 +47,7 @@ describe("tunnel argument validation", () => {
         c = await import("../components");
     });
 
-    for (const [what, args, message] of CASES) {
-        it(`rejects ${what}, naming the argument, the value and what is allowed, and creates nothing`, () => {
-            assert.throws(
-                () => new c.TlsSidecarApp("hello", minimalArgs(args())),
-                (e: unknown) => {
-                    assert.ok(e instanceof c.ConfigError, `a ConfigError, got ${e}`);
-                    assert.match((e as Error).message, message);
-                    return true;
-                },
-            );
-            assert.deepStrictEqual(
-                mocks.resources.map((r) => r.type),
-                [],
-            );
-        });
-    }
+    itRejectsEach(CASES, () => ({ c, mocks }));
 
     it("never echoes the token", () => {
         assert.throws(

@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import { EngineMocks, installMocks } from "./support/mocks";
-import { minimalArgs } from "./support/fixtures";
+import { itRejectsEach, minimalArgs, RejectionCase } from "./support/fixtures";
 import type * as Components from "../components";
 
 let c: typeof Components;
 let mocks: EngineMocks;
 
 /** Each case: arguments, then what the message must say (the argument, the value, what is allowed). */
-const CASES: [string, () => Partial<Components.TlsSidecarAppArgs>, RegExp][] = [
+const CASES: RejectionCase[] = [
     ["app port 0", () => ({ app: { image: "nginx", port: 0 } }), /^app\.port: 0 is not allowed; expected an integer port from 1 to 65535$/],
     ["app port above 65535", () => ({ app: { image: "nginx", port: 70000 } }), /^app\.port: 70000 .*1 to 65535/],
     ["a fractional port", () => ({ proxy: { port: 8443.5 } }), /^proxy\.port: 8443\.5 .*integer port/],
@@ -58,22 +58,7 @@ describe("argument validation", () => {
         c = await import("../components");
     });
 
-    for (const [what, args, message] of CASES) {
-        it(`rejects ${what}, naming the argument, the value and what is allowed, and creates nothing`, () => {
-            assert.throws(
-                () => new c.TlsSidecarApp("hello", minimalArgs(args())),
-                (e: unknown) => {
-                    assert.ok(e instanceof c.ConfigError, `a ConfigError, got ${e}`);
-                    assert.match((e as Error).message, message);
-                    return true;
-                },
-            );
-            assert.deepStrictEqual(
-                mocks.resources.map((r) => r.type),
-                [],
-            );
-        });
-    }
+    itRejectsEach(CASES, () => ({ c, mocks }));
 
     it("never echoes a private key in an error", () => {
         const key = "MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49";

@@ -1,5 +1,8 @@
+import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import type * as Components from "../../components";
 import type { TlsSidecarAppArgs } from "../../components";
+import type { EngineMocks } from "./mocks";
 
 /** The smallest valid arguments: an app and prebuilt images. */
 export function minimalArgs(overrides: Partial<TlsSidecarAppArgs> = {}): TlsSidecarAppArgs {
@@ -20,4 +23,31 @@ export function captureProps(): { captured: Map<string, pulumi.Inputs>; transfor
             return undefined;
         },
     };
+}
+
+/** A bad-argument case: what it is, the arguments, and what the message must say (argument, value, what is allowed). */
+export type RejectionCase = [string, () => Partial<TlsSidecarAppArgs>, RegExp];
+
+/**
+ * One test per case: TlsSidecarApp throws a ConfigError whose message matches, and no resource was registered.
+ * `current` gives the components module and the mocks installed by the suite's beforeEach.
+ */
+export function itRejectsEach(cases: RejectionCase[], current: () => { c: typeof Components; mocks: EngineMocks }): void {
+    for (const [what, args, message] of cases) {
+        it(`rejects ${what}, naming the argument, the value and what is allowed, and creates nothing`, () => {
+            const { c, mocks } = current();
+            assert.throws(
+                () => new c.TlsSidecarApp("hello", minimalArgs(args())),
+                (e: unknown) => {
+                    assert.ok(e instanceof c.ConfigError, `a ConfigError, got ${e}`);
+                    assert.match((e as Error).message, message);
+                    return true;
+                },
+            );
+            assert.deepStrictEqual(
+                mocks.resources.map((r) => r.type),
+                [],
+            );
+        });
+    }
 }
