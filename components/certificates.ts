@@ -30,16 +30,11 @@ export interface ProvidedCertificateArgs {
     caCertificatePem?: pulumi.Input<string>;
 }
 
-export interface SidecarCertificatesArgs {
-    /** Namespace of the Secret and the Service. */
-    namespace: pulumi.Input<string>;
-    /** Name of the Service: its in-cluster DNS names become SANs. */
-    serviceName: pulumi.Input<string>;
+/** How certificates are made and renewed: shared by `SidecarCertificates` and `TlsSidecarApp`'s `tls`. */
+export interface CertificatePolicyArgs {
     /** Cluster DNS domain. Default "cluster.local". */
     clusterDomain?: pulumi.Input<string>;
-    /** Host clients use from outside: a DNS SAN or an IP SAN, whichever it is. */
-    publicHost?: pulumi.Input<string>;
-    /** Extra DNS SANs. */
+    /** Extra DNS SANs. The Service's in-cluster names and the public host are always included. */
     hostnames?: pulumi.Input<string>[];
     /** IP SANs, e.g. a node address. */
     ipAddresses?: pulumi.Input<string>[];
@@ -47,24 +42,33 @@ export interface SidecarCertificatesArgs {
     keyAlgorithm?: KeyAlgorithm;
     /** Lifetime of the server and client certificates in days. Default 90. A plain number: it sets the schedule. */
     validityDays?: number;
-    /** Certificates are renewed this many days before they expire. Default 30; must be less than `validityDays`. */
+    /** Renew this many days before expiry: a plain `pulumi up` after that issues a new certificate. Default 30; less than `validityDays`. */
     renewBeforeDays?: number;
     /** Lifetime of each CA in days. Default 3650; at least `validityDays + 2 × caOverlapDays`. */
     caValidityDays?: number;
     /** On a CA rollover: days the new CA is in `ca.crt` before it signs, and days the old one stays after. Default 30. */
     caOverlapDays?: number;
-    /** How pods get a renewed certificate. Default `CertificateRollout.NewSecret`. */
+    /** How pods get a renewed certificate. Default `CertificateRollout.NewSecret` (the Deployment rolls). */
     rollout?: CertificateRollout;
-    /** Issue a client certificate (for `ClientAuth.Require`) for each of these consumer names (DNS labels). */
+    /** Issue a client certificate (for `ClientAuth.Require`), signed by the same CA, for each of these consumer names (DNS labels). */
     clientCertificates?: string[];
     /** RFC 3339 time the schedule is evaluated at. Default: the time the program runs. For tests and planning. */
     clock?: string;
     /** RFC 3339 anchor of the renewal periods. Default 2025-01-01T00:00:00Z. */
     scheduleEpoch?: string;
-    /** Organization in the certificates' subjects. Default "tls-sidecar". */
-    organization?: pulumi.Input<string>;
     /** Bring your own: mount this existing `kubernetes.io/tls` Secret (e.g. one cert-manager renews) and create none. */
     existingSecretName?: pulumi.Input<string>;
+}
+
+export interface SidecarCertificatesArgs extends CertificatePolicyArgs {
+    /** Namespace of the Secret and the Service. */
+    namespace: pulumi.Input<string>;
+    /** Name of the Service: its in-cluster DNS names become SANs. */
+    serviceName: pulumi.Input<string>;
+    /** Host clients use from outside: a DNS SAN or an IP SAN, whichever it is. */
+    publicHost?: pulumi.Input<string>;
+    /** Organization in the certificates' subjects. Default "tls-sidecar". */
+    organization?: pulumi.Input<string>;
     /** Bring your own: make the Secret from this certificate and key instead of generating them. */
     provided?: ProvidedCertificateArgs;
 }

@@ -2,7 +2,7 @@
 export * from "./enums";
 export { ConfigError } from "./validation";
 export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, imagesDir } from "./images";
-export { SidecarCertificates, SidecarCertificatesArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
+export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
 export { SidecarWorkload, SidecarWorkloadArgs, AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";

@@ -24,13 +24,15 @@ function exportedComponents(): string[] {
         .sort();
 }
 
-/** Members of an interface, read from the source with the TypeScript parser. */
+/** Members of an interface, with those of the interfaces it extends, read from the source with the TypeScript parser. */
 function interfaceMembers(name: string): { name: string; optional: boolean }[] {
     for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
         const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
         for (const node of source.statements) {
             if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
-                return node.members.filter(ts.isPropertySignature).map((m) => ({ name: (m.name as ts.Identifier).text, optional: m.questionToken !== undefined }));
+                const inherited = (node.heritageClauses ?? []).flatMap((clause) => clause.types.flatMap((t) => interfaceMembers(t.expression.getText(source))));
+                const own = node.members.filter(ts.isPropertySignature).map((m) => ({ name: (m.name as ts.Identifier).text, optional: m.questionToken !== undefined }));
+                return [...inherited, ...own];
             }
         }
     }
