@@ -50,6 +50,12 @@ def main(src, md_path, svg_path):
     )
     out.append(f"- **Date**: {meta['date']}")
     out.append(f"- **Machine**: {meta['cpu']}, {meta['cores']} cores, Linux {meta['kernel']}")
+    if meta.get("load_before"):
+        # A load average above ~1 before the run means other jobs shared the cores.
+        out.append(
+            f"- **Load average** (1/5/15 min) before the run: {meta['load_before']}; at its end: "
+            f"{meta.get('load_after', '?')} (the run itself adds about 2)"
+        )
     out.append(
         f"- **Versions**: nginx {meta['nginx']}, HAProxy {meta['haproxy']}, {meta['wrk']}, "
         f"{meta['openssl']}, {meta['go']}"

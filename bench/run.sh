@@ -43,6 +43,8 @@ for c in nginx haproxy wrk taskset openssl go python3 curl; do
 done
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (server on core $SERVER_CPU, client on core $CLIENT_CPU)"
 
+# Load average before anything of ours starts: other jobs on the machine show up here.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/tls-bench.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
@@ -297,6 +299,7 @@ cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.starts
 meta = {
   "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
   "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+  "load_before": "$LOAD_BEFORE", "load_after": " ".join(open("/proc/loadavg").read().split()[:3]),
   "nginx": ver("nginx -v 2>&1").replace("nginx version: ",""),
   "haproxy": ver("haproxy -v | head -1").split(" - ")[0].replace("HAProxy version ",""),
   "wrk": ver("wrk -v 2>&1 | head -1").split(" Copyright")[0],
