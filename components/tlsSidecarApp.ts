@@ -168,12 +168,13 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        const servicePort = args.service?.port ?? WORKLOAD_DEFAULTS.servicePort;
         this.nodePort = workload.nodePort;
-        this.url = appUrl(serviceType, args.tunnel?.hostname, publicHost, workload, namespace, args.service?.port ?? WORKLOAD_DEFAULTS.servicePort);
+        this.url = appUrl(serviceType, args.tunnel?.hostname, publicHost, workload, namespace, servicePort);
         this.clusterUrl =
             serviceType === ServiceType.None
                 ? (pulumi.output(undefined) as unknown as pulumi.Output<string>)
-                : pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${args.service?.port ?? WORKLOAD_DEFAULTS.servicePort}`;
+                : pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${servicePort}`;
         this.caCertPem = certificates.caCertPem;
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
