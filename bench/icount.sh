@@ -21,40 +21,14 @@ CONNS=${ICOUNT_CONNS:-16}
 WARM=${ICOUNT_WARM:-50}
 PORT_APP=18180 PORT_PROXY=18545 PORT_ADMIN=19991
 export PATH=$PATH:/usr/local/go/bin
-WORK=$(mktemp -d /tmp/icount.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_workdir icount
 
-mkdir -p "$WORK/tls" "$WORK/app"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.crt" -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+bench_cert "$WORK/tls"
 (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/proxy" .)
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
-cat >"$WORK/app/app.conf" <<CONF
-worker_processes 1;
-pid $WORK/app/app.pid;
-error_log $WORK/app/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/app/body; proxy_temp_path $WORK/app/proxy;
-  fastcgi_temp_path $WORK/app/fcgi; uwsgi_temp_path $WORK/app/uwsgi; scgi_temp_path $WORK/app/scgi;
-  keepalive_requests 100000000;
-  server {
-    listen 127.0.0.1:$PORT_APP;
-    location / { default_type text/plain; return 200 "hello from the app\n"; }
-  }
-}
-CONF
-nginx -e "$WORK/app/error.log" -p "$WORK/app" -c "$WORK/app/app.conf" -g 'daemon off;' &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT_APP/" >/dev/null && break; sleep 0.1; done
+bench_start_app "$PORT_APP"
 
 wait_ready() {
   for _ in $(seq 1 300); do

@@ -45,22 +45,14 @@ done
 
 # Load average before anything of ours starts: other jobs on the machine show up here.
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-WORK=$(mktemp -d /tmp/tls-bench.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_workdir tls-bench
 
 # ---- material and builds ---------------------------------------------------------------------
 log "work dir $WORK"
-mkdir -p "$WORK/tls" "$WORK/nginx-app" "$WORK/nginx-tls" "$WORK/logs"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -keyout "$WORK/tls/tls.key" -out "$WORK/tls/tls.crt" -subj /CN=localhost \
-  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+mkdir -p "$WORK/nginx-app" "$WORK/nginx-tls" "$WORK/logs"
+bench_cert "$WORK/tls"
 chmod 644 "$WORK/tls/tls.key"
 cat "$WORK/tls/tls.crt" "$WORK/tls/tls.key" >"$WORK/tls/combined.pem"
 
@@ -87,27 +79,9 @@ else
 fi
 
 # ---- configs ------------------------------------------------------------------------------------
-# The app: nginx returning a fixed body, HTTP/1.1 keep-alive, no request limit per connection.
-app_conf() { # port
-  cat <<EOF
-worker_processes 1;
-pid $WORK/nginx-app/$1.pid;
-error_log $WORK/logs/app-$1.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-app/body; proxy_temp_path $WORK/nginx-app/proxy;
-  fastcgi_temp_path $WORK/nginx-app/fcgi; uwsgi_temp_path $WORK/nginx-app/uwsgi; scgi_temp_path $WORK/nginx-app/scgi;
-  keepalive_requests 100000000;
-  server {
-    listen 127.0.0.1:$1 reuseport backlog=4096;
-    location / { default_type text/plain; return 200 "hello from the app\n"; }
-  }
-}
-EOF
-}
-app_conf $PORT_APP >"$WORK/nginx-app/app.conf"
-app_conf $PORT_CEIL >"$WORK/nginx-app/ceil.conf"
+# The app (bench/lib.sh): nginx returning a fixed body, HTTP/1.1 keep-alive, no request limit per connection.
+bench_app_conf $PORT_APP "$WORK/nginx-app" >"$WORK/nginx-app/app.conf"
+bench_app_conf $PORT_CEIL "$WORK/nginx-app" >"$WORK/nginx-app/ceil.conf"
 
 # Mozilla intermediate on all three, same ECDSA P-256 certificate, upstream keep-alive on all three.
 INTERMEDIATE=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
