@@ -225,6 +225,7 @@ func upstreamHandler() http.Handler {
 		w.Header().Set("X-Seen-XF-Host", r.Header.Get("X-Forwarded-Host"))
 		w.Header().Set("X-Seen-Hop", r.Header.Get("X-Hop"))
 		w.Header().Set("X-Seen-Proto", r.Proto)
+		w.Header().Set("X-Seen-XFCC", r.Header.Get("X-Forwarded-Client-Cert"))
 		io.WriteString(w, "hello from upstream "+r.URL.Path)
 	})
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {

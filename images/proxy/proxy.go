@@ -57,7 +57,7 @@ func (b *bufferPool) Put(buf []byte) {
 }
 
 // newReverseProxy forwards to target, keeping the client's Host and adding
-// X-Forwarded-For/-Host/-Proto. ReverseProxy itself strips hop-by-hop
+// X-Forwarded-For/-Host/-Proto, and X-Forwarded-Client-Cert (clientcert.go). ReverseProxy itself strips hop-by-hop
 // headers and handles Upgrade (WebSocket) by hijacking.
 //
 // Flushing: every chunk read from the upstream is written to the client at
@@ -75,6 +75,7 @@ func newReverseProxy(target *url.URL, transport http.RoundTripper, m *Metrics, l
 			r.SetURL(target)
 			r.Out.Host = r.In.Host
 			r.SetXForwarded()
+			setClientCert(r.In, r.Out.Header)
 		},
 		Transport:     transport,
 		FlushInterval: 0,

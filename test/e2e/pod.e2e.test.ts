@@ -4,6 +4,7 @@
 // container IP and 127.0.0.1; every wait is bounded.
 import { strict as assert } from "node:assert";
 import { join, resolve } from "node:path";
+import { createHash, X509Certificate } from "node:crypto";
 import { issueServerCert, makeCA, sansOf, dnsNameOf } from "./certs";
 import { h2Get, httpGet, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
 import { eventually, run, sleep } from "./docker";
@@ -338,10 +339,15 @@ describe("pod-level e2e: client-certificate auth (clientAuth require, a client c
         if (pod) await phase("cleanup (mTLS pod)", () => pod!.cleanup());
     });
 
-    it("with the issued client certificate: 200 from the app", async () => {
+    it("with the issued client certificate: 200 from the app, which is told the verified identity", async () => {
         const res = await httpsGet({ ...app, cert: issued.certPem, key: issued.privateKeyPem }, "/");
         assert.equal(res.status, 200);
-        assert.equal(JSON.parse(res.body).server, MARKER);
+        const seen = JSON.parse(res.body);
+        assert.equal(seen.server, MARKER);
+        const xfcc: string = seen.headers["X-Forwarded-Client-Cert"]?.[0] ?? "";
+        const der = new X509Certificate(issued.certPem).raw;
+        assert.ok(xfcc.startsWith(`Hash=${createHash("sha256").update(der).digest("hex")};`), xfcc);
+        assert.match(xfcc, /Subject="[^"]*CN=billing/);
     });
 
     it("without a client certificate: refused in the handshake, the app never answers", async () => {
