@@ -110,6 +110,7 @@ func (t *fastTransport) roundTripOn(c *upConn, req *http.Request) (resp *http.Re
 	if err := c.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	yieldBeforeRead() // the app has not answered yet (yield.go)
 	for {
 		if _, err := c.br.Peek(1); err != nil {
 			return fail(err)
