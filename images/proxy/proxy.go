@@ -191,16 +191,8 @@ func (in *instrument) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		)
 	}
-	// The response is on the wire once a body chunk was written (Write
-	// flushes); net/http reads the next request when we return, and the
-	// client cannot have sent it yet (yield.go). A response without a body
-	// is still buffered here, so it must not wait for a yield.
-	flushed := rec.written > 0
 	rec.ResponseWriter = nil
 	recorderPool.Put(rec)
-	if flushed {
-		yieldBeforeRead()
-	}
 }
 
 // hasHeader reports whether h has a non-empty value for key, which must be
