@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side TLS termination benchmark: our proxy vs nginx vs HAProxy, one core each.
 #
-#   bench/run.sh                 # full run (~4 min), writes docs/benchmark.md and docs/benchmark.svg
+#   bench/run.sh                 # full run (~6 min), writes docs/benchmark.md and docs/benchmark.svg
 #   BENCH_DURATION=3s BENCH_ROUNDS=1 bench/run.sh   # quick smoke run
 #
 # Needs (Debian): apt-get install -y nginx-light haproxy wrk openssl util-linux python3
@@ -18,14 +18,14 @@
 # Per target: keep-alive req/s and p50/p99 latency (wrk -c64), new TLS handshakes/s (wrk with
 # "Connection: close", every request a full handshake, -c32), RSS idle and peak under load,
 # and how busy core 0 was (so a client-side bottleneck is visible, not hidden).
-# The four targets are measured in BENCH_ROUNDS (default 3) interleaved rounds and the report
+# The four targets are measured in BENCH_ROUNDS (default 5) interleaved rounds and the report
 # shows the median of each metric. All servers listen on 127.0.0.1 only. Every wrk run is
 # bounded by BENCH_DURATION (default 6s) after a BENCH_WARMUP (2s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${BENCH_DURATION:-6s}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS_KA=${BENCH_CONNS:-64}
 CONNS_CLOSE=${BENCH_CONNS_CLOSE:-32}
