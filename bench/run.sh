@@ -199,12 +199,16 @@ idle_rss() { # name url pid -> after one request
   sleep 1
   echo "{\"name\":\"$1\",\"rss_idle_kb\":$(rss_kb "$3")}" >>"$WORK/idle.jsonl"
 }
-measure() { # round name url pid
-  local round=$1 name=$2 url=$3 pid=$4 ka close
-  log "round $round/$ROUNDS $name: keep-alive ($DURATION, $CONNS_KA conns), then Connection: close ($DURATION, $CONNS_CLOSE conns)"
-  ka=$(run_wrk "$url" "$CONNS_KA" "$pid")
-  close=$(run_wrk "$url" "$CONNS_CLOSE" "$pid" -H "Connection: close")
-  echo "{\"name\":\"$name\",\"round\":$round,\"keepalive\":$ka,\"close\":$close}" >>"$WORK/results.jsonl"
+measure() { # round phase name url pid: one wrk run, saved as $WORK/runs/ROUND-NAME.PHASE
+  local round=$1 phase=$2 name=$3 url=$4 pid=$5
+  mkdir -p "$WORK/runs"
+  if [ "$phase" = keepalive ]; then
+    log "round $round/$ROUNDS $name: keep-alive ($DURATION, $CONNS_KA conns)"
+    run_wrk "$url" "$CONNS_KA" "$pid" >"$WORK/runs/$round-$name.keepalive"
+  else
+    log "round $round/$ROUNDS $name: Connection: close ($DURATION, $CONNS_CLOSE conns)"
+    run_wrk "$url" "$CONNS_CLOSE" "$pid" -H "Connection: close" >"$WORK/runs/$round-$name.close"
+  fi
 }
 
 # ---- runs ---------------------------------------------------------------------------------------
@@ -235,10 +239,21 @@ for t in plaintext nginx haproxy proxy; do
   wait_http "${!url}" "$t"
   idle_rss "$t" "${!url}" "${!pid}"
 done
+# In each round every keep-alive run comes before any new-connection run: those leave ~10^5 sockets in
+# TIME_WAIT (the plaintext one most), which slowed whichever keep-alive run came next. The order rotates
+# every round, so no target always runs first or after the same neighbour.
+TARGETS=(plaintext nginx haproxy proxy)
 for round in $(seq 1 "$ROUNDS"); do
-  for t in plaintext nginx haproxy proxy; do
-    url=URL_$t pid=PID_$t
-    measure "$round" "$t" "${!url}" "${!pid}"
+  shift_by=$(((round - 1) % ${#TARGETS[@]}))
+  order=("${TARGETS[@]:$shift_by}" "${TARGETS[@]:0:$shift_by}")
+  for phase in keepalive close; do
+    for t in "${order[@]}"; do
+      url=URL_$t pid=PID_$t
+      measure "$round" "$phase" "$t" "${!url}" "${!pid}"
+    done
+  done
+  for t in "${TARGETS[@]}"; do
+    echo "{\"name\":\"$t\",\"round\":$round,\"keepalive\":$(cat "$WORK/runs/$round-$t.keepalive"),\"close\":$(cat "$WORK/runs/$round-$t.close")}" >>"$WORK/results.jsonl"
   done
 done
 curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >"$WORK/proxy-metrics.txt" || true
