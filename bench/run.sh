@@ -217,6 +217,9 @@ measure() { # round phase name url pid: one wrk run, saved as $WORK/runs/ROUND-N
 # every target alike instead of whichever happened to run at a bad moment.
 : >"$WORK/results.jsonl"
 : >"$WORK/idle.jsonl"
+# From here on this script and what it spawns (curl, the RSS sampler, python) stay on the client core: a
+# helper process landing on the server core shows up in the server's latency tail.
+taskset -pc "$CLIENT_CPU" $$ >/dev/null
 
 start app-ceiling "$SERVER_CPU" nginx -e "$WORK/logs/app-ceil.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/ceil.conf" -g 'daemon off;'
 PID_plaintext=$LAST_PID
