@@ -74,7 +74,7 @@ def main(src, md_path, svg_path):
     out.append(
         f"- **Our image**: {img / 1e6:.2f} MB (`docker image inspect` size, `FROM scratch`); binary "
         f"{meta['binary_bytes'] / 1e6:.2f} MB" if img else
-        f"- **Our image**: not measured (no Docker); binary {meta['binary_bytes'] / 1e6:.2f} MB"
+        f"- **Our image**: not measured (no Docker daemon, or BENCH_IMAGE=0); binary {meta['binary_bytes'] / 1e6:.2f} MB"
     )
     out.append("")
     out.append(

@@ -4,8 +4,10 @@
 #   bench/run.sh                 # full run (~6 min), writes docs/benchmark.md and docs/benchmark.svg
 #   BENCH_DURATION=3s BENCH_ROUNDS=1 bench/run.sh   # quick smoke run
 #
-# Needs (Debian): apt-get install -y nginx-light haproxy wrk openssl util-linux python3
-# plus Go (PATH or /usr/local/go/bin) to build the proxy; Docker is optional (image size only).
+# Needs (Debian) nginx-light haproxy wrk openssl util-linux python3 curl, installed by the script when run as
+# root, plus Go (PATH or /usr/local/go/bin) to build the proxy; Docker is optional (image size only).
+# Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONNS, BENCH_CONNS_CLOSE, BENCH_OUT (raw JSON),
+# BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip the image build), GO_IMAGE.
 #
 # What runs where (2 cores): the server under test is pinned to core 0 with one worker
 # (nginx worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1); wrk (1 thread) and the
@@ -33,13 +35,23 @@ SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 GO_IMAGE=${GO_IMAGE:-tls-sidecar-local/go:1.26}
 OUT_JSON=${BENCH_OUT:-$ROOT/bench/results/latest.json}
+DOCS=${BENCH_DOCS:-$ROOT/docs}           # where benchmark.md and benchmark.svg go
+MEASURE_IMAGE=${BENCH_IMAGE:-1}           # 0: skip the docker build (the image size is then not reported)
 PORT_APP=18080 PORT_CEIL=18081 PORT_NGINX=18443 PORT_HAPROXY=18444 PORT_PROXY=18445 PORT_ADMIN=19901
 
 export PATH=$PATH:/usr/local/go/bin
 log() { echo "bench: $*" >&2; }
 die() { log "error: $*"; exit 1; }
-for c in nginx haproxy wrk taskset openssl go python3 curl; do
-  command -v "$c" >/dev/null || die "$c not found (see the header of this script)"
+# A fresh Debian machine lacks the servers and wrk: as root, install them (the same packages CI installs).
+DEBIAN_PACKAGES=(nginx-light haproxy wrk openssl util-linux python3 curl)
+missing_tools() { for c in nginx haproxy wrk taskset openssl python3 curl; do command -v "$c" >/dev/null || echo "$c"; done; }
+if [ -n "$(missing_tools)" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "installing ${DEBIAN_PACKAGES[*]} (missing: $(missing_tools | tr '\n' ' '))"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${DEBIAN_PACKAGES[@]}" >&2
+fi
+for c in $(missing_tools) go; do
+  command -v "$c" >/dev/null || die "$c not found; on Debian: apt-get install ${DEBIAN_PACKAGES[*]}, and Go on PATH"
 done
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (server on core $SERVER_CPU, client on core $CLIENT_CPU)"
 
@@ -60,7 +72,9 @@ log "building the proxy"
 (cd "$ROOT/images/proxy" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$WORK/proxy" .)
 BIN_BYTES=$(stat -c %s "$WORK/proxy")
 IMAGE_BYTES=None # Python literal: the report says "not measured"
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+if [ "$MEASURE_IMAGE" = 0 ]; then
+  log "BENCH_IMAGE=0: image size not measured"
+elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   if ! docker image inspect "$GO_IMAGE" >/dev/null 2>&1; then
     if [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
       log "building the local Go image with test/e2e/infra/base-images.sh"
@@ -300,5 +314,6 @@ meta = {
 json.dump({"meta": meta, "results": rows, "runs": runs}, open(sys.argv[2], "w"), indent=1)
 EOF
 cp "$WORK/proxy-metrics.txt" "$(dirname "$OUT_JSON")/proxy-metrics.txt" 2>/dev/null || true
-python3 "$ROOT/bench/report.py" "$OUT_JSON" "$ROOT/docs/benchmark.md" "$ROOT/docs/benchmark.svg"
-log "wrote $OUT_JSON, docs/benchmark.md, docs/benchmark.svg"
+mkdir -p "$DOCS"
+python3 "$ROOT/bench/report.py" "$OUT_JSON" "$DOCS/benchmark.md" "$DOCS/benchmark.svg"
+log "wrote $OUT_JSON, $DOCS/benchmark.md, $DOCS/benchmark.svg"
