@@ -228,7 +228,7 @@ measure() { # round phase name url pid: one wrk run, saved as $WORK/runs/ROUND-N
 # every target alike instead of whichever happened to run at a bad moment.
 : >"$WORK/results.jsonl"
 : >"$WORK/idle.jsonl"
-# From here on this script and what it spawns (curl, the RSS sampler, python) stay on the client core: a
+# From here on this script and what it spawns (curl, awk, python) stay on the client core: a
 # helper process landing on the server core shows up in the server's latency tail.
 taskset -pc "$CLIENT_CPU" $$ >/dev/null
 
