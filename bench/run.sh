@@ -210,16 +210,11 @@ idle_rss() { # name url pid -> after one request
   sleep 1
   echo "{\"name\":\"$1\",\"rss_idle_kb\":$(rss_kb "$3" VmRSS)}" >>"$WORK/idle.jsonl"
 }
-measure() { # round phase name url pid: one wrk run, saved as $WORK/runs/ROUND-NAME.PHASE
-  local round=$1 phase=$2 name=$3 url=$4 pid=$5
-  mkdir -p "$WORK/runs"
-  if [ "$phase" = keepalive ]; then
-    log "round $round/$ROUNDS $name: keep-alive ($DURATION, $CONNS_KA conns)"
-    run_wrk "$url" "$CONNS_KA" "$pid" >"$WORK/runs/$round-$name.keepalive"
-  else
-    log "round $round/$ROUNDS $name: Connection: close ($DURATION, $CONNS_CLOSE conns)"
-    run_wrk "$url" "$CONNS_CLOSE" "$pid" -H "Connection: close" >"$WORK/runs/$round-$name.close"
-  fi
+measure() { # round phase(keepalive|close) name url pid: one wrk run, saved as $WORK/runs/ROUND-NAME.PHASE
+  local round=$1 phase=$2 name=$3 url=$4 pid=$5 conns=$CONNS_KA extra=()
+  if [ "$phase" = close ]; then conns=$CONNS_CLOSE extra=(-H "Connection: close"); fi
+  log "round $round/$ROUNDS $name: $phase ($DURATION, $conns conns)"
+  run_wrk "$url" "$conns" "$pid" "${extra[@]}" >"$WORK/runs/$round-$name.$phase"
 }
 
 # ---- runs ---------------------------------------------------------------------------------------
@@ -228,6 +223,7 @@ measure() { # round phase name url pid: one wrk run, saved as $WORK/runs/ROUND-N
 # every target alike instead of whichever happened to run at a bad moment.
 : >"$WORK/results.jsonl"
 : >"$WORK/idle.jsonl"
+mkdir -p "$WORK/runs"
 # From here on this script and what it spawns (curl, awk, python) stay on the client core: a
 # helper process landing on the server core shows up in the server's latency tail.
 taskset -pc "$CLIENT_CPU" $$ >/dev/null
