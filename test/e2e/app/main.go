@@ -5,7 +5,9 @@
 //	e2eapp pause            block until SIGTERM/SIGINT, like Kubernetes' pause container
 //
 // Endpoints: / echoes method, proto, host, remote address and request headers as JSON; /ws is a WebSocket
-// echo; /slow?ms=N answers after N milliseconds (at most 30000), for the in-flight-on-SIGTERM test; /healthz.
+// echo; /slow?ms=N answers after N milliseconds (at most 30000), for the in-flight-on-SIGTERM test; /down?ms=N
+// stops listening for N milliseconds (at most 60000), so the app is down while its container keeps running
+// (an exited container would be restarted by the kubelet at once); /healthz.
 package main
 
 import (
@@ -40,20 +42,38 @@ func main() {
 	listen := flag.String("listen", def, "address to serve plain HTTP on")
 	flag.Parse()
 
-	srv := &http.Server{Addr: *listen, Handler: Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	log.Printf("e2eapp: serving on %s", *listen)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatalf("e2eapp: %v", err)
+	for {
+		srv := &http.Server{Addr: *listen, Handler: Handler(), ReadHeaderTimeout: 10 * time.Second}
+		served := make(chan error, 1)
+		go func() { served <- srv.ListenAndServe() }()
+		log.Printf("e2eapp: serving on %s", *listen)
+		select {
+		case err := <-served:
+			if !errors.Is(err, http.ErrServerClosed) {
+				log.Fatalf("e2eapp: %v", err)
+			}
+			return
+		case <-ctx.Done():
+			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = srv.Shutdown(shutdown)
+			cancel()
+			return
+		case d := <-downs:
+			_ = srv.Close()
+			log.Printf("e2eapp: down for %s", d)
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return
+			}
+		}
 	}
 }
+
+// downs carries /down's requests to main's serve loop.
+var downs = make(chan time.Duration, 1)
 
 func pause() {
 	sig := make(chan os.Signal, 1)
@@ -92,6 +112,22 @@ func Handler() http.Handler {
 			writeJSON(w, map[string]any{"server": Marker, "sleptMs": ms})
 		case <-r.Context().Done():
 		}
+	})
+	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+		if err != nil || ms < 0 || ms > 60000 {
+			http.Error(w, "ms must be an integer from 0 to 60000", http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, map[string]any{"server": Marker, "downMs": ms})
+		// after this answer has left
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case downs <- time.Duration(ms) * time.Millisecond:
+			default: // already going down
+			}
+		}()
 	})
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)

@@ -66,3 +66,25 @@ func TestWebSocketEcho(t *testing.T) {
 		t.Fatalf("%q %v", msg, err)
 	}
 }
+
+func TestDownAsksTheServeLoopToStopListening(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/down?ms=1500")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("%v %v", res, err)
+	}
+	select {
+	case d := <-downs:
+		if d != 1500*time.Millisecond {
+			t.Fatalf("down for %s, want 1.5s", d)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no down request reached the serve loop")
+	}
+	for _, bad := range []string{"-1", "60001", "x"} {
+		if res, _ := http.Get(srv.URL + "/down?ms=" + bad); res.StatusCode != 400 {
+			t.Fatalf("ms=%s: %s, want 400", bad, res.Status)
+		}
+	}
+}
