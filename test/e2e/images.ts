@@ -37,3 +37,40 @@ export async function pushImage(registry: string, localTag: string, name: string
     await run("docker", ["rmi", `${remote}@${digest}`], { allowFail: true });
     return `${remote}@${digest}`;
 }
+
+let imagesOnce: Promise<BuiltImages> | undefined;
+
+/** Docker + registry up, base images, the three images built and pushed: once per mocha run. */
+export function e2eImages(repoRoot: string, registry: string): Promise<BuiltImages> {
+    imagesOnce ??= (async () => {
+        await timed("docker-up", () => run("bash", [join(repoRoot, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 }));
+        await timed("base images", () => run("bash", [join(repoRoot, "test/e2e/infra/base-images.sh")], { timeoutMs: 20 * 60_000 }));
+        const runId = `e2e-${Date.now().toString(36)}`;
+        const local = (n: string) => `tls-sidecar-e2e/${n}:dev`;
+        await timed("build images", () => Promise.all(Object.values(E2E_IMAGES).map((s) => buildImage(repoRoot, s, local(s.name)))));
+        const entries = await timed("push images", () => Promise.all(Object.entries(E2E_IMAGES).map(
+            async ([k, s]) => [k, await pushImage(registry, local(s.name), s.name, runId)] as const)));
+        return Object.fromEntries(entries) as BuiltImages;
+    })();
+    return imagesOnce;
+}
+
+/**
+ * The app image again with one more label: the same program, a new digest (what a user's new release looks like
+ * to the Deployment), pushed to the registry.
+ */
+export async function relabeledApp(registry: string, images: BuiltImages, label: string): Promise<string> {
+    const tag = `tls-sidecar-e2e/app:${label}`;
+    await docker(["pull", images.app], { timeoutMs: 120_000 });
+    await run("docker", ["build", "--quiet", "--tag", tag, "--label", `tls-sidecar-e2e.variant=${label}`, "-"], {
+        input: `FROM ${images.app}\n`, env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 120_000,
+    });
+    return pushImage(registry, tag, "app", label);
+}
+
+export async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    const v = await fn();
+    console.log(`      [e2e] ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return v;
+}

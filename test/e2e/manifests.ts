@@ -1,0 +1,53 @@
+// What the program asks Kubernetes for, as objects to apply: every kubernetes:* resource the real program
+// (index.ts) registers under mocks, with the inputs the component passed (the Secret's PEMs are real: the mocks
+// compute certificates with openssl) and the names the provider would give (auto-names from the mocks' state).
+import type { RecordedResource } from "../support/mocks";
+import { ProgramRun, runProgram } from "../support/program";
+import type { KubeObject } from "./cluster";
+
+export interface RenderedStack {
+    /** In the order the program registered them (Secret before the workload that mounts it). */
+    objects: KubeObject[];
+    /** Stack outputs. */
+    outputs: Record<string, any>;
+    run: ProgramRun;
+}
+
+/** `kubernetes:apps/v1:Deployment` → apps/v1, Deployment; `kubernetes:core/v1:Secret` → v1, Secret. */
+function typeOf(token: string): { apiVersion: string; kind: string } {
+    const m = /^kubernetes:([a-z0-9.]+)\/([a-z0-9]+):([A-Za-z]+)$/.exec(token);
+    if (m === null) throw new Error(`not a Kubernetes resource type: ${token}`);
+    return { apiVersion: m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`, kind: m[3] };
+}
+
+export function objectOf(r: RecordedResource): KubeObject {
+    const { apiVersion, kind } = typeOf(r.type);
+    // JSON round trip: drops the undefined fields the provider would leave out too.
+    const inputs = JSON.parse(JSON.stringify(r.inputs));
+    return { ...inputs, apiVersion, kind, metadata: { ...inputs.metadata, name: r.state.metadata.name } };
+}
+
+export function objectsOf(run: ProgramRun): KubeObject[] {
+    return run.mocks.resources.filter((r) => r.type.startsWith("kubernetes:")).map(objectOf);
+}
+
+/** One `pulumi up` of a stack with config overrides; `prior` makes it the next up of the same stack. */
+export async function renderStack(stack: string, overrides: Record<string, unknown>, prior?: RenderedStack): Promise<RenderedStack> {
+    const run = await runProgram(stack, overrides, [], false, prior?.run.mocks.resources ?? []);
+    return { objects: objectsOf(run), outputs: run.outputs, run };
+}
+
+/** What an engine would delete after this up: objects of the prior run that this one no longer declares. */
+export function deletedSince(now: RenderedStack): KubeObject[] {
+    return now.run.mocks.deleted().filter((r) => r.type.startsWith("kubernetes:")).map(objectOf);
+}
+
+export function ofKind(stack: RenderedStack, kind: string): KubeObject[] {
+    return stack.objects.filter((o) => o.kind === kind);
+}
+
+export function oneOfKind(stack: RenderedStack, kind: string): KubeObject {
+    const found = ofKind(stack, kind);
+    if (found.length !== 1) throw new Error(`expected one ${kind}, rendered ${found.length}`);
+    return found[0];
+}
