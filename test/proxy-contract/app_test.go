@@ -52,13 +52,21 @@ const gateLimit = 20 * time.Second
 
 func newApp(t testing.TB) *app {
 	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	return newAppOn(t, ln)
+}
+
+// newAppOn serves the app on ln.
+func newAppOn(t testing.TB, ln net.Listener) *app {
+	t.Helper()
 	a := &app{t: t, mux: http.NewServeMux(), arrived: map[string]bool{}, gates: map[string]chan struct{}{}}
 	a.mux.HandleFunc("/", a.echo)
 	a.mux.HandleFunc("/gate/{id}", a.gated)
 	a.mux.HandleFunc("/upload", a.upload)
 	a.mux.HandleFunc("/upgrade", a.upgrade)
 	a.mux.HandleFunc("/hop-response", a.hopResponse)
-	a.srv = httptest.NewUnstartedServer(a.mux)
+	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.mux}}
 	a.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			a.newConns.Add(1)
@@ -93,6 +101,21 @@ func readSeen(r *http.Request, body io.Reader) *seenRequest {
 		Header: r.Header.Clone(), ContentLength: r.ContentLength,
 		BodyLen: n, BodySHA256: hex.EncodeToString(h.Sum(nil)),
 	}
+}
+
+// seenBody decodes the app's echo of a request.
+func seenBody(t testing.TB, body string) *seenRequest {
+	t.Helper()
+	var s seenRequest
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatalf("the app's echo %q: %v", truncate(body, 200), err)
+	}
+	return &s
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 func (a *app) record(s *seenRequest) {
@@ -166,14 +189,18 @@ func (a *app) arrive(id string) {
 	a.mu.Unlock()
 }
 
+func (a *app) hasArrived(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.arrived[id]
+}
+
 // waitArrived waits for the gated requests ids to reach the app.
 func (a *app) waitArrived(t testing.TB, ids ...string) {
 	t.Helper()
 	waitFor(t, 10*time.Second, fmt.Sprintf("requests %q at the app", ids), func() bool {
-		a.mu.Lock()
-		defer a.mu.Unlock()
 		for _, id := range ids {
-			if !a.arrived[id] {
+			if !a.hasArrived(id) {
 				return false
 			}
 		}
