@@ -66,6 +66,10 @@ func newAppOn(t testing.TB, ln net.Listener) *app {
 	a.mux.HandleFunc("/upload", a.upload)
 	a.mux.HandleFunc("/upgrade", a.upgrade)
 	a.mux.HandleFunc("/hop-response", a.hopResponse)
+	a.mux.HandleFunc("/status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
+	})
 	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.mux}}
 	a.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,20 +37,11 @@ func validArgs(t *testing.T, vol *secretVolume, drop ...string) []string {
 		{"listen", freeAddr(t)}, {"admin-listen", freeAddr(t)}, {"upstream", "http://" + freeAddr(t)},
 		{"tls-dir", vol.dir}, {"drain-delay", "0s"},
 	} {
-		if !contains(drop, kv[0]) {
+		if !slices.Contains(drop, kv[0]) {
 			args = append(args, "--"+kv[0]+"="+kv[1])
 		}
 	}
 	return args
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // wantOneLine: the process failed at start with exit code want and exactly
