@@ -137,11 +137,9 @@ func TestReadyzNeedsACertificateInsideItsValidity(t *testing.T) {
 		{"not yet valid", time.Now().Add(time.Hour), time.Now().Add(2 * time.Hour)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pair := ca.issue(t, certSpec{notBefore: tc.from, notAfter: tc.to})
-			vol := newSecretVolume(t, secretFiles(pair, nil))
-			p := startProxy(t, proxyOpts{ca: ca, pair: pair, vol: vol})
+			p := startProxy(t, proxyOpts{ca: ca, pair: ca.issue(t, certSpec{notBefore: tc.from, notAfter: tc.to})})
 			wantNotReady(t, p, tc.name)
-			vol.update(t, secretFiles(ca.server(t), nil))
+			p.vol.update(t, secretFiles(ca.server(t), nil))
 			p.waitReady(t, 5*time.Second)
 		})
 	}

@@ -298,8 +298,8 @@ type proxyOpts struct {
 	env      map[string]string // PROXY_* variables; a harness default flag they would lose to is left out
 	upstream string            // default: a fresh app
 	ca       *testCA           // default: a fresh CA
-	vol      *secretVolume     // default: a volume with a fresh server pair from ca
-	pair     keyPair           // the pair in vol, when vol is given
+	pair     keyPair           // default: a fresh server pair from ca
+	vol      *secretVolume     // default: a volume holding pair (pass pair too, to name what vol holds)
 }
 
 // flagValue returns the value of --name (or -name) in args.
@@ -328,9 +328,11 @@ func startProxy(t testing.TB, o proxyOpts) *proxy {
 	if p.ca == nil {
 		p.ca = newCA(t, "contract-ca")
 	}
+	if p.pair.leaf == nil && o.vol == nil {
+		p.pair = p.ca.server(t)
+	}
 	vol := o.vol
 	if vol == nil {
-		p.pair = p.ca.server(t)
 		vol = newSecretVolume(t, secretFiles(p.pair, nil))
 	}
 	upstream := o.upstream

@@ -18,15 +18,12 @@ const reloadLimit = 5 * time.Second
 // served to new handshakes within a few seconds, with the default watch
 // interval; an established keep-alive connection goes on working.
 func TestReloadOnSecretUpdate(t *testing.T) {
-	ca := newCA(t, "contract-ca")
-	old := ca.server(t)
-	vol := newSecretVolume(t, secretFiles(old, nil))
-	p := startProxy(t, proxyOpts{ca: ca, pair: old, vol: vol})
+	p := startProxy(t, proxyOpts{})
 	c := p.client(t, false)
 	get(t, c, p.url("/before"))
 
-	next := ca.server(t)
-	vol.update(t, secretFiles(next, nil))
+	next := p.ca.server(t)
+	p.vol.update(t, secretFiles(next, nil))
 	p.waitServed(t, reloadLimit, next.leaf)
 
 	if resp, _ := get(t, c, p.url("/after")); resp.StatusCode != 200 {
@@ -62,12 +59,9 @@ func TestReloadOfFilesRewrittenInPlace(t *testing.T) {
 // TestReloadOnSIGHUP: with --watch-interval=0 nothing is polled; SIGHUP
 // reloads at once.
 func TestReloadOnSIGHUP(t *testing.T) {
-	ca := newCA(t, "contract-ca")
-	old := ca.server(t)
-	vol := newSecretVolume(t, secretFiles(old, nil))
-	p := startProxy(t, proxyOpts{ca: ca, pair: old, vol: vol, args: []string{"--watch-interval=0"}})
-	next := ca.server(t)
-	vol.update(t, secretFiles(next, nil))
+	p := startProxy(t, proxyOpts{args: []string{"--watch-interval=0"}})
+	next := p.ca.server(t)
+	p.vol.update(t, secretFiles(next, nil))
 	if !staysFalse(1500*time.Millisecond, func() bool {
 		leaf, err := p.servedLeaf()
 		return err == nil && leaf.Equal(next.leaf)
@@ -85,13 +79,10 @@ func TestReloadOnSIGHUP(t *testing.T) {
 // broken files are not retried on every tick; a good pair afterwards is
 // taken.
 func TestBrokenUpdateKeepsTheServedCertificate(t *testing.T) {
-	ca := newCA(t, "contract-ca")
-	old := ca.server(t)
-	vol := newSecretVolume(t, secretFiles(old, nil))
-	p := startProxy(t, proxyOpts{ca: ca, pair: old, vol: vol, args: []string{"--watch-interval=200ms"}})
+	p := startProxy(t, proxyOpts{args: []string{"--watch-interval=200ms"}})
 	c := p.client(t, false)
-	a, b := ca.server(t), ca.server(t)
-	expired := ca.issue(t, certSpec{notBefore: time.Now().Add(-2 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
+	a, b := p.ca.server(t), p.ca.server(t)
+	expired := p.ca.issue(t, certSpec{notBefore: time.Now().Add(-2 * time.Hour), notAfter: time.Now().Add(-time.Hour)})
 	failures := func() float64 { return p.metrics(t).value(`proxy_cert_reloads_total{result="failure"}`) }
 	isFailure := msgIs("certificate reload failed, keeping the current certificate", "level", "ERROR")
 	for i, tc := range []struct {
@@ -105,10 +96,10 @@ func TestBrokenUpdateKeepsTheServedCertificate(t *testing.T) {
 		{"expired certificate", secretFiles(expired, nil)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			vol.update(t, tc.files)
+			p.vol.update(t, tc.files)
 			waitFor(t, reloadLimit, "the failure counted", func() bool { return failures() == float64(i+1) })
 			p.waitLog(t, time.Second, "the failure", i+1, isFailure)
-			if leaf, err := p.servedLeaf(); err != nil || !leaf.Equal(old.leaf) {
+			if leaf, err := p.servedLeaf(); err != nil || !leaf.Equal(p.pair.leaf) {
 				t.Fatalf("served %v (%v), want the old certificate", leaf, err)
 			}
 			if resp, _ := get(t, c, p.url("/still")); resp.StatusCode != 200 {
@@ -122,7 +113,7 @@ func TestBrokenUpdateKeepsTheServedCertificate(t *testing.T) {
 	if v := p.metrics(t).value("proxy_ready"); v != 1 {
 		t.Errorf("proxy_ready = %v while the old certificate serves", v)
 	}
-	vol.update(t, secretFiles(a, nil))
+	p.vol.update(t, secretFiles(a, nil))
 	p.waitServed(t, reloadLimit, a.leaf)
 }
 
@@ -130,10 +121,7 @@ func TestBrokenUpdateKeepsTheServedCertificate(t *testing.T) {
 // certificate reload still resumes after it (session tickets are not tied
 // to the certificate generation).
 func TestSessionResumptionSurvivesReload(t *testing.T) {
-	ca := newCA(t, "contract-ca")
-	old := ca.server(t)
-	vol := newSecretVolume(t, secretFiles(old, nil))
-	p := startProxy(t, proxyOpts{ca: ca, pair: old, vol: vol, args: []string{"--watch-interval=200ms"}})
+	p := startProxy(t, proxyOpts{args: []string{"--watch-interval=200ms"}})
 	caches := map[uint16]tls.ClientSessionCache{}
 	resumes := func(v uint16) bool {
 		cfg := withVersions(p, v, v)
@@ -148,8 +136,8 @@ func TestSessionResumptionSurvivesReload(t *testing.T) {
 			t.Fatalf("%s: no session resumption at all", tls.VersionName(v))
 		}
 	}
-	next := ca.server(t)
-	vol.update(t, secretFiles(next, nil))
+	next := p.ca.server(t)
+	p.vol.update(t, secretFiles(next, nil))
 	p.waitServed(t, reloadLimit, next.leaf)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		if !resumes(v) {

@@ -49,7 +49,7 @@ func TestTLS12CipherSuites(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ca := newCA(t, "contract-ca")
 			pair := ca.issue(t, certSpec{key: tc.key})
-			p := startProxy(t, proxyOpts{ca: ca, pair: pair, vol: newSecretVolume(t, secretFiles(pair, nil))})
+			p := startProxy(t, proxyOpts{ca: ca, pair: pair})
 			for _, s := range tc.accepted {
 				cfg := withVersions(p, tls.VersionTLS12, tls.VersionTLS12)
 				cfg.CipherSuites = []uint16{s}
@@ -98,7 +98,7 @@ func TestServedCertificateIsTheWholeChainInTLSCrt(t *testing.T) {
 	root := newCA(t, "contract-root")
 	inter := root.intermediate(t, "contract-intermediate")
 	pair := inter.issue(t, certSpec{})
-	p := startProxy(t, proxyOpts{ca: root, pair: pair, vol: newSecretVolume(t, secretFiles(pair, nil))})
+	p := startProxy(t, proxyOpts{ca: root, pair: pair})
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		st, err := handshake(p.addr, withVersions(p, v, v))
 		if err != nil {
@@ -124,7 +124,7 @@ func TestKeyFormats(t *testing.T) {
 	}{{"EC PKCS#8", ecPKCS8}, {"EC SEC 1", ecSEC1}, {"RSA PKCS#1", rsaPKCS1}, {"RSA PKCS#8", rsaPKCS8}} {
 		t.Run(tc.name, func(t *testing.T) {
 			pair := ca.issue(t, certSpec{key: tc.kind})
-			p := startProxy(t, proxyOpts{ca: ca, pair: pair, vol: newSecretVolume(t, secretFiles(pair, nil))})
+			p := startProxy(t, proxyOpts{ca: ca, pair: pair})
 			if leaf, err := p.servedLeaf(); err != nil || !leaf.Equal(pair.leaf) {
 				t.Fatalf("served %v, %v; want the pair's certificate", leaf, err)
 			}
