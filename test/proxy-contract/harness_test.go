@@ -517,7 +517,13 @@ func (p *proxy) dialTLS(t testing.TB) (*tls.Conn, *bufio.Reader) {
 	t.Helper()
 	cfg := p.tlsConfig()
 	cfg.NextProtos = []string{"http/1.1"}
-	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", p.addr, cfg)
+	return dialWith(t, p.addr, cfg)
+}
+
+// dialWith opens a TLS connection closed in t.Cleanup, with a 30s deadline.
+func dialWith(t testing.TB, addr string, cfg *tls.Config) (*tls.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", addr, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
