@@ -85,6 +85,7 @@ func TestForwardedClientCert(t *testing.T) {
 		uris: []string{"spiffe://cluster.local/ns/pay/sa/billing"}, dns: []string{"billing.pay.svc", "billing.internal"}})
 	plain := root.issue(t, certSpec{cn: "plain", client: true})
 	chained := inter.issue(t, certSpec{cn: "chained", client: true})
+	quoted := root.issue(t, certSpec{cn: `O'Brien, "Bob"`, client: true})
 	hash := func(kp keyPair) string { return "Hash=" + sha256Hex(kp.leaf.Raw) }
 	cases := []struct {
 		name string
@@ -94,6 +95,9 @@ func TestForwardedClientCert(t *testing.T) {
 		{"SANs", full, hash(full) + `;Subject="CN=billing,O=acme";URI=spiffe://cluster.local/ns/pay/sa/billing;DNS=billing.pay.svc;DNS=billing.internal`},
 		{"CN only", plain, hash(plain) + `;Subject="CN=plain"`},
 		{"via an intermediate", chained, hash(chained) + `;Subject="CN=chained"`},
+		// RFC 4514 escapes the DN (\, and \"), then every \ and " inside
+		// the quoted value is escaped once more: a CN cannot end the value.
+		{"special characters", quoted, hash(quoted) + `;Subject="CN=O'Brien\\, \\\"Bob\\\""`},
 	}
 	const spoof = `Hash=00;Subject="CN=admin"`
 	spoofLines := "X-Forwarded-Client-Cert: " + spoof + "\r\nx-forwarded-client-cert: " + spoof + "\r\n"

@@ -59,7 +59,7 @@ func accepts(addr string) bool {
 // (told to close their connection) for --drain-delay; then the listener
 // closes; a request in flight finishes; the process exits 0.
 func TestDrainOnSIGTERM(t *testing.T) {
-	const drain = 1500 * time.Millisecond
+	const drain = 2 * time.Second
 	p := startProxy(t, proxyOpts{args: []string{"--drain-delay=" + drain.String(), "--shutdown-timeout=10s"}})
 	keepAlive := p.client(t, false)
 	get(t, keepAlive, p.url("/warm"))
