@@ -1,6 +1,7 @@
 package proxycontract
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -335,9 +336,7 @@ func TestMetricsValues(t *testing.T) {
 }
 
 // rawUpgrade does a WebSocket handshake to the app's /upgrade on c.
-func rawUpgrade(t testing.TB, c net.Conn, br interface {
-	ReadString(byte) (string, error)
-}) {
+func rawUpgrade(t testing.TB, c net.Conn, br *bufio.Reader) {
 	t.Helper()
 	const key = "x3JJHMbDL1EzLkh9GBhXDw=="
 	fmt.Fprintf(c, "GET /upgrade HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", key)

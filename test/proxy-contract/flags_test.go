@@ -145,7 +145,7 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 		{flag: "admin-listen", env: adminA, cli: adminB, observe: func(t *testing.T, p *proxy) string {
 			return which(adminA, adminB, healthy(adminA), healthy(adminB))
 		}},
-		{flag: "upstream", env: appA.url, cli: appB.url, opts: proxyOpts{upstream: "unused"}, observe: func(t *testing.T, p *proxy) string {
+		{flag: "upstream", env: appA.url, cli: appB.url, opts: proxyOpts{upstream: appA.url}, observe: func(t *testing.T, p *proxy) string {
 			resp, _ := get(t, p.client(t, false), p.url("/"))
 			return resp.Header.Get("X-App")
 		}},
@@ -285,9 +285,6 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 				if withFlag {
 					o.args = []string{"--" + tc.flag + "=" + tc.cli}
 					want = tc.cli
-				}
-				if o.upstream == "unused" {
-					o.upstream = appA.url // the harness default is dropped: the pair decides
 				}
 				p := startProxy(t, o)
 				if got := tc.observe(t, p); got != want {

@@ -533,7 +533,8 @@ func dialWith(t testing.TB, addr string, cfg *tls.Config) (*tls.Conn, *bufio.Rea
 }
 
 // rawRequest writes a literal HTTP/1.1 request and reads the response and
-// its body.
+// its body. Header names are then compared canonically: their casing on the
+// wire is the server library's business, not the contract.
 func rawRequest(t testing.TB, c net.Conn, br *bufio.Reader, request string) (*http.Response, string) {
 	t.Helper()
 	if _, err := io.WriteString(c, request); err != nil {
