@@ -1,0 +1,3 @@
+module tlssidecar/proxycontract
+
+go 1.26

@@ -1,0 +1,120 @@
+package proxycontract
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMaxHeaderBytes: request headers larger than --max-header-bytes are
+// answered 431 (its body is the server library's; only the status is the
+// contract); smaller ones pass. Over HTTP/1.1: an HTTP/2 client learns the
+// limit from SETTINGS_MAX_HEADER_LIST_SIZE and refuses to send, which is
+// the client's doing.
+func TestMaxHeaderBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		fits, over int // header bytes
+	}{
+		{"4KiB", []string{"--max-header-bytes=4KiB"}, 1 << 10, 16 << 10},
+		{"default 1MiB", nil, 256 << 10, 2 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startProxy(t, proxyOpts{args: tc.args})
+			for _, n := range []int{tc.fits, tc.over} {
+				for _, split := range []int{1, 8} { // one big header, or several adding up
+					c, br := p.dialTLS(t)
+					var hdrs strings.Builder
+					for i := range split {
+						fmt.Fprintf(&hdrs, "X-Big-%d: %s\r\n", i, strings.Repeat("a", n/split))
+					}
+					resp, _ := rawRequest(t, c, br, "GET /big HTTP/1.1\r\nHost: localhost\r\n"+hdrs.String()+"\r\n")
+					want := http.StatusOK
+					if n == tc.over {
+						want = http.StatusRequestHeaderFieldsTooLarge
+					}
+					if resp.StatusCode != want {
+						t.Errorf("%d header bytes in %d headers: %d, want %d", n, split, resp.StatusCode, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// closedAfter reads from c until it fails and reports how long after start
+// the proxy closed it (whatever it wrote first, e.g. a 408, is skipped).
+// A read deadline of limit means "not closed".
+func closedAfter(t *testing.T, c net.Conn, start time.Time, limit time.Duration) time.Duration {
+	t.Helper()
+	_ = c.SetReadDeadline(start.Add(limit))
+	_, err := io.Copy(io.Discard, c)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the connection was still open %s later", limit)
+	}
+	return time.Since(start)
+}
+
+// TestReadHeaderTimeout: a connection that does not finish its request
+// headers within --read-header-timeout is closed; a request whose headers
+// came in time may send its body slowly.
+func TestReadHeaderTimeout(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	p := startProxy(t, proxyOpts{args: []string{"--read-header-timeout=" + timeout.String()}})
+	c, _ := p.dialTLS(t)
+	if _, err := io.WriteString(c, "GET /slow-headers HTTP/1.1\r\nHost: localhost\r\nX-Partial: "); err != nil {
+		t.Fatal(err)
+	}
+	if el := closedAfter(t, c, time.Now(), timeout+3*time.Second); el < timeout-200*time.Millisecond {
+		t.Errorf("closed after %s, before --read-header-timeout=%s", el, timeout)
+	}
+
+	c, br := p.dialTLS(t)
+	if _, err := io.WriteString(c, "POST /slow-body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{"one", "two"} {
+		time.Sleep(timeout * 4 / 5)
+		if _, err := io.WriteString(c, part); err != nil {
+			t.Fatalf("writing the body slowly: %v", err)
+		}
+	}
+	resp, body := rawRequest(t, c, br, "six")
+	if resp.StatusCode != 200 || seenBody(t, body).BodyLen != 9 {
+		t.Errorf("slow body after timely headers: %d %q", resp.StatusCode, truncate(body, 100))
+	}
+}
+
+// TestIdleTimeout: a keep-alive connection idle for --idle-timeout is
+// closed; until then it is reused, and a response slower than the idle
+// timeout is not cut. Over HTTP/1.1 (the stdlib client cannot show when a
+// server ends an idle HTTP/2 connection).
+func TestIdleTimeout(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	p := startProxy(t, proxyOpts{args: []string{"--idle-timeout=" + timeout.String()}})
+	c, br := p.dialTLS(t)
+	for range 3 {
+		if resp, _ := rawRequest(t, c, br, "GET /keep HTTP/1.1\r\nHost: localhost\r\n\r\n"); resp.StatusCode != 200 || resp.Close {
+			t.Fatalf("keep-alive request: %d, close %v", resp.StatusCode, resp.Close)
+		}
+		time.Sleep(timeout / 3)
+	}
+	if el := closedAfter(t, c, time.Now(), timeout+3*time.Second); el < timeout-timeout/3-200*time.Millisecond {
+		t.Errorf("closed %s after the last response, before --idle-timeout=%s", el, timeout)
+	}
+
+	held := hold(t, p, p.client(t, false), "slower-than-idle")
+	time.Sleep(2 * timeout)
+	p.app.release("slower-than-idle")
+	held.wait(t, 5*time.Second)
+	if held.err != nil || held.code != 200 {
+		t.Errorf("a response slower than the idle timeout: %d %v", held.code, held.err)
+	}
+}
