@@ -53,6 +53,9 @@ export async function applyUp(namespace: string, next: RenderedStack): Promise<v
         await rolloutStatus(namespace, workload.metadata.name).catch(async (e) => {
             throw new Error(`${e}\n${await events(namespace)}`);
         });
+    } else {
+        // a bare Pod: the provider waits for it to be Ready before the up goes on (and deletes the one it replaces)
+        await kubectl(["wait", "-n", namespace, `pod/${workload.metadata.name}`, "--for=condition=Ready", "--timeout=180s"], { timeoutMs: 190_000 });
     }
     for (const gone of deletedSince(next)) {
         await kubectl(["delete", gone.kind.toLowerCase(), "-n", namespace, gone.metadata.name, "--ignore-not-found", "--wait=true"], { timeoutMs: 120_000 });
@@ -67,6 +70,15 @@ export async function podsReady(namespace: string, selector: string, count = 1, 
         await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`pods ${selector} in ${namespace} not Ready after ${seconds} s\n${await kubectl(["get", "pods", "-n", namespace, "-o", "wide"], { allowFail: true })}\n${await events(namespace)}`);
+}
+
+/** Waits until no pod of the namespace is terminating, at most `seconds`. */
+export async function podsGone(namespace: string, seconds = 120): Promise<void> {
+    for (let i = 0; i < seconds * 4; i++) {
+        if (!(await pods(namespace, "app.kubernetes.io/managed-by=tls-sidecar")).some((p) => p.deleting)) return;
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`pods of ${namespace} still terminating after ${seconds} s`);
 }
 
 /** A fresh namespace (with `labels`), the program's first `pulumi up` applied in it, its pods Ready. */

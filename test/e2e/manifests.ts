@@ -11,6 +11,8 @@ export interface RenderedStack {
     /** Stack outputs. */
     outputs: Record<string, any>;
     run: ProgramRun;
+    /** The up before this one, if any. */
+    prior?: RenderedStack;
 }
 
 /** `kubernetes:apps/v1:Deployment` → apps/v1, Deployment; `kubernetes:core/v1:Secret` → v1, Secret. */
@@ -34,12 +36,21 @@ export function objectsOf(run: ProgramRun): KubeObject[] {
 /** One `pulumi up` of a stack with config overrides; `prior` makes it the next up of the same stack. */
 export async function renderStack(stack: string, overrides: Record<string, unknown>, prior?: RenderedStack): Promise<RenderedStack> {
     const run = await runProgram(stack, overrides, [], false, prior?.run.mocks.resources ?? []);
-    return { objects: objectsOf(run), outputs: run.outputs, run };
+    return { objects: objectsOf(run), outputs: run.outputs, run, prior };
 }
 
-/** What an engine would delete after this up: objects of the prior run that this one no longer declares. */
+/**
+ * What an engine would delete after this up: objects of the prior run that this one no longer declares, and the
+ * old object of each replacement (same resource, a new auto-name: created before the old one is deleted).
+ */
 export function deletedSince(now: RenderedStack): KubeObject[] {
-    return now.run.mocks.deleted().filter((r) => r.type.startsWith("kubernetes:")).map(objectOf);
+    const kube = (r: RecordedResource) => r.type.startsWith("kubernetes:");
+    const gone = now.run.mocks.deleted().filter(kube);
+    const replaced = (now.prior?.run.mocks.resources ?? []).filter(kube).filter((p) => {
+        const successor = now.run.mocks.resources.find((r) => r.type === p.type && r.name === p.name);
+        return successor !== undefined && successor.state.metadata.name !== p.state.metadata.name;
+    });
+    return [...gone, ...replaced].map(objectOf);
 }
 
 export function ofKind(stack: RenderedStack, kind: string): KubeObject[] {

@@ -75,7 +75,7 @@ export class EngineMocks implements pulumi.runtime.Mocks {
             this.resources.push({ ...before, secretPaths, step: "same" });
             return { id: before.id, state: before.state };
         }
-        const state = this.computed(args);
+        const state = this.computed(args, before);
         const id = state.metadata?.name ?? `${args.name}-id`;
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, secretPaths, state, id, step: before === undefined ? "create" : "changed" });
         return { id, state };
@@ -103,7 +103,7 @@ export class EngineMocks implements pulumi.runtime.Mocks {
         return found[0];
     }
 
-    private computed(args: pulumi.runtime.MockResourceArgs): any {
+    private computed(args: pulumi.runtime.MockResourceArgs, before?: RecordedResource): any {
         const inputs = args.inputs;
         switch (args.type) {
             case "docker:index/image:Image":
@@ -117,22 +117,42 @@ export class EngineMocks implements pulumi.runtime.Mocks {
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return { ...inputs, ...tlsEngine.locallySignedCert(inputs) };
             case "kubernetes:core/v1:Service": {
-                const state = this.kubernetesObject(args);
+                const state = this.kubernetesObject(args, before);
                 // As the API server: node ports only for NodePort and LoadBalancer Services (the default type is ClusterIP).
                 const allocates = ["NodePort", "LoadBalancer"].includes(state.spec?.type);
                 const ports = (state.spec?.ports ?? []).map((p: any) => (allocates ? { ...p, nodePort: p.nodePort ?? this.nextNodePort++ } : p));
                 return { ...state, spec: { ...state.spec, ports, clusterIP: "10.96.0.10" } };
             }
             default:
-                return args.type.startsWith("kubernetes:") ? this.kubernetesObject(args) : inputs;
+                return args.type.startsWith("kubernetes:") ? this.kubernetesObject(args, before) : inputs;
         }
     }
 
-    /** Kubernetes objects without metadata.name are auto-named `<name>-<suffix>`, as the provider does. */
-    private kubernetesObject(args: pulumi.runtime.MockResourceArgs): any {
+    /**
+     * Kubernetes objects without metadata.name are auto-named `<name>-<suffix>`, as the provider does. An update keeps
+     * the name; a replacement (see `replacedBy`) is a new object with a new auto-name.
+     */
+    private kubernetesObject(args: pulumi.runtime.MockResourceArgs, before?: RecordedResource): any {
         const metadata = args.inputs.metadata ?? {};
-        const name = metadata.name ?? `${args.name}-${digestOf([args.name, args.inputs]).slice(0, 8)}`;
+        const kept = before !== undefined && !replacedBy(args.type, before.inputs, args.inputs) ? before.state.metadata?.name : undefined;
+        const name = metadata.name ?? kept ?? `${args.name}-${digestOf([args.name, args.inputs]).slice(0, 8)}`;
         return { ...args.inputs, metadata: { ...metadata, name } };
+    }
+}
+
+/**
+ * Whether @pulumi/kubernetes replaces (rather than updates) an object for this change: a Secret's data or type
+ * (Secrets are immutable to it unless `enableSecretMutable`), a Pod's spec (mostly immutable in Kubernetes).
+ */
+export function replacedBy(type: string, before: any, after: any): boolean {
+    const differs = (key: string) => canonical(before?.[key]) !== canonical(after?.[key]);
+    switch (type) {
+        case "kubernetes:core/v1:Secret":
+            return differs("data") || differs("stringData") || differs("type");
+        case "kubernetes:core/v1:Pod":
+            return differs("spec");
+        default:
+            return false;
     }
 }
 
