@@ -1,10 +1,9 @@
 // Reads the stack's configuration into TlsSidecarApp's arguments. Every key is declared, with its type, default
-// and description, in Pulumi.yaml's `config:` block.
-import * as pulumi from "@pulumi/pulumi";
+// and description, in Pulumi.yaml's `config:` block (and in DECLARED_KEYS). Problems are kept in the reader, not
+// thrown, so that the program can report them all at once.
 import {
     CertificateRollout,
     ClientAuth,
-    ConfigError,
     InterceptionMode,
     KeyAlgorithm,
     RedirectMode,
@@ -14,143 +13,102 @@ import {
     TunnelOrigin,
     WorkloadKind,
 } from "../components";
-import { checkTunnelToken } from "../components/tunnel";
-import { checkEnum } from "../components/validation";
-import { configKeyOf, PROJECT } from "./configKeys";
-
-const config = new pulumi.Config(PROJECT);
-
-/** Optional string keys default to "" in Pulumi.yaml: empty means unset. */
-function optional(key: string): string | undefined {
-    const value = config.get(key);
-    return value === undefined || value === "" ? undefined : value;
-}
-
-/** Secret keys: the value stays a Pulumi secret; only its presence is looked at here. */
-function optionalSecret(key: string): pulumi.Output<string> | undefined {
-    const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
-    return value === undefined || value === "" ? undefined : pulumi.secret(value);
-}
-
-function choice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] {
-    const value = config.require(key);
-    try {
-        checkEnum(key, value, choices);
-    } catch (e) {
-        throw fromConfigError(e, key);
-    }
-    return value as E[keyof E];
-}
-
-/** An optional choice: "" (the declared default) leaves the component's default. */
-function optionalChoice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] | undefined {
-    return optional(key) === undefined ? undefined : choice(key, choices);
-}
+import { checkTunnelToken } from "../components/tunnelValidation";
+import { ConfigReader } from "./reader";
 
 /** The tunnel, when `tunnel` is true. A token or token Secret without it is a mistake, not something to ignore. */
-function tunnelFromConfig(): TunnelArgs | undefined {
-    const token = optionalSecret("tunnelToken");
-    const existingSecretName = optional("tunnelTokenSecretName");
-    if (!config.requireBoolean("tunnel")) {
+function tunnelFromConfig(read: ConfigReader): TunnelArgs | undefined {
+    const token = read.secret("tunnelToken");
+    const existingSecretName = read.optional("tunnelTokenSecretName");
+    if (!read.boolean("tunnel")) {
         if (token !== undefined || existingSecretName !== undefined) {
-            throw new ConfigError("tunnel", false, "true when tunnelToken or tunnelTokenSecretName is set (or unset them)");
+            read.refuse("tunnel", false, "true when tunnelToken or tunnelTokenSecretName is set (or unset them)");
         }
         return undefined;
     }
     // The token stays a secret Output; check its shape here, while the plain value is at hand, so a bad one fails first.
-    const rawToken = pulumi.runtime.getConfig(`${PROJECT}:tunnelToken`);
+    const rawToken = read.raw("tunnelToken");
     if (rawToken !== undefined && rawToken !== "") {
-        checkTunnelToken("tunnel.token", rawToken);
+        read.check("tunnelToken", () => checkTunnelToken("tunnel.token", rawToken));
     }
     return {
         token,
         existingSecretName,
-        hostname: optional("tunnelHostname"),
-        origin: choice("tunnelOrigin", TunnelOrigin),
-        image: config.require("tunnelImage"),
-        metricsPort: config.requireNumber("tunnelMetricsPort"),
-        gracePeriodSeconds: config.requireNumber("tunnelGracePeriodSeconds"),
+        hostname: read.optional("tunnelHostname"),
+        origin: read.choice("tunnelOrigin", TunnelOrigin),
+        image: read.string("tunnelImage"),
+        metricsPort: read.integer("tunnelMetricsPort"),
+        gracePeriodSeconds: read.integer("tunnelGracePeriodSeconds"),
         resources: {
-            cpuRequest: optional("tunnelCpuRequest"),
-            memoryRequest: optional("tunnelMemoryRequest"),
-            cpuLimit: optional("tunnelCpuLimit"),
-            memoryLimit: optional("tunnelMemoryLimit"),
+            cpuRequest: read.optional("tunnelCpuRequest"),
+            memoryRequest: read.optional("tunnelMemoryRequest"),
+            cpuLimit: read.optional("tunnelCpuLimit"),
+            memoryLimit: read.optional("tunnelMemoryLimit"),
         },
     };
 }
 
-export function fromConfigError(e: unknown, key?: string): unknown {
-    if (e instanceof ConfigError) {
-        const shown = new ConfigError(key === undefined ? configKeyOf(e.path) : `${PROJECT}:${key}`, e.value, e.allowed);
-        return new pulumi.RunError(`invalid configuration: ${shown.message}`);
+function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
+    const proxyImage = read.optional("proxyImage");
+    const initImage = read.optional("initImage");
+    if (proxyImage !== undefined || initImage !== undefined) {
+        return { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" } };
     }
-    return e;
+    return {
+        registry: { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword") },
+        repository: read.string("imageRepository"),
+        tag: read.string("imageTag"),
+        goImage: read.optional("goImage"),
+        baseImage: read.optional("baseImage"),
+        platform: read.optional("platform"),
+    };
 }
 
-/** Reads the stack's configuration into the component's arguments. */
-export function argsFromConfig(): { name: string; args: TlsSidecarAppArgs } {
-    const registryPassword = optionalSecret("registryPassword");
-    const proxyImage = optional("proxyImage");
-    const initImage = optional("initImage");
-    const nodePort = config.requireNumber("nodePort");
-    const excludePorts = config.requireObject<number[]>("excludePorts");
-    const resource = (key: string) => optional(key);
+/** Reads the stack's configuration into the component's arguments; bad values read as undefined, with a problem kept. */
+export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSidecarAppArgs } {
+    const nodePort = read.integer("nodePort");
     const args: TlsSidecarAppArgs = {
-        namespace: config.require("namespace"),
-        app: { image: config.require("appImage"), port: config.requireNumber("appPort") },
-        publicHost: config.require("publicHost"),
-        interception: choice("interception", InterceptionMode),
-        workloadKind: choice("workloadKind", WorkloadKind),
-        replicas: config.requireNumber("replicas"),
-        nativeSidecar: config.requireBoolean("nativeSidecar"),
+        namespace: read.string("namespace"),
+        app: { image: read.string("appImage"), port: read.integer("appPort") },
+        publicHost: read.string("publicHost"),
+        interception: read.choice("interception", InterceptionMode),
+        workloadKind: read.choice("workloadKind", WorkloadKind),
+        replicas: read.integer("replicas"),
+        nativeSidecar: read.boolean("nativeSidecar"),
         proxy: {
-            port: config.requireNumber("proxyPort"),
-            adminPort: config.requireNumber("adminPort"),
-            clientAuth: choice("clientAuth", ClientAuth),
+            port: read.integer("proxyPort"),
+            adminPort: read.integer("adminPort"),
+            clientAuth: read.choice("clientAuth", ClientAuth),
             resources: {
-                cpuRequest: resource("proxyCpuRequest"),
-                memoryRequest: resource("proxyMemoryRequest"),
-                cpuLimit: resource("proxyCpuLimit"),
-                memoryLimit: resource("proxyMemoryLimit"),
+                cpuRequest: read.optional("proxyCpuRequest"),
+                memoryRequest: read.optional("proxyMemoryRequest"),
+                cpuLimit: read.optional("proxyCpuLimit"),
+                memoryLimit: read.optional("proxyMemoryLimit"),
             },
         },
-        redirect: { mode: choice("redirectMode", RedirectMode), excludePorts },
+        redirect: { mode: read.choice("redirectMode", RedirectMode), excludePorts: read.list<number>("excludePorts") },
         // 0 asks the cluster to allocate the node port.
-        service: { port: config.requireNumber("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort, type: optionalChoice("serviceType", ServiceType) },
+        service: { port: read.integer("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort, type: read.optionalChoice("serviceType", ServiceType) },
         tls: {
-            hostnames: config.requireObject<string[]>("hostnames"),
-            ipAddresses: config.requireObject<string[]>("ipAddresses"),
-            keyAlgorithm: choice("keyAlgorithm", KeyAlgorithm),
-            validityDays: config.requireNumber("validityDays"),
-            renewBeforeDays: config.requireNumber("renewBeforeDays"),
-            caValidityDays: config.requireNumber("caValidityDays"),
-            caOverlapDays: config.requireNumber("caOverlapDays"),
-            rollout: choice("certificateRollout", CertificateRollout),
-            clientCertificates: config.requireObject<string[]>("clientCertificates"),
-            clock: optional("certificateClock"),
-            scheduleEpoch: config.require("certificateEpoch"),
-            clusterDomain: config.require("clusterDomain"),
-            existingSecretName: optional("tlsSecretName"),
-            certificatePem: optional("tlsCertificate"),
-            privateKeyPem: optionalSecret("tlsPrivateKey"),
-            caCertificatePem: optional("tlsCaCertificate"),
+            hostnames: read.list<string>("hostnames"),
+            ipAddresses: read.list<string>("ipAddresses"),
+            keyAlgorithm: read.choice("keyAlgorithm", KeyAlgorithm),
+            validityDays: read.integer("validityDays"),
+            renewBeforeDays: read.integer("renewBeforeDays"),
+            caValidityDays: read.integer("caValidityDays"),
+            caOverlapDays: read.integer("caOverlapDays"),
+            rollout: read.choice("certificateRollout", CertificateRollout),
+            clientCertificates: read.list<string>("clientCertificates"),
+            clock: read.optional("certificateClock"),
+            scheduleEpoch: read.string("certificateEpoch"),
+            clusterDomain: read.string("clusterDomain"),
+            existingSecretName: read.optional("tlsSecretName"),
+            certificatePem: read.optional("tlsCertificate"),
+            privateKeyPem: read.secret("tlsPrivateKey"),
+            caCertificatePem: read.optional("tlsCaCertificate"),
         },
-        images:
-            proxyImage !== undefined || initImage !== undefined
-                ? { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" } }
-                : {
-                      registry: {
-                          server: config.require("registryServer"),
-                          username: optional("registryUsername"),
-                          password: registryPassword,
-                      },
-                      repository: config.require("imageRepository"),
-                      tag: config.require("imageTag"),
-                      goImage: optional("goImage"),
-                      baseImage: optional("baseImage"),
-                      platform: optional("platform"),
-                  },
+        images: imagesFromConfig(read),
     };
-    const tunnel = tunnelFromConfig();
-    return { name: config.require("appName"), args: tunnel === undefined ? args : { ...args, tunnel } };
+    const tunnel = tunnelFromConfig(read);
+    return { name: read.string("appName"), args: tunnel === undefined ? args : { ...args, tunnel } };
 }

@@ -1,5 +1,75 @@
-// Which config key sets which component argument, so errors name what the user wrote.
+// The program's config keys: which ones Pulumi.yaml declares, and which component argument each one sets.
 export const PROJECT = "tls-sidecar";
+
+/** The type Pulumi.yaml declares for a key; values reach the program as strings (lists as JSON). */
+export type ConfigType = "string" | "integer" | "boolean" | "string[]" | "integer[]";
+
+/**
+ * Every key Pulumi.yaml declares, with its type, in Pulumi.yaml's order. Known at run time without reading
+ * Pulumi.yaml, so the program can refuse a key in its namespace that is not one of these (a typo would otherwise be
+ * ignored). test/configKeys.test.ts keeps it equal to Pulumi.yaml.
+ */
+export const DECLARED_KEYS: Record<string, ConfigType> = {
+    appName: "string",
+    namespace: "string",
+    appImage: "string",
+    appPort: "integer",
+    replicas: "integer",
+    workloadKind: "string",
+    interception: "string",
+    nativeSidecar: "boolean",
+    proxyPort: "integer",
+    adminPort: "integer",
+    clientAuth: "string",
+    redirectMode: "string",
+    excludePorts: "integer[]",
+    servicePort: "integer",
+    nodePort: "integer",
+    serviceType: "string",
+    publicHost: "string",
+    tunnel: "boolean",
+    tunnelToken: "string",
+    tunnelTokenSecretName: "string",
+    tunnelHostname: "string",
+    tunnelOrigin: "string",
+    tunnelImage: "string",
+    tunnelMetricsPort: "integer",
+    tunnelGracePeriodSeconds: "integer",
+    tunnelCpuRequest: "string",
+    tunnelMemoryRequest: "string",
+    tunnelCpuLimit: "string",
+    tunnelMemoryLimit: "string",
+    proxyCpuRequest: "string",
+    proxyMemoryRequest: "string",
+    proxyCpuLimit: "string",
+    proxyMemoryLimit: "string",
+    hostnames: "string[]",
+    ipAddresses: "string[]",
+    keyAlgorithm: "string",
+    validityDays: "integer",
+    renewBeforeDays: "integer",
+    caValidityDays: "integer",
+    caOverlapDays: "integer",
+    certificateRollout: "string",
+    clientCertificates: "string[]",
+    certificateClock: "string",
+    certificateEpoch: "string",
+    clusterDomain: "string",
+    tlsSecretName: "string",
+    tlsCertificate: "string",
+    tlsPrivateKey: "string",
+    tlsCaCertificate: "string",
+    registryServer: "string",
+    registryUsername: "string",
+    registryPassword: "string",
+    imageRepository: "string",
+    imageTag: "string",
+    goImage: "string",
+    baseImage: "string",
+    platform: "string",
+    proxyImage: "string",
+    initImage: "string",
+};
 
 /** Component argument path → the config key that sets it, so errors name what the user wrote. */
 export const CONFIG_KEY_OF: Record<string, string> = {

@@ -20,7 +20,7 @@ describe("the program (index.ts)", () => {
         it("declares every key the program reads, and every key a stack file sets", () => {
             const declared = new Set(Object.keys(declaredConfig()));
             const source = fs.readFileSync(path.join(ROOT, "program", "config.ts"), "utf8");
-            const read = [...source.matchAll(/(?:require\w*|optional\w*|choice)(?:<[^>]*>)?\("([a-zA-Z]+)"/g)].map((m) => m[1]);
+            const read = [...source.matchAll(/read\.\w+(?:<[^>]*>)?\("([a-zA-Z]+)"/g)].map((m) => m[1]);
             assert.ok(read.length > 20);
             for (const key of read) {
                 assert.ok(declared.has(key), `program/config.ts reads undeclared key ${key}`);
