@@ -10,6 +10,7 @@ import {
     checkDnsLabel,
     checked,
     checkEnum,
+    checkIntegerRange,
     checkNodePort,
     checkNonEmptyString,
     checkPort,
@@ -33,7 +34,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     problems.check(() => checked(args.app.image, (v) => checkNonEmptyString("app.image", v)));
     problems.check(() => checkServiceName(args.serviceName === undefined ? "serviceName (defaults to the component name)" : "serviceName", args.serviceName ?? name));
     if (args.namespace !== undefined) problems.check(() => checked(args.namespace!, (v) => checkDnsLabel("namespace", v)));
-    checkChoices(args, problems);
+    checkWorkload(args, problems);
     const ports = checkPorts(args, problems);
     checkTunnel(args, ports, problems);
     checkRedirect(args, problems);
@@ -51,7 +52,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     problems.throwIfAny();
 }
 
-function checkChoices(args: TlsSidecarAppArgs, problems: Problems): void {
+function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
     if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
     if (args.workloadKind !== undefined) problems.check(() => checkEnum("workloadKind", args.workloadKind, WorkloadKind));
     if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
@@ -64,6 +65,10 @@ function checkChoices(args: TlsSidecarAppArgs, problems: Problems): void {
         if (args.workloadKind === WorkloadKind.Pod && isKnown(args.replicas) && args.replicas !== 1) {
             problems.add({ path: "replicas", value: args.replicas, allowed: '1 with workloadKind "Pod" (a bare Pod has no replicas; use "Deployment")' });
         }
+    }
+    if (args.app.preStopSleepSeconds !== undefined) {
+        const why = " (seconds the app keeps serving after its pod is deleted; 0 for no preStop hook)";
+        problems.check(() => checkIntegerRange("app.preStopSleepSeconds", args.app.preStopSleepSeconds, 0, 300, why));
     }
     if (args.proxy?.shutdownTimeoutSeconds !== undefined) {
         problems.check(() => checkPositiveInteger("proxy.shutdownTimeoutSeconds", args.proxy!.shutdownTimeoutSeconds, 3600));

@@ -125,6 +125,12 @@ export function checkPositiveInteger(path: string, value: unknown, max?: number)
     }
 }
 
+export function checkIntegerRange(path: string, value: unknown, min: number, max: number, why = ""): void {
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+        throw new ConfigError(path, value, `an integer from ${min} to ${max}${why}`);
+    }
+}
+
 export function checkNonNegativeInteger(path: string, value: unknown): void {
     if (!Number.isInteger(value) || (value as number) < 0) {
         throw new ConfigError(path, value, "an integer of 0 or more");

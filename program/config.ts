@@ -69,7 +69,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
     const nodePort = read.integer("nodePort");
     const args: TlsSidecarAppArgs = {
         namespace: read.string("namespace"),
-        app: { image: read.string("appImage"), port: read.integer("appPort") },
+        app: { image: read.string("appImage"), port: read.integer("appPort"), preStopSleepSeconds: read.integer("preStopSleepSeconds") },
         publicHost: read.string("publicHost"),
         interception: read.choice("interception", InterceptionMode),
         workloadKind: read.choice("workloadKind", WorkloadKind),
