@@ -2,23 +2,9 @@
 import * as assert from "assert";
 import { DECLARED_KEYS } from "../program/configKeys";
 import { editDistance, nearestKey } from "../program/unknownKeys";
-import { declaredConfig, ProgramFailure, runProgram } from "./support/program";
+import { declaredConfig, refusal, runProgram } from "./support/program";
 
-/** Runs the dev stack with `overrides` and returns the program's error, checking that nothing was registered. */
-async function refusal(overrides: Record<string, unknown>, secretKeys: string[] = []): Promise<string> {
-    try {
-        await runProgram("dev", overrides, secretKeys);
-    } catch (e) {
-        assert.ok(e instanceof ProgramFailure, String(e));
-        assert.deepStrictEqual(
-            e.mocks.resources.map((r) => r.type),
-            [],
-            "nothing is registered",
-        );
-        return e.message;
-    }
-    throw new Error(`the program accepted ${JSON.stringify(overrides)}`);
-}
+const refused = (overrides: Record<string, unknown>, secretKeys: string[] = []) => refusal("dev", overrides, secretKeys);
 
 describe("the program's config keys", () => {
     it("DECLARED_KEYS lists exactly Pulumi.yaml's keys, in its order, with its types", () => {
@@ -36,13 +22,13 @@ describe("the program's config keys", () => {
     });
 
     it("refuses a typo in the project's namespace, naming the key and the nearest declared one", async () => {
-        const message = await refusal({ nodeport: 30444 });
+        const message = await refused({ nodeport: 30444 });
         assert.match(message, /^invalid configuration: tls-sidecar:nodeport: unknown key .*did you mean tls-sidecar:nodePort\?$/);
         assert.ok(!message.includes("30444"), "the value is not echoed");
     });
 
     it("never echoes the value of an unknown key, which may be a secret", async () => {
-        const message = await refusal({ tunnelTokne: "s3cr3t-t0ken-value" }, ["tunnelTokne"]);
+        const message = await refused({ tunnelTokne: "s3cr3t-t0ken-value" }, ["tunnelTokne"]);
         assert.match(message, /tls-sidecar:tunnelTokne: unknown key .*did you mean tls-sidecar:tunnelToken\?/);
         assert.ok(!message.includes("s3cr3t"));
     });
@@ -52,7 +38,7 @@ describe("the program's config keys", () => {
     });
 
     it("reports three bad keys in one error: each key, its value and what is allowed", async () => {
-        const message = await refusal({ nodeport: 30444, appPort: 0, interception: "istio" });
+        const message = await refused({ nodeport: 30444, appPort: 0, interception: "istio" });
         const lines = message.split("\n");
         assert.strictEqual(lines[0], "invalid configuration (3 problems):");
         assert.match(message, /^ {2}tls-sidecar:nodeport: unknown key .*did you mean tls-sidecar:nodePort\?$/m);
@@ -62,7 +48,7 @@ describe("the program's config keys", () => {
     });
 
     it("reports values of the wrong type with the component's problems, once per key", async () => {
-        const message = await refusal({ appPort: "eighty", nativeSidecar: "yes", excludePorts: '["ssh"]', proxyPort: 9901, hostnames: ["ok.example", "not valid"] });
+        const message = await refused({ appPort: "eighty", nativeSidecar: "yes", excludePorts: '["ssh"]', proxyPort: 9901, hostnames: ["ok.example", "not valid"] });
         assert.match(message, /^invalid configuration \(5 problems\):$/m);
         assert.match(message, /tls-sidecar:appPort: "eighty" is not allowed; expected an integer$/m);
         assert.match(message, /tls-sidecar:nativeSidecar: "yes" is not allowed; expected true or false$/m);

@@ -1,6 +1,7 @@
 // The program exports exactly the stack outputs the README's "Outputs" table documents for its configuration:
 // nothing else (no helpers), and nothing left undefined (Pulumi would warn about each one on every preview).
 import * as assert from "assert";
+import { TUNNEL_TOKEN as TOKEN } from "./support/fixtures";
 import { runProgram } from "./support/program";
 import { codeNames, tableRows } from "./support/readme";
 
@@ -36,7 +37,6 @@ function documented(shape: Shape): string[] {
         .sort();
 }
 
-const TOKEN = Buffer.from(JSON.stringify({ a: "0123456789abcdef0123456789abcdef", t: "6ff42ae2-765d-4adf-8112-31c55c1551ef", s: "c2VjcmV0LXNlY3JldA==" })).toString("base64");
 const TUNNEL = { tunnel: true, tunnelToken: TOKEN, nodePort: 0 };
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const KEY = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as assert from "assert";
 import { parse } from "yaml";
 import { EngineMocks, installMocks, promiseOf, RecordedResource } from "./mocks";
 
@@ -97,4 +98,20 @@ export async function runProgram(
         outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;
     }
     return { mocks, outputs, exported: Object.keys(program).sort() };
+}
+
+/** Runs a stack with `overrides` that the program must refuse; returns its message, having checked that nothing was registered. */
+export async function refusal(stack: string, overrides: Record<string, unknown>, secretKeys: string[] = []): Promise<string> {
+    try {
+        await runProgram(stack, overrides, secretKeys);
+    } catch (e) {
+        assert.ok(e instanceof ProgramFailure, String(e));
+        assert.deepStrictEqual(
+            e.mocks.resources.map((r) => r.type),
+            [],
+            "nothing is registered",
+        );
+        return e.message;
+    }
+    throw new Error(`the program accepted ${JSON.stringify(overrides)}`);
 }
