@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateCertificatesArgs } from "./certificateValidation";
 import { ClientAuth, InterceptionMode, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
+import { validatePodSecurity } from "./podSecurityValidation";
 import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
 import { TUNNEL_DEFAULTS } from "./tunnel";
 import { validateTunnelCommon } from "./tunnelValidation";
@@ -44,6 +45,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     problems.check(() => checkResources("redirect.resources", args.redirect?.resources));
     problems.check(() => checkResources("app.resources", args.app.resources));
     checkTls(name, args, problems);
+    problems.check(() => validatePodSecurity(args));
     if (args.images === undefined) {
         problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
     } else {

@@ -65,6 +65,7 @@ export interface PodSpecParts {
     interception: InterceptionMode;
     nativeSidecar: boolean;
     secretName: pulumi.Input<string>;
+    podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
 }
 
 export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
@@ -160,6 +161,7 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
     return {
         initContainers: inits.length > 0 ? inits : undefined,
         containers: p.nativeSidecar ? [p.app] : [p.app, proxy],
+        securityContext: p.podSecurityContext,
         volumes: [
             {
                 name: TLS_VOLUME,

@@ -2,8 +2,9 @@ import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { validateAppArgs } from "./appValidation";
 import { CertificatePolicyArgs, ClientCertificate, SidecarCertificates } from "./certificates";
-import { InterceptionMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
+import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs } from "./images";
+import { PodSecurityContextArgs } from "./securityContext";
 import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
 import { AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
 
@@ -43,6 +44,14 @@ export interface TlsSidecarAppArgs {
     images: SidecarImagesArgs;
     /** Expose the app through a Cloudflare Tunnel (cloudflared beside it). The Service then defaults to ClusterIP. */
     tunnel?: TunnelArgs;
+    /**
+     * The Pod Security level every container of the pod must pass. Default `PodSecurityProfile.None`; `Baseline` and
+     * `Restricted` need `interception: InterceptionMode.Service`. With `Restricted`, set `app.securityContext.runAsUser`
+     * when the app's image runs as root.
+     */
+    podSecurity?: PodSecurityProfile;
+    /** The pod's security context (fsGroup, supplementalGroups, …). Default: none, or what `podSecurity` requires. */
+    podSecurityContext?: PodSecurityContextArgs;
 }
 
 /**
@@ -152,6 +161,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 kind: args.workloadKind,
                 replicas: args.replicas,
                 nativeSidecar: args.nativeSidecar,
+                podSecurity: args.podSecurity,
+                podSecurityContext: args.podSecurityContext,
                 tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
             },
             { parent: this },

@@ -6,6 +6,7 @@ import {
     ClientAuth,
     InterceptionMode,
     KeyAlgorithm,
+    PodSecurityProfile,
     RedirectMode,
     ServiceType,
     TlsSidecarAppArgs,
@@ -48,6 +49,19 @@ function tunnelFromConfig(read: ConfigReader): TunnelArgs | undefined {
     };
 }
 
+/** The app's security context from the keys that set it; 0 and false (the declared defaults) leave a field unset. */
+function appSecurityFromConfig(read: ConfigReader): TlsSidecarAppArgs["app"]["securityContext"] {
+    const runAsUser = read.integer("appRunAsUser");
+    const runAsGroup = read.integer("appRunAsGroup");
+    const readOnly = read.boolean("appReadOnlyRootFilesystem");
+    const context = {
+        runAsUser: runAsUser === 0 ? undefined : runAsUser,
+        runAsGroup: runAsGroup === 0 ? undefined : runAsGroup,
+        readOnlyRootFilesystem: readOnly === true ? true : undefined,
+    };
+    return Object.values(context).some((v) => v !== undefined) ? context : undefined;
+}
+
 function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
     const proxyImage = read.optional("proxyImage");
     const initImage = read.optional("initImage");
@@ -69,7 +83,13 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
     const nodePort = read.integer("nodePort");
     const args: TlsSidecarAppArgs = {
         namespace: read.string("namespace"),
-        app: { image: read.string("appImage"), port: read.integer("appPort"), preStopSleepSeconds: read.integer("preStopSleepSeconds") },
+        app: {
+            image: read.string("appImage"),
+            port: read.integer("appPort"),
+            preStopSleepSeconds: read.integer("preStopSleepSeconds"),
+            securityContext: appSecurityFromConfig(read),
+        },
+        podSecurity: read.choice("podSecurity", PodSecurityProfile),
         publicHost: read.string("publicHost"),
         interception: read.choice("interception", InterceptionMode),
         workloadKind: read.choice("workloadKind", WorkloadKind),
