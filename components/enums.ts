@@ -82,3 +82,30 @@ export enum ServiceType {
     /** No Service at all: only with a tunnel, the one way in. */
     None = "None",
 }
+
+/**
+ * The Pod Security Standards level every container of the pod must pass (as a namespace labelled
+ * `pod-security.kubernetes.io/enforce: <level>` requires). Combinations that cannot pass are refused before anything
+ * is created.
+ */
+export enum PodSecurityProfile {
+    /** No profile: the app's security context is what you give (nothing by default). The default. */
+    None = "none",
+    /** Refuses what `baseline` forbids (privileged, added capabilities beyond its list, seccomp Unconfined, NET_ADMIN for iptables interception). */
+    Baseline = "baseline",
+    /**
+     * Also gives the app and the pod what `restricted` requires: no privilege escalation, all capabilities dropped
+     * (NET_BIND_SERVICE may be added), runAsNonRoot, seccomp RuntimeDefault; refuses values that contradict it.
+     */
+    Restricted = "restricted",
+}
+
+/** A container's or pod's seccomp profile. */
+export enum SeccompProfileType {
+    /** The container runtime's default profile. */
+    RuntimeDefault = "RuntimeDefault",
+    /** A profile file on the node (`localhostProfile`, relative to the kubelet's seccomp directory). */
+    Localhost = "Localhost",
+    /** No seccomp filtering: forbidden by Pod Security baseline and restricted. */
+    Unconfined = "Unconfined",
+}

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkNonEmptyString, ConfigError, isKnown } from "./validation";
+import { checkNonEmptyString, ConfigError, isKnown, Problems } from "./validation";
 
 /** A container registry to push the built images to. */
 export interface RegistryArgs {
@@ -106,12 +106,14 @@ export class SidecarImages extends pulumi.ComponentResource {
 
 export function validateImagesArgs(args: SidecarImagesArgs): void {
     if (args.prebuilt) {
+        const problems = new Problems();
         for (const key of ["proxy", "init"] as const) {
             const ref = args.prebuilt[key];
             if (isKnown(ref)) {
-                checkNonEmptyString(`images.prebuilt.${key}`, ref);
+                problems.check(() => checkNonEmptyString(`images.prebuilt.${key}`, ref));
             }
         }
+        problems.throwIfAny();
         return;
     }
     if (!args.registry) {

@@ -56,6 +56,8 @@ export interface PodSpecParts {
     clientAuth: ClientAuth;
     proxyResources: ResourcesArgs;
     shutdownTimeoutSeconds: number;
+    /** Seconds the app (and a proxy that is not a native sidecar) keeps running after the pod is deleted; 0 for none. */
+    preStopSleepSeconds: number;
     initImage: pulumi.Input<string>;
     redirectMode: RedirectMode;
     excludePorts: pulumi.Input<number>[];
@@ -63,6 +65,7 @@ export interface PodSpecParts {
     interception: InterceptionMode;
     nativeSidecar: boolean;
     secretName: pulumi.Input<string>;
+    podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
 }
 
 export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
@@ -72,6 +75,18 @@ export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
     capabilities: { drop: ["ALL"] },
     seccompProfile: { type: "RuntimeDefault" },
 };
+
+/** Seconds kubelet waits, beyond the preStop sleep and the proxy's shutdown timeout, before SIGKILL: the proxy's drain delay (3 s) and the app's own exit. */
+export const GRACE_MARGIN_SECONDS = 5;
+
+/**
+ * A `preStop` sleep: the container keeps serving while kube-proxy and the endpoints controllers take the pod out of
+ * the Service, so requests still routed to it do not meet a closed port. `sleep`, not `exec`: the proxy image is
+ * FROM scratch and has no shell or sleep binary. Undefined for 0.
+ */
+export function preStopSleep(seconds: number): k8s.types.input.core.v1.Lifecycle | undefined {
+    return seconds > 0 ? { preStop: { sleep: { seconds } } } : undefined;
+}
 
 export function proxyArgs(p: PodSpecParts): pulumi.Output<string>[] {
     return [
@@ -106,8 +121,9 @@ export function proxyContainer(p: PodSpecParts): ContainerInput {
         startupProbe: probe("/healthz", 1, 30),
         livenessProbe: probe("/healthz", 10, 3),
         readinessProbe: probe("/readyz", 5, 2),
-        // A native sidecar: started before the app, stopped after it, and restarted on its own.
-        ...(p.nativeSidecar ? { restartPolicy: "Always" } : {}),
+        // A native sidecar: started before the app, stopped after it, and restarted on its own. A regular container
+        // gets SIGTERM together with the app, so it waits out the app's preStop sleep too.
+        ...(p.nativeSidecar ? { restartPolicy: "Always" } : { lifecycle: preStopSleep(p.preStopSleepSeconds) }),
     };
 }
 
@@ -145,6 +161,7 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
     return {
         initContainers: inits.length > 0 ? inits : undefined,
         containers: p.nativeSidecar ? [p.app] : [p.app, proxy],
+        securityContext: p.podSecurityContext,
         volumes: [
             {
                 name: TLS_VOLUME,
@@ -152,7 +169,8 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
                 secret: { secretName: p.secretName, optional: false },
             },
         ],
-        // The proxy drains within its shutdown timeout; kubelet must wait a little longer before SIGKILL.
-        terminationGracePeriodSeconds: p.shutdownTimeoutSeconds + 5,
+        // The app sleeps out its preStop hook, then the proxy drains within its shutdown timeout (a native sidecar
+        // only once the app has exited); kubelet must wait a little longer than both before SIGKILL.
+        terminationGracePeriodSeconds: p.preStopSleepSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
     };
 }

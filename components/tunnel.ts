@@ -5,7 +5,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TunnelOrigin } from "./enums";
 import { resourceRequirements, ResourcesArgs, RESTRICTED } from "./podSpec";
-import { checked, checkHostname, checkNonEmptyString, checkPort, checkPositiveInteger, checkQuantity, ConfigError, isKnown } from "./validation";
+import { validateTunnelSidecarArgs } from "./tunnelValidation";
+import { isKnown } from "./validation";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
@@ -237,103 +238,6 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
             metricsPort: this.metricsPort,
         });
     }
-}
-
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** An image reference pinned by a tag other than `latest`, or by a digest. */
-export function checkPinnedImage(path: string, value: unknown): void {
-    const allowed = 'an image reference pinned by a tag other than "latest" or by a digest, e.g. "cloudflare/cloudflared:2026.7.1"';
-    if (typeof value !== "string" || value.trim() === "" || /\s/.test(value)) {
-        throw new ConfigError(path, value, allowed);
-    }
-    const [nameAndTag, digest, ...more] = value.split("@");
-    if (more.length > 0 || (digest !== undefined && !DIGEST.test(digest))) {
-        throw new ConfigError(path, value, allowed);
-    }
-    const slash = nameAndTag.lastIndexOf("/");
-    const colon = nameAndTag.lastIndexOf(":");
-    const tag = colon > slash ? nameAndTag.slice(colon + 1) : undefined;
-    const name = colon > slash ? nameAndTag.slice(0, colon) : nameAndTag;
-    if (name === "" || (tag !== undefined && !TAG.test(tag)) || (tag === undefined && digest === undefined) || (tag === "latest" && digest === undefined)) {
-        throw new ConfigError(path, value, allowed);
-    }
-}
-
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function checkSecretName(path: string, value: unknown): void {
-    if (typeof value !== "string" || value.length > 253 || !OBJECT_NAME.test(value)) {
-        throw new ConfigError(path, value, "a Kubernetes object name: lower-case letters, digits, '-' and '.', at most 253 characters");
-    }
-}
-
-/** A tunnel token is one base64 string (an account tag, tunnel ID and secret). Never echoed. */
-export function checkTunnelToken(path: string, value: unknown): void {
-    if (typeof value !== "string" || !/^[A-Za-z0-9+/=_-]{16,}$/.test(value.trim())) {
-        throw new ConfigError(path, "(a secret value, not shown)", "the tunnel token: the base64 string after `--token` in the dashboard's install command");
-    }
-}
-
-function checkOriginService(path: string, value: unknown): void {
-    let ok = false;
-    if (typeof value === "string") {
-        try {
-            const url = new URL(value);
-            ok = (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "" && (url.pathname === "/" || url.pathname === "");
-        } catch {
-            ok = false;
-        }
-    }
-    if (!ok) {
-        throw new ConfigError(path, value, 'an http or https URL of the origin, e.g. "http://127.0.0.1:8080"');
-    }
-}
-
-export function checkTunnelResources(path: string, r: ResourcesArgs | undefined): void {
-    for (const [key, value] of Object.entries(r ?? {})) {
-        if (!["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"].includes(key)) {
-            throw new ConfigError(`${path}.${key}`, value, "one of cpuRequest, memoryRequest, cpuLimit, memoryLimit");
-        }
-        if (value !== undefined) {
-            checked(value as pulumi.Input<string>, (v) => checkQuantity(`${path}.${key}`, v));
-        }
-    }
-}
-
-/** The checks shared by `CloudflareTunnelSidecar` and `TlsSidecarApp`'s `tunnel`; `prefix` is e.g. "tunnel.". */
-export function validateTunnelCommon(
-    prefix: string,
-    args: Pick<CloudflareTunnelSidecarArgs, "token" | "existingSecretName" | "hostname" | "image" | "metricsPort" | "gracePeriodSeconds" | "resources">,
-): void {
-    if (args.token === undefined && args.existingSecretName === undefined) {
-        throw new ConfigError(`${prefix}token`, undefined, `the tunnel token (a Pulumi secret), or ${prefix}existingSecretName naming a Secret with a "${TUNNEL_TOKEN_KEY}" key`);
-    }
-    if (args.token !== undefined && args.existingSecretName !== undefined) {
-        throw new ConfigError(`${prefix}existingSecretName`, args.existingSecretName, `either ${prefix}token or ${prefix}existingSecretName, not both`);
-    }
-    if (args.token !== undefined) checked(args.token, (v) => checkTunnelToken(`${prefix}token`, v));
-    if (args.existingSecretName !== undefined) checked(args.existingSecretName, (v) => checkSecretName(`${prefix}existingSecretName`, v));
-    if (args.hostname !== undefined) checked(args.hostname, (v) => checkHostname(`${prefix}hostname`, v));
-    if (args.image !== undefined) checked(args.image, (v) => checkPinnedImage(`${prefix}image`, v));
-    if (args.metricsPort !== undefined) checked(args.metricsPort, (v) => checkPort(`${prefix}metricsPort`, v));
-    if (args.gracePeriodSeconds !== undefined) checkPositiveInteger(`${prefix}gracePeriodSeconds`, args.gracePeriodSeconds, 3600);
-    checkTunnelResources(`${prefix}resources`, args.resources);
-}
-
-/** Throws a ConfigError for the first bad argument of `CloudflareTunnelSidecar`. */
-export function validateTunnelSidecarArgs(prefix: string, args: CloudflareTunnelSidecarArgs): void {
-    if (args.namespace === undefined) {
-        throw new ConfigError(`${prefix}namespace`, undefined, "the namespace of the pod");
-    }
-    checked(args.namespace, (v) => checkNonEmptyString(`${prefix}namespace`, v));
-    validateTunnelCommon(prefix, args);
-    if (args.originService === undefined) {
-        throw new ConfigError(`${prefix}originService`, undefined, 'the URL the tunnel routes to, e.g. "http://127.0.0.1:8080"');
-    }
-    checked(args.originService, (v) => checkOriginService(`${prefix}originService`, v));
-    if (args.originServerName !== undefined) checked(args.originServerName, (v) => checkHostname(`${prefix}originServerName`, v));
 }
 
 /** `TlsSidecarApp`'s `tunnel`: cloudflared beside the app, the tunnel's origin chosen by `origin`. */

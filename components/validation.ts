@@ -1,18 +1,76 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
+import type { ResourcesArgs } from "./podSpec";
+
+/** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
+export interface ConfigProblem {
+    path: string;
+    value: unknown;
+    allowed: string;
+}
+
+export function describeProblem(p: ConfigProblem): string {
+    return `${p.path}: ${describe(p.value)} is not allowed; expected ${p.allowed}`;
+}
 
 /**
- * A bad argument: names the argument (`path`, e.g. `proxy.port`), the value it got and what is allowed.
- * Thrown from a component's constructor before any child resource is created.
+ * Bad arguments: names each argument (`path`, e.g. `proxy.port`), the value it got and what is allowed.
+ * Thrown from a component's constructor before any child resource is created. `path`, `value` and `allowed` are
+ * the first problem's; `problems` holds every problem found, so one run reports them all.
  */
 export class ConfigError extends Error {
+    readonly problems: ConfigProblem[];
+
     constructor(
         readonly path: string,
         readonly value: unknown,
         readonly allowed: string,
+        ...more: ConfigProblem[]
     ) {
-        super(`${path}: ${describe(value)} is not allowed; expected ${allowed}`);
+        const problems = [{ path, value, allowed }, ...more];
+        super(problems.length === 1 ? describeProblem(problems[0]) : `${problems.length} problems:\n${problems.map((p) => `  ${describeProblem(p)}`).join("\n")}`);
         this.name = "ConfigError";
+        this.problems = problems;
+    }
+
+    /** One error carrying all of `problems` (at least one). */
+    static of(problems: ConfigProblem[]): ConfigError {
+        const [first, ...more] = problems;
+        return new ConfigError(first.path, first.value, first.allowed, ...more);
+    }
+}
+
+/** Gathers the problems of independent checks, so that one ConfigError reports them all. */
+export class Problems {
+    private readonly found: ConfigProblem[] = [];
+
+    /** Runs a check and keeps the problems of a ConfigError it throws; false when it threw one. Other errors pass. */
+    check(run: () => void): boolean {
+        try {
+            run();
+            return true;
+        } catch (e) {
+            if (e instanceof ConfigError) {
+                this.found.push(...e.problems);
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    add(problem: ConfigProblem): void {
+        this.found.push(problem);
+    }
+
+    get all(): readonly ConfigProblem[] {
+        return this.found;
+    }
+
+    /** Throws one ConfigError with every problem kept, if there is any. */
+    throwIfAny(): void {
+        if (this.found.length > 0) {
+            throw ConfigError.of(this.found);
+        }
     }
 }
 
@@ -64,6 +122,12 @@ export function checkNodePort(path: string, value: unknown): void {
 export function checkPositiveInteger(path: string, value: unknown, max?: number): void {
     if (!Number.isInteger(value) || (value as number) < 1 || (max !== undefined && (value as number) > max)) {
         throw new ConfigError(path, value, max === undefined ? "a positive integer" : `an integer from 1 to ${max}`);
+    }
+}
+
+export function checkIntegerRange(path: string, value: unknown, min: number, max: number, why = ""): void {
+    if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+        throw new ConfigError(path, value, `an integer from ${min} to ${max}${why}`);
     }
 }
 
@@ -145,4 +209,19 @@ export function checkQuantity(path: string, value: unknown): void {
     if (typeof value !== "string" || !QUANTITY.test(value) || Number.isNaN(Number.parseFloat(value))) {
         throw new ConfigError(path, value, "a Kubernetes quantity such as \"10m\", \"0.5\", \"20Mi\" or \"1Gi\"");
     }
+}
+
+const RESOURCE_FIELDS = ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"];
+
+/** A container's `ResourcesArgs`: known fields only, each a quantity. */
+export function checkResources(path: string, r: ResourcesArgs | undefined): void {
+    const problems = new Problems();
+    for (const [key, value] of Object.entries(r ?? {})) {
+        if (!RESOURCE_FIELDS.includes(key)) {
+            problems.add({ path: `${path}.${key}`, value, allowed: `one of ${RESOURCE_FIELDS.join(", ")}` });
+        } else if (value !== undefined) {
+            problems.check(() => checked(value as pulumi.Input<string>, (v) => checkQuantity(`${path}.${key}`, v)));
+        }
+    }
+    problems.throwIfAny();
 }

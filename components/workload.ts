@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClientAuth, InterceptionMode, RedirectMode, ServiceType, WorkloadKind } from "./enums";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
+import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, preStopSleep, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { validatePodSecurity } from "./podSecurityValidation";
+import { appSecurityContext, ContainerSecurityContextArgs, podSecurityContext, PodSecurityContextArgs } from "./securityContext";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
 
 /** The app, deployed as it is: its image listens on `port` in plain HTTP. */
@@ -14,6 +16,15 @@ export interface AppContainerArgs {
     resources?: ResourcesArgs;
     command?: pulumi.Input<string>[];
     args?: pulumi.Input<string>[];
+    /**
+     * Seconds the app keeps running after its pod is deleted (a `preStop` sleep), while the Service stops sending it
+     * requests: rollouts lose none. 0 for no preStop hook (clusters before Kubernetes 1.30, where the API server
+     * rejects the `sleep` action). The pod takes this much longer to terminate. Default 5; 0 to 300. A plain number:
+     * it sets the pod's grace period.
+     */
+    preStopSleepSeconds?: number;
+    /** The app container's security context. Default: none (the image's own user), or what `podSecurity` requires. */
+    securityContext?: ContainerSecurityContextArgs;
 }
 
 /** The TLS proxy sidecar. */
@@ -54,6 +65,7 @@ export const WORKLOAD_DEFAULTS = {
     adminPort: 9901,
     servicePort: 443,
     shutdownTimeoutSeconds: 25,
+    preStopSleepSeconds: 5,
     replicas: 1,
 } as const;
 
@@ -79,6 +91,10 @@ export interface SidecarWorkloadArgs {
     nativeSidecar?: boolean;
     /** Add this cloudflared container (see `CloudflareTunnelSidecar`). */
     tunnel?: TunnelContainerParts;
+    /** The Pod Security level every container must pass. Default `PodSecurityProfile.None`. */
+    podSecurity?: PodSecurityProfile;
+    /** The pod's security context. Default: none, or what `podSecurity` requires. */
+    podSecurityContext?: PodSecurityContextArgs;
 }
 
 /** Each field given overrides its default; fields left undefined keep it. */
@@ -94,11 +110,15 @@ export class SidecarWorkload extends pulumi.ComponentResource {
     readonly workloadName: pulumi.Output<string>;
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        // A pod its namespace's Pod Security level would reject is refused before anything is registered.
+        validatePodSecurity(args);
         super("tls-sidecar:index:SidecarWorkload", name, {}, opts);
 
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;
         const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
+        const preStopSleepSeconds = args.app.preStopSleepSeconds ?? WORKLOAD_DEFAULTS.preStopSleepSeconds;
+        const profile = args.podSecurity ?? PodSecurityProfile.None;
         const selector = { "app.kubernetes.io/name": args.serviceName, "app.kubernetes.io/instance": name };
         const labels = { ...selector, "app.kubernetes.io/managed-by": "tls-sidecar" };
 
@@ -110,6 +130,8 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             env: args.app.env === undefined ? undefined : Object.entries(args.app.env).map(([envName, value]) => ({ name: envName, value })),
             ports: [{ name: "http", containerPort: appPort, protocol: "TCP" }],
             resources: args.app.resources === undefined ? undefined : resourceRequirements(args.app.resources),
+            lifecycle: preStopSleep(preStopSleepSeconds),
+            securityContext: appSecurityContext(profile, args.app.securityContext),
         };
         const parts: PodSpecParts = {
             app,
@@ -120,6 +142,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
             proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
             shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
+            preStopSleepSeconds,
             initImage: args.initImage,
             redirectMode: args.redirect?.mode ?? RedirectMode.Auto,
             excludePorts: args.redirect?.excludePorts ?? [],
@@ -127,6 +150,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             interception,
             nativeSidecar: args.nativeSidecar ?? true,
             secretName: args.secretName,
+            podSecurityContext: podSecurityContext(profile, args.podSecurityContext),
         };
         const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
         const metadata = { namespace: args.namespace, labels };

@@ -134,6 +134,8 @@ describe("the cross-language component schema", function () {
         ["KeyAlgorithm", Object.values(components.KeyAlgorithm)],
         ["ClientAuth", Object.values(components.ClientAuth)],
         ["RedirectMode", Object.values(components.RedirectMode)],
+        ["PodSecurityProfile", Object.values(components.PodSecurityProfile)],
+        ["SeccompProfileType", Object.values(components.SeccompProfileType)],
     ] as const) {
         it(`exposes the enum ${name} with all its values`, () => {
             const type = schema.types[`tls-sidecar:index:${name}`];
@@ -145,6 +147,32 @@ describe("the cross-language component schema", function () {
             );
         });
     }
+
+    it("carries the security contexts and the Pod Security profile", () => {
+        const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
+        assert.strictEqual(app.podSecurity.$ref, "#/types/tls-sidecar:index:PodSecurityProfile");
+        assert.strictEqual(app.podSecurityContext.$ref, "#/types/tls-sidecar:index:PodSecurityContextArgs");
+        const appType = schema.types["tls-sidecar:index:AppContainerArgs"].properties;
+        assert.strictEqual(appType.securityContext.$ref, "#/types/tls-sidecar:index:ContainerSecurityContextArgs");
+        assert.strictEqual(appType.preStopSleepSeconds.type, "number");
+        for (const [type, iface] of [
+            ["ContainerSecurityContextArgs", "ContainerSecurityContextArgs"],
+            ["PodSecurityContextArgs", "PodSecurityContextArgs"],
+            ["CapabilitiesArgs", "CapabilitiesArgs"],
+            ["SeccompProfileArgs", "SeccompProfileArgs"],
+        ]) {
+            assert.deepStrictEqual(
+                Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(),
+                interfaceMembers(iface)
+                    .map((m) => m.name)
+                    .sort(),
+                type,
+            );
+        }
+        assert.strictEqual(schema.types["tls-sidecar:index:SeccompProfileArgs"].properties.type.$ref, "#/types/tls-sidecar:index:SeccompProfileType");
+        const add = schema.types["tls-sidecar:index:CapabilitiesArgs"].properties.add;
+        assert.deepStrictEqual([add.type, add.items.type], ["array", "string"]);
+    });
 
     it("documents inputs and outputs from the doc comments", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"];

@@ -186,7 +186,7 @@ describe("Cloudflare Tunnel", () => {
             assert.deepStrictEqual(container(spec, "cloudflared").args.slice(4, 6), ["--grace-period", "90s"]);
             mocks = await installMocks();
             await deploy({ proxy: { shutdownTimeoutSeconds: 120 }, tunnel: { token: TOKEN } });
-            assert.strictEqual(podSpecOf(mocks).terminationGracePeriodSeconds, 125, "the proxy's longer drain wins");
+            assert.strictEqual(podSpecOf(mocks).terminationGracePeriodSeconds, 5 + 120 + 5, "the app's preStop sleep and the proxy's longer drain win");
         });
 
         it("takes a configured image, pinned by tag or digest", async () => {

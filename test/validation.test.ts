@@ -72,6 +72,24 @@ describe("argument validation", () => {
         );
     });
 
+    it("reports every bad argument in one ConfigError, and creates nothing", () => {
+        const bad = minimalArgs({ app: { image: "", port: 0 }, replicas: 0, service: { nodePort: 80 }, tls: { hostnames: ["bad name"], validityDays: 0 }, images: { prebuilt: { proxy: "", init: "" } } });
+        assert.throws(
+            () => new c.TlsSidecarApp("hello", bad),
+            (e: unknown) => {
+                assert.ok(e instanceof c.ConfigError);
+                assert.deepStrictEqual(
+                    e.problems.map((p) => p.path),
+                    ["app.image", "replicas", "app.port", "service.nodePort", "tls.hostnames[0]", "tls.validityDays", "images.prebuilt.proxy", "images.prebuilt.init"],
+                );
+                assert.strictEqual(e.path, "app.image", "the first problem is also the error's own");
+                assert.match(e.message, /^8 problems:\n {2}app\.image: "" is not allowed; expected a non-empty string\n {2}replicas: 0 /);
+                return true;
+            },
+        );
+        assert.deepStrictEqual(mocks.resources, []);
+    });
+
     it("accepts the smallest valid arguments", () => {
         assert.doesNotThrow(() => new c.TlsSidecarApp("hello", minimalArgs()));
     });

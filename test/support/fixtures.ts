@@ -4,6 +4,9 @@ import type * as Components from "../../components";
 import type { TlsSidecarAppArgs } from "../../components";
 import type { EngineMocks } from "./mocks";
 
+/** Shaped like a real tunnel token (base64 of {"a":…,"t":…,"s":…}); not a real one. */
+export const TUNNEL_TOKEN = Buffer.from(JSON.stringify({ a: "0123456789abcdef0123456789abcdef", t: "6ff42ae2-765d-4adf-8112-31c55c1551ef", s: "c2VjcmV0LXNlY3JldA==" })).toString("base64");
+
 /** The smallest valid arguments: an app and prebuilt images. */
 export function minimalArgs(overrides: Partial<TlsSidecarAppArgs> = {}): TlsSidecarAppArgs {
     return {

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as assert from "assert";
 import { parse } from "yaml";
 import { EngineMocks, installMocks, promiseOf, RecordedResource } from "./mocks";
 
@@ -53,7 +54,10 @@ export type ProgramOutputs = Record<string, unknown>;
 
 export interface ProgramRun {
     mocks: EngineMocks;
+    /** The exported values, resolved: what the stack's outputs would be. */
     outputs: ProgramOutputs;
+    /** Every name the program exports, i.e. every stack output it would create, sorted. */
+    exported: string[];
 }
 
 /** The program threw; `mocks` shows what it had registered by then. */
@@ -83,15 +87,31 @@ export async function runProgram(
     delete require.cache[entry];
     let program: Record<string, unknown>;
     try {
-        program = await import(entry);
+        // As the Node language host does: require the entry; a function or promise export is awaited.
+        const exported = require(entry);
+        program = await (typeof exported === "function" ? exported() : exported);
     } catch (e) {
         throw new ProgramFailure(e as Error, mocks);
     }
     const outputs: ProgramOutputs = {};
     for (const [key, value] of Object.entries(program)) {
-        if (pulumi.Output.isInstance(value)) {
-            outputs[key] = await promiseOf(value as pulumi.Output<unknown>);
-        }
+        outputs[key] = pulumi.Output.isInstance(value) ? await promiseOf(value as pulumi.Output<unknown>) : value;
     }
-    return { mocks, outputs };
+    return { mocks, outputs, exported: Object.keys(program).sort() };
+}
+
+/** Runs a stack with `overrides` that the program must refuse; returns its message, having checked that nothing was registered. */
+export async function refusal(stack: string, overrides: Record<string, unknown>, secretKeys: string[] = []): Promise<string> {
+    try {
+        await runProgram(stack, overrides, secretKeys);
+    } catch (e) {
+        assert.ok(e instanceof ProgramFailure, String(e));
+        assert.deepStrictEqual(
+            e.mocks.resources.map((r) => r.type),
+            [],
+            "nothing is registered",
+        );
+        return e.message;
+    }
+    throw new Error(`the program accepted ${JSON.stringify(overrides)}`);
 }

@@ -1,0 +1,167 @@
+// TlsSidecarApp's argument checks: every independent check runs, so one ConfigError names every bad argument.
+import * as pulumi from "@pulumi/pulumi";
+import { validateCertificatesArgs } from "./certificateValidation";
+import { ClientAuth, InterceptionMode, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
+import { validateImagesArgs } from "./images";
+import { validatePodSecurity } from "./podSecurityValidation";
+import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
+import { TUNNEL_DEFAULTS } from "./tunnel";
+import { validateTunnelCommon } from "./tunnelValidation";
+import {
+    checkDnsLabel,
+    checked,
+    checkEnum,
+    checkIntegerRange,
+    checkNodePort,
+    checkNonEmptyString,
+    checkPort,
+    checkPositiveInteger,
+    checkResources,
+    checkServiceName,
+    ConfigError,
+    isKnown,
+    Problems,
+} from "./validation";
+import { WORKLOAD_DEFAULTS } from "./workload";
+
+type NamedPort = [string, pulumi.Input<number>];
+
+/** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
+export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
+    if (args.app === undefined) {
+        throw new ConfigError("app", undefined, "the app to deploy: { image, port }");
+    }
+    const problems = new Problems();
+    problems.check(() => checked(args.app.image, (v) => checkNonEmptyString("app.image", v)));
+    problems.check(() => checkServiceName(args.serviceName === undefined ? "serviceName (defaults to the component name)" : "serviceName", args.serviceName ?? name));
+    if (args.namespace !== undefined) problems.check(() => checked(args.namespace!, (v) => checkDnsLabel("namespace", v)));
+    checkWorkload(args, problems);
+    const ports = checkPorts(args, problems);
+    checkTunnel(args, ports, problems);
+    checkRedirect(args, problems);
+    if (args.service?.port !== undefined) problems.check(() => checked(args.service!.port!, (v) => checkPort("service.port", v)));
+    if (args.service?.nodePort !== undefined) problems.check(() => checked(args.service!.nodePort!, (v) => checkNodePort("service.nodePort", v)));
+    problems.check(() => checkResources("proxy.resources", args.proxy?.resources));
+    problems.check(() => checkResources("redirect.resources", args.redirect?.resources));
+    problems.check(() => checkResources("app.resources", args.app.resources));
+    checkTls(name, args, problems);
+    problems.check(() => validatePodSecurity(args));
+    if (args.images === undefined) {
+        problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
+    } else {
+        problems.check(() => validateImagesArgs(args.images));
+    }
+    problems.throwIfAny();
+}
+
+function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
+    if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
+    if (args.workloadKind !== undefined) problems.check(() => checkEnum("workloadKind", args.workloadKind, WorkloadKind));
+    if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
+    if (args.redirect?.mode !== undefined) problems.check(() => checkEnum("redirect.mode", args.redirect!.mode, RedirectMode));
+    if (args.nativeSidecar !== undefined && typeof args.nativeSidecar !== "boolean") {
+        problems.add({ path: "nativeSidecar", value: args.nativeSidecar, allowed: "true or false" });
+    }
+    if (args.replicas !== undefined) {
+        problems.check(() => checked(args.replicas!, (v) => checkPositiveInteger("replicas", v, 1000)));
+        if (args.workloadKind === WorkloadKind.Pod && isKnown(args.replicas) && args.replicas !== 1) {
+            problems.add({ path: "replicas", value: args.replicas, allowed: '1 with workloadKind "Pod" (a bare Pod has no replicas; use "Deployment")' });
+        }
+    }
+    if (args.app.preStopSleepSeconds !== undefined) {
+        const why = " (seconds the app keeps serving after its pod is deleted; 0 for no preStop hook)";
+        problems.check(() => checkIntegerRange("app.preStopSleepSeconds", args.app.preStopSleepSeconds, 0, 300, why));
+    }
+    if (args.proxy?.shutdownTimeoutSeconds !== undefined) {
+        problems.check(() => checkPositiveInteger("proxy.shutdownTimeoutSeconds", args.proxy!.shutdownTimeoutSeconds, 3600));
+    }
+}
+
+/** The pod's own ports: each valid, and no two the same. Returns them by argument path. */
+function checkPorts(args: TlsSidecarAppArgs, problems: Problems): NamedPort[] {
+    const ports: NamedPort[] = [
+        ["app.port", args.app.port],
+        ["proxy.port", args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort],
+        ["proxy.adminPort", args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort],
+    ];
+    for (const [path, port] of ports) {
+        problems.check(() => checked(port, (v) => checkPort(path, v)));
+    }
+    for (let i = 0; i < ports.length; i++) {
+        const [pathB, b] = ports[i];
+        const clash = ports.slice(0, i).find(([, a]) => isKnown(a) && isKnown(b) && a === b);
+        if (clash !== undefined) {
+            const [pathA, a] = clash;
+            problems.add({ path: pathB, value: b, allowed: `a port other than ${pathA} (${a}): each of app.port, proxy.port and proxy.adminPort needs its own` });
+        }
+    }
+    return ports;
+}
+
+function checkRedirect(args: TlsSidecarAppArgs, problems: Problems): void {
+    (args.redirect?.excludePorts ?? []).forEach((p, i) => {
+        const path = `redirect.excludePorts[${i}]`;
+        if (problems.check(() => checked(p, (v) => checkPort(path, v))) && isKnown(p) && isKnown(args.app.port) && p === args.app.port) {
+            problems.add({ path, value: p, allowed: `a port other than app.port (${p}): excluding the app port would leave the app reachable in plaintext` });
+        }
+    });
+}
+
+/** `tunnel` and the Service type it allows. `ports` are the pod's other ports, by argument path. */
+function checkTunnel(args: TlsSidecarAppArgs, ports: NamedPort[], problems: Problems): void {
+    const tunnel = args.tunnel;
+    if (args.service?.type !== undefined) problems.check(() => checkEnum("service.type", args.service!.type, ServiceType));
+    if (args.service?.type === ServiceType.None && tunnel === undefined) {
+        problems.add({ path: "service.type", value: args.service.type, allowed: '"NodePort" or "ClusterIP" without a tunnel ("None" only with tunnel: nothing else would reach the app)' });
+    }
+    const serviceType = args.service?.type ?? (tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
+    if (args.service?.nodePort !== undefined && serviceType !== ServiceType.NodePort) {
+        const why = args.service?.type === undefined ? `service.type "${serviceType}", the default with a tunnel` : `service.type "${serviceType}"`;
+        problems.add({ path: "service.nodePort", value: args.service.nodePort, allowed: `no node port with ${why}: set service.type "NodePort", or leave service.nodePort unset` });
+    }
+    if (tunnel === undefined) {
+        return;
+    }
+    if (tunnel.origin !== undefined) problems.check(() => checkEnum("tunnel.origin", tunnel.origin, TunnelOrigin));
+    problems.check(() => validateTunnelCommon("tunnel.", tunnel));
+    const metricsPort = tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort;
+    const clash = ports.find(([, port]) => isKnown(metricsPort) && isKnown(port) && metricsPort === port);
+    if (clash !== undefined) {
+        problems.add({ path: "tunnel.metricsPort", value: metricsPort, allowed: `a port other than ${clash[0]} (${clash[1]}): cloudflared's metrics listen in the same pod` });
+    }
+    if (args.proxy?.clientAuth === ClientAuth.Require) {
+        problems.add({
+            path: "proxy.clientAuth",
+            value: args.proxy.clientAuth,
+            allowed:
+                '"none" or "request" with a tunnel: cloudflared presents no client certificate to the proxy, and the app origin would bypass it (use Cloudflare Access to authenticate tunnel clients)',
+        });
+    }
+}
+
+function checkTls(name: string, args: TlsSidecarAppArgs, problems: Problems): void {
+    const tlsArgs = args.tls ?? {};
+    if (tlsArgs.privateKeyPem !== undefined && tlsArgs.certificatePem === undefined) {
+        problems.add({ path: "tls.certificatePem", value: undefined, allowed: "the certificate that goes with tls.privateKeyPem, or neither" });
+    }
+    const clientAuth = args.proxy?.clientAuth ?? ClientAuth.None;
+    if (clientAuth !== ClientAuth.None && tlsArgs.certificatePem !== undefined && tlsArgs.caCertificatePem === undefined) {
+        problems.add({
+            path: "proxy.clientAuth",
+            value: clientAuth,
+            allowed: '"none" unless tls.caCertificatePem is given: the proxy verifies client certificates against ca.crt and will not start without it',
+        });
+    }
+    problems.check(() =>
+        validateCertificatesArgs({
+            namespace: args.namespace ?? "default",
+            serviceName: args.serviceName ?? name,
+            publicHost: args.publicHost,
+            ...tlsArgs,
+            provided:
+                tlsArgs.certificatePem === undefined
+                    ? undefined
+                    : { certificatePem: tlsArgs.certificatePem, privateKeyPem: tlsArgs.privateKeyPem!, caCertificatePem: tlsArgs.caCertificatePem },
+        }),
+    );
+}

@@ -1,0 +1,52 @@
+// The program: one TlsSidecarApp per stack, configured by the stack's Pulumi.<stack>.yaml. Every problem with the
+// configuration (unknown keys, values of the wrong type, arguments the component refuses) is reported in one error,
+// before any resource is registered.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, TlsSidecarApp, TlsSidecarAppArgs } from "../components";
+import { validateAppArgs } from "../components/appValidation";
+import { ConfigProblem, describeProblem, Problems } from "../components/validation";
+import { argsFromConfig } from "./config";
+import { configKeyOf } from "./configKeys";
+import { ConfigReader } from "./reader";
+import { StackOutputs, stackOutputs } from "./outputs";
+import { unknownKeys } from "./unknownKeys";
+
+/** `tls-sidecar:hostnames[1]` → `tls-sidecar:hostnames`. */
+const keyOf = (path: string) => path.replace(/\[\d+\]$/, "");
+
+/** The component's problems, named by config key; those with a key the reader already refused are left out. */
+function componentProblems(name: string, args: TlsSidecarAppArgs, refused: Set<string>): ConfigProblem[] {
+    const problems = new Problems();
+    try {
+        problems.check(() => validateAppArgs(name, args));
+    } catch (e) {
+        // A value that could not be read left a hole the checks did not expect: the reader's problem says why.
+        if (refused.size === 0) throw e;
+    }
+    return problems.all.map((p) => ({ ...p, path: configKeyOf(p.path) })).filter((p) => !refused.has(keyOf(p.path)));
+}
+
+function configurationError(lines: string[]): pulumi.RunError {
+    return new pulumi.RunError(
+        lines.length === 1 ? `invalid configuration: ${lines[0]}` : `invalid configuration (${lines.length} problems):\n${lines.map((l) => `  ${l}`).join("\n")}`,
+    );
+}
+
+export function main(): StackOutputs {
+    const values = pulumi.runtime.allConfig();
+    const read = new ConfigReader(values);
+    const { name, args } = argsFromConfig(read);
+    const refused = new Set(read.problems.all.map((p) => keyOf(p.path)));
+    const lines = [...unknownKeys(values), ...[...read.problems.all, ...componentProblems(name, args, refused)].map(describeProblem)];
+    if (lines.length > 0) {
+        throw configurationError(lines);
+    }
+    try {
+        return stackOutputs(new TlsSidecarApp(name, args), args);
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            throw configurationError(e.problems.map((p) => describeProblem({ ...p, path: configKeyOf(p.path) })));
+        }
+        throw e;
+    }
+}

@@ -1,0 +1,115 @@
+// Reads config values by their declared type and keeps every problem instead of stopping at the first, so one run
+// reports all bad keys. A bad value reads as undefined; the problem names the key, the value and what is allowed.
+import * as pulumi from "@pulumi/pulumi";
+import { checkEnum, ConfigProblem, Problems } from "../components/validation";
+import { ConfigType, DECLARED_KEYS, PROJECT } from "./configKeys";
+
+/** Shown instead of a secret's value. */
+export const NOT_SHOWN = "(a secret value, not shown)";
+
+const ALLOWED: Record<ConfigType, string> = {
+    string: "a string",
+    integer: "an integer",
+    boolean: "true or false",
+    "string[]": 'a list of strings, e.g. ["a", "b"]',
+    "integer[]": "a list of integers, e.g. [8080, 9090]",
+};
+
+function parse(type: ConfigType, raw: string): unknown {
+    switch (type) {
+        case "string":
+            return raw;
+        case "integer":
+            return /^-?\d+$/.test(raw.trim()) ? Number(raw) : undefined;
+        case "boolean":
+            return raw === "true" ? true : raw === "false" ? false : undefined;
+        default: {
+            const item = type === "string[]" ? "string" : "number";
+            try {
+                const list = JSON.parse(raw);
+                return Array.isArray(list) && list.every((v) => typeof v === item && (item === "string" || Number.isInteger(v))) ? list : undefined;
+            } catch {
+                return undefined;
+            }
+        }
+    }
+}
+
+export class ConfigReader {
+    /** Problems found while reading, each with the qualified key (`tls-sidecar:<key>`) as its path. */
+    readonly problems = new Problems();
+
+    /** `values`: all of the stack's config, qualified keys to strings, as `pulumi.runtime.allConfig()` gives it. */
+    constructor(private readonly values: Record<string, string>) {}
+
+    /** Keeps a problem with `key`; `value` undefined means the key is missing. */
+    refuse(key: string, value: unknown, allowed: string): void {
+        this.problems.add({ path: `${PROJECT}:${key}`, value, allowed });
+    }
+
+    /** Runs a check that throws a ConfigError; its problems are kept under `key`. False when it found any. */
+    check(key: string, run: () => void): boolean {
+        const found = new Problems();
+        found.check(run);
+        found.all.forEach((p: ConfigProblem) => this.refuse(key, p.value, p.allowed));
+        return found.all.length === 0;
+    }
+
+    raw(key: string): string | undefined {
+        return this.values[`${PROJECT}:${key}`];
+    }
+
+    /** The value as its declared type; undefined (and a problem kept) when it is missing or not of that type. */
+    private typed<T>(key: string, secret = false): T {
+        const type = DECLARED_KEYS[key];
+        if (type === undefined) {
+            throw new Error(`the program reads ${key}, which DECLARED_KEYS (and Pulumi.yaml) do not declare`);
+        }
+        const raw = this.raw(key);
+        const value = raw === undefined ? undefined : parse(type, raw);
+        if (value === undefined) {
+            this.refuse(key, secret && raw !== undefined ? NOT_SHOWN : raw, ALLOWED[type]);
+        }
+        return value as T;
+    }
+
+    string(key: string): string {
+        return this.typed<string>(key);
+    }
+
+    /** Optional strings default to "" in Pulumi.yaml: empty means unset. */
+    optional(key: string): string | undefined {
+        const value = this.raw(key);
+        return value === undefined || value === "" ? undefined : this.string(key);
+    }
+
+    /** An optional secret: the value stays a Pulumi secret; only its presence is looked at here. */
+    secret(key: string): pulumi.Output<string> | undefined {
+        const value = this.raw(key);
+        return value === undefined || value === "" ? undefined : pulumi.secret(this.typed<string>(key, true));
+    }
+
+    integer(key: string): number {
+        return this.typed<number>(key);
+    }
+
+    boolean(key: string): boolean {
+        return this.typed<boolean>(key);
+    }
+
+    list<T extends string | number>(key: string): T[] {
+        return this.typed<T[]>(key);
+    }
+
+    choice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] {
+        const value = this.string(key);
+        const ok = value === undefined || this.check(key, () => checkEnum(key, value, choices));
+        // A bad choice reads as unset: the problem is kept, and no unknown value reaches the component.
+        return (ok ? value : undefined) as E[keyof E];
+    }
+
+    /** An optional choice: "" (the declared default) leaves the component's default. */
+    optionalChoice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] | undefined {
+        return this.optional(key) === undefined ? undefined : this.choice(key, choices);
+    }
+}

@@ -1,0 +1,67 @@
+// The program exports exactly the stack outputs the README's "Outputs" table documents for its configuration:
+// nothing else (no helpers), and nothing left undefined (Pulumi would warn about each one on every preview).
+import * as assert from "assert";
+import { TUNNEL_TOKEN as TOKEN } from "./support/fixtures";
+import { runProgram } from "./support/program";
+import { codeNames, tableRows } from "./support/readme";
+
+/** What decides which outputs exist. */
+interface Shape {
+    service: "NodePort" | "ClusterIP" | "None";
+    tunnel?: "app" | "proxy";
+    tunnelHostname?: boolean;
+    certificate: "generated" | "provided" | "provided with a CA" | "existing Secret";
+}
+
+/** The README's "exported" column, phrase by phrase. */
+const WHEN: Record<string, (s: Shape) => boolean> = {
+    always: () => true,
+    "with a NodePort Service": (s) => s.service === "NodePort",
+    "with a Service": (s) => s.service !== "None",
+    "with a Service or a tunnel hostname": (s) => s.service !== "None" || s.tunnelHostname === true,
+    "with a generated certificate or `tlsCaCertificate`": (s) => s.certificate === "generated" || s.certificate === "provided with a CA",
+    "with a generated certificate": (s) => s.certificate === "generated",
+    "with a tunnel": (s) => s.tunnel !== undefined,
+    "with a tunnel to the proxy": (s) => s.tunnel === "proxy",
+};
+
+function documented(shape: Shape): string[] {
+    const rows = tableRows("### Outputs");
+    assert.ok(rows.length > 10, "the README has the outputs table");
+    return rows
+        .filter(([, when]) => {
+            assert.ok(WHEN[when], `README: unknown condition "${when}"`);
+            return WHEN[when](shape);
+        })
+        .flatMap(([names]) => codeNames(names))
+        .sort();
+}
+
+const TUNNEL = { tunnel: true, tunnelToken: TOKEN, nodePort: 0 };
+const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const KEY = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+
+const CASES: [string, Record<string, unknown>, Shape][] = [
+    ["the dev stack", {}, { service: "NodePort", certificate: "generated" }],
+    ["a tunnel to the app, with a hostname", { ...TUNNEL, tunnelHostname: "hello.example.com" }, { service: "ClusterIP", tunnel: "app", tunnelHostname: true, certificate: "generated" }],
+    ["a tunnel to the proxy and no Service", { ...TUNNEL, tunnelOrigin: "proxy", serviceType: "None" }, { service: "None", tunnel: "proxy", certificate: "generated" }],
+    ["a tunnel beside a NodePort Service", { ...TUNNEL, serviceType: "NodePort" }, { service: "NodePort", tunnel: "app", certificate: "generated" }],
+    ["an existing TLS Secret", { tlsSecretName: "shop-tls" }, { service: "NodePort", certificate: "existing Secret" }],
+    ["a provided certificate", { tlsCertificate: CERT, tlsPrivateKey: KEY }, { service: "NodePort", certificate: "provided" }],
+    ["a provided certificate and CA", { tlsCertificate: CERT, tlsPrivateKey: KEY, tlsCaCertificate: CERT }, { service: "NodePort", certificate: "provided with a CA" }],
+];
+
+describe("the stack outputs", () => {
+    for (const [what, overrides, shape] of CASES) {
+        for (const preview of [false, true]) {
+            it(`${what}${preview ? " (preview)" : ""}: exactly the documented outputs, none undefined`, async () => {
+                const { exported, outputs } = await runProgram("dev", overrides, ["tunnelToken", "tlsPrivateKey"], preview);
+                assert.deepStrictEqual(exported, documented(shape));
+                if (!preview) {
+                    const empty = Object.entries(outputs).filter(([, v]) => v === undefined);
+                    assert.deepStrictEqual(empty, [], "no output resolves to undefined");
+                }
+            });
+        }
+    }
+});
