@@ -68,9 +68,9 @@ function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
             problems.add({ path: "replicas", value: args.replicas, allowed: '1 with workloadKind "Pod" (a bare Pod has no replicas; use "Deployment")' });
         }
     }
-    if (args.app.preStopSleepSeconds !== undefined) {
-        const why = " (seconds the app keeps serving after its pod is deleted; 0 for no preStop hook)";
-        problems.check(() => checkIntegerRange("app.preStopSleepSeconds", args.app.preStopSleepSeconds, 0, 300, why));
+    if (args.app.drainSeconds !== undefined) {
+        const why = " (seconds a deleted pod keeps serving while clients move to other pods; 0 for no preStop drain)";
+        problems.check(() => checkIntegerRange("app.drainSeconds", args.app.drainSeconds, 0, 300, why));
     }
     if (args.proxy?.shutdownTimeoutSeconds !== undefined) {
         problems.check(() => checkPositiveInteger("proxy.shutdownTimeoutSeconds", args.proxy!.shutdownTimeoutSeconds, 3600));

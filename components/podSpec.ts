@@ -57,7 +57,7 @@ export interface PodSpecParts {
     proxyResources: ResourcesArgs;
     shutdownTimeoutSeconds: number;
     /** Seconds the app (and a proxy that is not a native sidecar) keeps running after the pod is deleted; 0 for none. */
-    preStopSleepSeconds: number;
+    drainSeconds: number;
     initImage: pulumi.Input<string>;
     redirectMode: RedirectMode;
     excludePorts: pulumi.Input<number>[];
@@ -76,16 +76,20 @@ export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-/** Seconds kubelet waits, beyond the preStop sleep and the proxy's shutdown timeout, before SIGKILL: the proxy's drain delay (3 s) and the app's own exit. */
+/** Seconds kubelet waits, beyond the drain and the proxy's shutdown timeout, before SIGKILL: the app's own exit. */
 export const GRACE_MARGIN_SECONDS = 5;
 
 /**
- * A `preStop` sleep: the container keeps serving while kube-proxy and the endpoints controllers take the pod out of
- * the Service, so requests still routed to it do not meet a closed port. `sleep`, not `exec`: the proxy image is
- * FROM scratch and has no shell or sleep binary. Undefined for 0.
+ * The `preStop` hook that drains the proxy before the app is stopped: kubelet calls the proxy's `GET /drain` on its
+ * admin port, which fails readiness, answers every request with `Connection: close` and returns after `--drain-delay`
+ * (`seconds`); only then does the app get SIGTERM. Meanwhile the endpoint leaves kube-proxy's rules and keep-alive
+ * clients move to other pods, so nothing meets a stopped app. Measured on a real node (test/e2e/rollouts.e2e.test.ts):
+ * a `sleep` hook keeps new connections whole but a keep-alive client pinned to the pod still gets 502 after the app
+ * exits, because a native sidecar hears of the pod's end only then. `httpGet` needs nothing in the app's image and
+ * works on every Kubernetes version (`sleep` needs 1.30). Undefined for 0.
  */
-export function preStopSleep(seconds: number): k8s.types.input.core.v1.Lifecycle | undefined {
-    return seconds > 0 ? { preStop: { sleep: { seconds } } } : undefined;
+export function preStopDrain(seconds: number, adminPort: pulumi.Input<number>): k8s.types.input.core.v1.Lifecycle | undefined {
+    return seconds > 0 ? { preStop: { httpGet: { path: "/drain", port: adminPort, scheme: "HTTPS" } } } : undefined;
 }
 
 export function proxyArgs(p: PodSpecParts): pulumi.Output<string>[] {
@@ -97,6 +101,7 @@ export function proxyArgs(p: PodSpecParts): pulumi.Output<string>[] {
         pulumi.interpolate`--admin-listen=:${p.adminPort}`,
         pulumi.output(`--client-auth=${p.clientAuth}`),
         pulumi.output(`--shutdown-timeout=${p.shutdownTimeoutSeconds}s`),
+        pulumi.output(`--drain-delay=${p.drainSeconds}s`),
     ];
 }
 
@@ -122,8 +127,9 @@ export function proxyContainer(p: PodSpecParts): ContainerInput {
         livenessProbe: probe("/healthz", 10, 3),
         readinessProbe: probe("/readyz", 5, 2),
         // A native sidecar: started before the app, stopped after it, and restarted on its own. A regular container
-        // gets SIGTERM together with the app, so it waits out the app's preStop sleep too.
-        ...(p.nativeSidecar ? { restartPolicy: "Always" } : { lifecycle: preStopSleep(p.preStopSleepSeconds) }),
+        // gets SIGTERM together with the app, so it runs the same drain first (the second call of /drain returns
+        // when the first one's delay is spent).
+        ...(p.nativeSidecar ? { restartPolicy: "Always" } : { lifecycle: preStopDrain(p.drainSeconds, p.adminPort) }),
     };
 }
 
@@ -169,8 +175,8 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
                 secret: { secretName: p.secretName, optional: false },
             },
         ],
-        // The app sleeps out its preStop hook, then the proxy drains within its shutdown timeout (a native sidecar
+        // The drain (the app's preStop hook), then the proxy's shutdown timeout for what is in flight (a native sidecar
         // only once the app has exited); kubelet must wait a little longer than both before SIGKILL.
-        terminationGracePeriodSeconds: p.preStopSleepSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
+        terminationGracePeriodSeconds: p.drainSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
     };
 }

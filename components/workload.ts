@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, preStopSleep, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, preStopDrain, resourceRequirements, ResourcesArgs } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
 import { appSecurityContext, ContainerSecurityContextArgs, podSecurityContext, PodSecurityContextArgs } from "./securityContext";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
@@ -17,12 +17,12 @@ export interface AppContainerArgs {
     command?: pulumi.Input<string>[];
     args?: pulumi.Input<string>[];
     /**
-     * Seconds the app keeps running after its pod is deleted (a `preStop` sleep), while the Service stops sending it
-     * requests: rollouts lose none. 0 for no preStop hook (clusters before Kubernetes 1.30, where the API server
-     * rejects the `sleep` action). The pod takes this much longer to terminate. Default 5; 0 to 300. A plain number:
-     * it sets the pod's grace period.
+     * Seconds a deleted pod keeps serving while the Service stops sending it requests and keep-alive clients move
+     * to other pods: the app's `preStop` hook drains the proxy (`GET /drain`) for this long before the app gets
+     * SIGTERM, so rollouts lose no request. 0: no hook. The pod takes this much longer to terminate. Default 5;
+     * 0 to 300. A plain number: it sets the pod's grace period.
      */
-    preStopSleepSeconds?: number;
+    drainSeconds?: number;
     /** The app container's security context. Default: none (the image's own user), or what `podSecurity` requires. */
     securityContext?: ContainerSecurityContextArgs;
 }
@@ -65,7 +65,7 @@ export const WORKLOAD_DEFAULTS = {
     adminPort: 9901,
     servicePort: 443,
     shutdownTimeoutSeconds: 25,
-    preStopSleepSeconds: 5,
+    drainSeconds: 5,
     replicas: 1,
 } as const;
 
@@ -117,7 +117,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;
         const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
-        const preStopSleepSeconds = args.app.preStopSleepSeconds ?? WORKLOAD_DEFAULTS.preStopSleepSeconds;
+        const drainSeconds = args.app.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
         const profile = args.podSecurity ?? PodSecurityProfile.None;
         const selector = { "app.kubernetes.io/name": args.serviceName, "app.kubernetes.io/instance": name };
         const labels = { ...selector, "app.kubernetes.io/managed-by": "tls-sidecar" };
@@ -130,7 +130,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             env: args.app.env === undefined ? undefined : Object.entries(args.app.env).map(([envName, value]) => ({ name: envName, value })),
             ports: [{ name: "http", containerPort: appPort, protocol: "TCP" }],
             resources: args.app.resources === undefined ? undefined : resourceRequirements(args.app.resources),
-            lifecycle: preStopSleep(preStopSleepSeconds),
+            lifecycle: preStopDrain(drainSeconds, args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort),
             securityContext: appSecurityContext(profile, args.app.securityContext),
         };
         const parts: PodSpecParts = {
@@ -142,7 +142,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
             proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
             shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
-            preStopSleepSeconds,
+            drainSeconds,
             initImage: args.initImage,
             redirectMode: args.redirect?.mode ?? RedirectMode.Auto,
             excludePorts: args.redirect?.excludePorts ?? [],

@@ -86,7 +86,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
         app: {
             image: read.string("appImage"),
             port: read.integer("appPort"),
-            preStopSleepSeconds: read.integer("preStopSleepSeconds"),
+            drainSeconds: read.integer("drainSeconds"),
             securityContext: appSecurityFromConfig(read),
         },
         podSecurity: read.choice("podSecurity", PodSecurityProfile),

@@ -154,7 +154,7 @@ describe("the cross-language component schema", function () {
         assert.strictEqual(app.podSecurityContext.$ref, "#/types/tls-sidecar:index:PodSecurityContextArgs");
         const appType = schema.types["tls-sidecar:index:AppContainerArgs"].properties;
         assert.strictEqual(appType.securityContext.$ref, "#/types/tls-sidecar:index:ContainerSecurityContextArgs");
-        assert.strictEqual(appType.preStopSleepSeconds.type, "number");
+        assert.strictEqual(appType.drainSeconds.type, "number");
         for (const [type, iface] of [
             ["ContainerSecurityContextArgs", "ContainerSecurityContextArgs"],
             ["PodSecurityContextArgs", "PodSecurityContextArgs"],

@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -149,6 +150,8 @@ type instrument struct {
 	log       *slog.Logger
 	accessLog bool
 	wg        sync.WaitGroup
+	// closeConns: answer with Connection: close (an early drain, see drain.go)
+	closeConns atomic.Bool
 }
 
 func (in *instrument) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +166,12 @@ func (in *instrument) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.m.upgradedConnections.Add(1)
 	}
 
+	if in.closeConns.Load() && !upgrade {
+		// An early drain (GET /drain): this connection's client is asked to go elsewhere after this response
+		// (HTTP/1.1 closes it, HTTP/2 sends GOAWAY). Unlike SetKeepAlivesEnabled(false), idle connections are not
+		// closed under a client that may be sending on them right now.
+		w.Header().Set("Connection", "close")
+	}
 	in.next.ServeHTTP(rec, r)
 
 	if upgrade {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type Server struct {
 
 	hurry     chan struct{} // closed by Hurry: skip the rest of --drain-delay
 	hurryOnce sync.Once
+
+	early        drainState  // a drain begun by GET /drain (the app's preStop hook)
+	shuttingDown atomic.Bool // SIGTERM came: an early drain no longer ends by itself
 }
 
 // Hurry ends the drain delay early (a second SIGTERM/SIGINT). In-flight
@@ -72,8 +76,10 @@ func NewServer(cfg *Config, logger *slog.Logger) (*Server, error) {
 		ConnState:         s.trackConn,
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 	}
+	admin := s.health.adminMux(m)
+	admin.HandleFunc("GET /drain", s.serveDrain)
 	s.adminSrv = &http.Server{
-		Handler:           s.health.adminMux(m),
+		Handler:           admin,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -162,12 +168,15 @@ func serveErr(name string, err error) error {
 }
 
 func (s *Server) shutdown() {
+	s.shuttingDown.Store(true)
 	s.health.draining.Store(true)
 	s.proxySrv.SetKeepAlivesEnabled(false) // ask keep-alive clients to go elsewhere
-	s.log.Info("draining: readiness now fails", "drain_delay", s.cfg.DrainDelay.String(),
+	// The part of the drain delay an early drain (GET /drain) has not already spent.
+	delay := s.cfg.DrainDelay - s.earlyDrainAge()
+	s.log.Info("draining: readiness now fails", "drain_delay", max(delay, 0).String(),
 		"shutdown_timeout", s.cfg.ShutdownTimeout.String(), "inflight", s.metrics.inflight.Load())
-	if s.cfg.DrainDelay > 0 {
-		t := time.NewTimer(s.cfg.DrainDelay)
+	if delay > 0 {
+		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
 		case <-s.hurry:

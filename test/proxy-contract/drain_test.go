@@ -173,3 +173,56 @@ func TestSecondSignalSkipsTheDrainDelay(t *testing.T) {
 		t.Errorf("exit code %d", code)
 	}
 }
+
+// TestDrainEndpointBeforeSIGTERM: GET /drain on the admin port (the app
+// container's preStop hook) starts the drain while the proxy keeps serving:
+// every response carries Connection: close, /readyz keeps passing (the pod
+// stays a "serving" endpoint kube-proxy can fall back to), and the answer
+// comes after --drain-delay. The SIGTERM that follows does not wait for
+// the drain delay again, and the listener stays open until it comes.
+func TestDrainEndpointBeforeSIGTERM(t *testing.T) {
+	const drain = 2 * time.Second
+	p := startProxy(t, proxyOpts{args: []string{"--drain-delay=" + drain.String(), "--shutdown-timeout=5s"}})
+	keepAlive := p.client(t, false)
+	get(t, keepAlive, p.url("/warm"))
+
+	start := time.Now()
+	drained := make(chan int, 1)
+	go func() {
+		code, _ := p.adminGet(t, "/drain")
+		drained <- code
+	}()
+	time.Sleep(200 * time.Millisecond) // the drain has begun
+	if code, _ := p.adminGet(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz during the drain before SIGTERM: %d, want 200", code)
+	}
+	for name, c := range map[string]*http.Client{"keep-alive connection": keepAlive, "new connection": p.client(t, false)} {
+		resp, _ := get(t, c, p.url("/during-drain"))
+		if resp.StatusCode != 200 || !resp.Close {
+			t.Errorf("%s during the drain: %d, Connection: close %v; want 200 and close", name, resp.StatusCode, resp.Close)
+		}
+	}
+	select {
+	case code := <-drained:
+		if el := time.Since(start); el < drain-200*time.Millisecond || code != 200 {
+			t.Errorf("GET /drain answered %d after %s, want 200 after --drain-delay=%s", code, el, drain)
+		}
+	case <-time.After(drain + 3*time.Second):
+		t.Fatal("GET /drain did not answer")
+	}
+	if !accepts(p.addr) {
+		t.Fatal("the listener closed before SIGTERM")
+	}
+	if code, _ := p.adminGet(t, "/drain"); code != 200 {
+		t.Errorf("a second GET /drain: %d, want 200 at once", code)
+	}
+
+	term := time.Now()
+	p.signal(syscall.SIGTERM)
+	if code := p.waitExit(t, 5*time.Second); code != 0 {
+		t.Errorf("exit code %d after draining", code)
+	}
+	if el := time.Since(term); el > drain-500*time.Millisecond {
+		t.Errorf("exited %s after SIGTERM: the drain delay was spent again", el)
+	}
+}
