@@ -7,7 +7,7 @@ import { clusterDown, deleteNamespace, kubectl, pods, runInPodNetns, sandboxPid 
 import { h2Get, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
 import { eventually, run } from "./docker";
 import type { BuiltImages } from "./images";
-import { Deployed, deployFresh, e2eSetup, MARKER, podsReady, renderE2e } from "./deploy";
+import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, MARKER, podsReady, renderE2e } from "./deploy";
 import { oneOfKind } from "./manifests";
 
 after(clusterDown);
@@ -38,10 +38,7 @@ describe("real node: the dev stack, deployed as the program renders it", functio
         servedSerial = serialOf((oneOfKind(d.rendered, "Secret") as any).stringData["tls.crt"]);
     });
 
-    after(async function () {
-        this.timeout(180_000);
-        if (process.env.E2E_KEEP_NAMESPACES !== "1") await deleteNamespace(NAMESPACE);
-    });
+    deleteNamespacesAfter(NAMESPACE);
 
     it("serves HTTPS on 127.0.0.1:<nodePort>, verified against the exported CA and the certificate's SAN", async () => {
         assert.equal(d.rendered.outputs.url, `https://localhost:${d.nodePort}`);
@@ -114,10 +111,7 @@ describe("real node: certificateRollout in-place, picked up through the kubelet'
     this.timeout(60_000);
     const ns = "tls-e2e-inplace";
 
-    after(async function () {
-        this.timeout(180_000);
-        if (process.env.E2E_KEEP_NAMESPACES !== "1") await deleteNamespace(ns);
-    });
+    deleteNamespacesAfter(ns);
 
     it("a renewed certificate is served without restarting the pod", async function () {
         this.timeout(40 * 60_000);

@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { clusterDown, deleteNamespace, kubectl } from "./cluster";
 import type { Target } from "./clients";
-import { applyUp, deployFresh, e2eSetup, podsGone, podsReady, REGISTRY, renderE2e } from "./deploy";
+import { applyUp, deleteNamespacesAfter, deployFresh, e2eSetup, podsGone, podsReady, REGISTRY, renderE2e } from "./deploy";
 import { BuiltImages, relabeledApp } from "./images";
 import { startLoad, summary, LoadReport } from "./load";
 import { RenderedStack } from "./manifests";
@@ -65,10 +65,7 @@ describe("real node: zero-loss rollouts of a Deployment under load", function ()
         assert.equal(bundleSize(), 1);
     });
 
-    after(async function () {
-        this.timeout(180_000);
-        if (process.env.E2E_KEEP_NAMESPACES !== "1") await deleteNamespace(ns);
-    });
+    deleteNamespacesAfter(ns);
 
     it("the default certificate rotation (new-secret): a new Secret, the pods roll, nothing lost", async () => {
         const before = current;
@@ -106,10 +103,7 @@ describe("real node: a bare Pod (workloadKind Pod) is replaced, not rolled", fun
     this.timeout(10 * 60_000);
     const ns = "tls-e2e-bare-pod";
 
-    after(async function () {
-        this.timeout(180_000);
-        if (process.env.E2E_KEEP_NAMESPACES !== "1") await deleteNamespace(ns);
-    });
+    deleteNamespacesAfter(ns);
 
     it("an image change replaces the Pod; what the clients lose is printed", async function () {
         this.timeout(40 * 60_000);

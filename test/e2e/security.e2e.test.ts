@@ -5,22 +5,17 @@ import { createHash, X509Certificate } from "node:crypto";
 import { apply, clusterDown, createNamespace, deleteNamespace, kubectlJson } from "./cluster";
 import { issueServerCert, makeCA } from "./certs";
 import { httpsGet, Target } from "./clients";
-import { deployFresh, e2eSetup, MARKER, renderE2e } from "./deploy";
+import { deleteNamespacesAfter, deployFresh, e2eSetup, MARKER, renderE2e } from "./deploy";
 import { oneOfKind } from "./manifests";
 
 after(clusterDown);
-
-const keep = process.env.E2E_KEEP_NAMESPACES === "1";
 
 describe("real node: Pod Security admission", function () {
     this.timeout(10 * 60_000);
     const restricted = "tls-e2e-restricted";
     const baseline = "tls-e2e-baseline";
 
-    after(async function () {
-        this.timeout(300_000);
-        if (!keep) await Promise.all([deleteNamespace(restricted), deleteNamespace(baseline)]);
-    });
+    deleteNamespacesAfter(restricted, baseline);
 
     it("podSecurity restricted with service interception: admitted in a namespace enforcing restricted, and serving", async function () {
         this.timeout(40 * 60_000);
@@ -68,10 +63,7 @@ describe("real node: client certificates (clientAuth require, a certificate the 
         target = (await deployFresh(ns, rendered)).target;
     });
 
-    after(async function () {
-        this.timeout(180_000);
-        if (!keep) await deleteNamespace(ns);
-    });
+    deleteNamespacesAfter(ns);
 
     it("with the issued client certificate: 200, and the app is told the verified identity", async () => {
         const res = await httpsGet({ ...target, cert: issued.certPem, key: issued.privateKeyPem }, "/");
