@@ -19,10 +19,14 @@ export interface LoadReport {
     serials: string[];
 }
 
+const REQUEST_TIMEOUT_MS = 15_000;
+
 function get(t: Target, agent: https.Agent | false): Promise<{ status: number; serial: string; localPort: number }> {
     return new Promise((resolve, reject) => {
         const req = https.request({
-            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path: "/", agent, timeout: 5000,
+            // generous: a request sent to a pod that is gone never answers, but a busy 2-core machine can stall a
+            // healthy one for seconds, and that is not what these clients measure
+            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path: "/", agent, timeout: REQUEST_TIMEOUT_MS,
             headers: { Host: t.servername, ...(agent === false ? { Connection: "close" } : {}) },
         }, (res) => {
             const sock = res.socket as tls.TLSSocket;
@@ -32,7 +36,7 @@ function get(t: Target, agent: https.Agent | false): Promise<{ status: number; s
             res.on("end", () => resolve({ status: res.statusCode ?? 0, serial, localPort }));
             res.on("error", reject);
         });
-        req.on("timeout", () => req.destroy(new Error("timed out after 5 s")));
+        req.on("timeout", () => req.destroy(new Error(`no answer for ${REQUEST_TIMEOUT_MS / 1000} s`)));
         req.on("error", reject);
         req.end();
     });
