@@ -37,6 +37,23 @@ describe("the GitHub workflows", () => {
         assert.ok(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").includes("npm test"));
     });
 
+    it("run on the Node.js major that package.json's engines names, as .ci/run does", () => {
+        const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node;
+        const major = Number(/^>=(\d+)$/.exec(engines)?.[1]);
+        assert.strictEqual(major, 22, `engines.node ${engines}`);
+        const pinned = /^CI_NODE_VERSION=(\d+)\.\d+\.\d+$/m.exec(fs.readFileSync(path.join(ROOT, ".ci", "node.sh"), "utf8"));
+        assert.strictEqual(Number(pinned?.[1]), major, ".ci/node.sh pins a version of that major");
+        for (const file of fs.readdirSync(DIR)) {
+            for (const [name, job] of Object.entries<any>(workflow(file).jobs)) {
+                for (const step of job.steps ?? []) {
+                    if (String(step.uses ?? "").startsWith("actions/setup-node@")) {
+                        assert.strictEqual(step.with["node-version"], major, `${file} ${name}`);
+                    }
+                }
+            }
+        }
+    });
+
     it("previews each deployed stack on pull requests with a diff commented on the PR", () => {
         const wf = workflow("preview.yml");
         assert.ok("pull_request" in wf.on);

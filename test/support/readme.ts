@@ -5,15 +5,24 @@ import { ROOT } from "./program";
 
 export const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 
-/** The text of the section under `heading` (e.g. "### Outputs"), up to the next heading of any level. */
+/**
+ * The text of the section under `heading` (e.g. "### Outputs"), up to the next heading of any level; a `# …` line
+ * inside a fenced code block (a shell comment) is no heading.
+ */
 export function section(heading: string): string {
     const start = README.indexOf(`\n${heading}\n`);
     if (start < 0) {
         throw new Error(`README has no section ${heading}`);
     }
-    const rest = README.slice(start + heading.length + 2);
-    const next = rest.search(/^#{1,6} /m);
-    return next < 0 ? rest : rest.slice(0, next);
+    const lines = README.slice(start + heading.length + 2).split("\n");
+    let fenced = false;
+    const end = lines.findIndex((line) => {
+        if (line.startsWith("```")) {
+            fenced = !fenced;
+        }
+        return !fenced && /^#{1,6} /.test(line);
+    });
+    return (end < 0 ? lines : lines.slice(0, end)).join("\n");
 }
 
 /** Rows of the first table in a section, each as its cells (trimmed), without the header and separator rows. */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `npm run up:dev`: deploy the dev stack (Pulumi.dev.yaml), its state in ./.pulumi-state (a local file backend, no
+# cloud login). First it checks the two things the stack needs from outside this repository, a Kubernetes cluster in
+# the kubeconfig and the registry Pulumi.dev.yaml pushes to, and says which is missing, rather than let `pulumi up`
+# fail on them minutes later.
+#
+# Env: UP_DEV_REGISTRY_URL (default http://<registryServer of Pulumi.dev.yaml>, i.e. http://localhost:5000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readme='see "A local cluster and registry (kind or k3d)" in README.md'
+server=$(sed -n 's/^ *tls-sidecar:registryServer: *//p' Pulumi.dev.yaml | tr -d "\"'")
+registry=${UP_DEV_REGISTRY_URL:-http://${server:-localhost:5000}}
+
+missing=0
+if ! command -v kubectl >/dev/null; then
+  echo "up:dev: kubectl is not installed, so no cluster can be reached; $readme" >&2
+  missing=1
+elif ! kubectl version --request-timeout=5s >/dev/null 2>&1; then
+  context=$(kubectl config current-context 2>/dev/null) || context="none"
+  echo "up:dev: no Kubernetes cluster answers (kubectl context: $context); start one: $readme" >&2
+  missing=1
+fi
+if ! curl -fsS --max-time 5 -o /dev/null "$registry/v2/" 2>/dev/null; then
+  echo "up:dev: no registry answers at $registry/v2/ (Pulumi.dev.yaml pushes the images there); start one: $readme" >&2
+  missing=1
+fi
+if ! command -v pulumi >/dev/null; then
+  echo "up:dev: the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/" >&2
+  missing=1
+fi
+((missing == 0)) || exit 1
+
+mkdir -p .pulumi-state
+export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
+pulumi stack select --create dev
+pulumi up --stack dev
