@@ -109,3 +109,26 @@ export enum SeccompProfileType {
     /** No seccomp filtering: forbidden by Pod Security baseline and restricted. */
     Unconfined = "Unconfined",
 }
+
+/** How the kubelet speaks to an `httpGet` probe or hook. */
+export enum ProbeScheme {
+    Http = "HTTP",
+    /** The kubelet does not verify the certificate. With iptables interception an `httpGet` at `app.port` is always sent as HTTPS. */
+    Https = "HTTPS",
+}
+
+/** Protocol of a container port. */
+export enum PortProtocol {
+    Tcp = "TCP",
+    Udp = "UDP",
+    Sctp = "SCTP",
+}
+
+/** Where an `emptyDir` volume lives. */
+export enum StorageMedium {
+    /** The node's disk (Kubernetes' default, the empty string). */
+    Default = "",
+    /** tmpfs: counted against the container's memory. */
+    Memory = "Memory",
+}
+

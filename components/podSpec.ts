@@ -66,6 +66,10 @@ export interface PodSpecParts {
     nativeSidecar: boolean;
     secretName: pulumi.Input<string>;
     podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
+    /** The app's volumes, beside the proxy's Secret. */
+    appVolumes: k8s.types.input.core.v1.Volume[];
+    /** Seconds of the app's own preStop sleep (only with no drain), which the grace period must cover too. */
+    preStopSeconds: number;
 }
 
 export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
@@ -174,9 +178,10 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
                 // All keys, no `items`: an existing Secret may lack `ca.crt`, and the proxy treats it as optional.
                 secret: { secretName: p.secretName, optional: false },
             },
+            ...p.appVolumes,
         ],
-        // The drain (the app's preStop hook), then the proxy's shutdown timeout for what is in flight (a native sidecar
-        // only once the app has exited); kubelet must wait a little longer than both before SIGKILL.
-        terminationGracePeriodSeconds: p.drainSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
+        // The drain (or the app's own preStop sleep), then the proxy's shutdown timeout for what is in flight (a native
+        // sidecar only once the app has exited); kubelet must wait a little longer than both before SIGKILL.
+        terminationGracePeriodSeconds: p.drainSeconds + p.preStopSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
     };
 }

@@ -4,6 +4,7 @@ import { validateAppArgs } from "./appValidation";
 import { CertificatePolicyArgs, ClientCertificate, SidecarCertificates } from "./certificates";
 import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs } from "./images";
+import { PodArgs } from "./podOptions";
 import { PodSecurityContextArgs } from "./securityContext";
 import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
 import { AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
@@ -50,6 +51,8 @@ export interface TlsSidecarAppArgs {
     podSecurity?: PodSecurityProfile;
     /** The pod's security context (fsGroup, supplementalGroups, …). Default: none, or what `podSecurity` requires. */
     podSecurityContext?: PodSecurityContextArgs;
+    /** The pod: the app's volumes. */
+    pod?: PodArgs;
 }
 
 /**
@@ -161,6 +164,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 nativeSidecar: args.nativeSidecar,
                 podSecurity: args.podSecurity,
                 podSecurityContext: args.podSecurityContext,
+                pod: args.pod,
                 tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
             },
             { parent: this },

@@ -1,31 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { appContainer, AppContainerArgs } from "./appContainer";
+import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, preStopDrain, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { PodArgs } from "./podOptions";
+import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, ResourcesArgs } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
-import { appSecurityContext, ContainerSecurityContextArgs, podSecurityContext, PodSecurityContextArgs } from "./securityContext";
+import { preStopSleepSeconds } from "./probes";
+import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
+import { Problems } from "./validation";
+import { renderVolumes } from "./volumes";
+import { validateWorkloadParts } from "./workloadValidation";
 
-/** The app, deployed as it is: its image listens on `port` in plain HTTP. */
-export interface AppContainerArgs {
-    image: pulumi.Input<string>;
-    /** The port the app listens on. With iptables interception, inbound traffic to it is redirected to the proxy. */
-    port: pulumi.Input<number>;
-    /** Environment variables, passed unchanged. */
-    env?: { [name: string]: pulumi.Input<string> };
-    resources?: ResourcesArgs;
-    command?: pulumi.Input<string>[];
-    args?: pulumi.Input<string>[];
-    /**
-     * Seconds a deleted pod keeps serving while the Service stops sending it requests and keep-alive clients move
-     * to other pods: the app's `preStop` hook drains the proxy (`GET /drain`) for this long before the app gets
-     * SIGTERM, so rollouts lose no request. 0: no hook. The pod takes this much longer to terminate. Default 5;
-     * 0 to 300. A plain number: it sets the pod's grace period.
-     */
-    drainSeconds?: number;
-    /** The app container's security context. Default: none (the image's own user), or what `podSecurity` requires. */
-    securityContext?: ContainerSecurityContextArgs;
-}
+export { AppContainerArgs } from "./appContainer";
 
 /** The TLS proxy sidecar. */
 export interface ProxyArgs {
@@ -60,14 +48,7 @@ export interface ServiceArgs {
     type?: ServiceType;
 }
 
-export const WORKLOAD_DEFAULTS = {
-    proxyPort: 8443,
-    adminPort: 9901,
-    servicePort: 443,
-    shutdownTimeoutSeconds: 25,
-    drainSeconds: 5,
-    replicas: 1,
-} as const;
+export { WORKLOAD_DEFAULTS };
 
 export interface SidecarWorkloadArgs {
     namespace: pulumi.Input<string>;
@@ -95,6 +76,8 @@ export interface SidecarWorkloadArgs {
     podSecurity?: PodSecurityProfile;
     /** The pod's security context. Default: none, or what `podSecurity` requires. */
     podSecurityContext?: PodSecurityContextArgs;
+    /** The pod: the app's volumes. */
+    pod?: PodArgs;
 }
 
 /** Each field given overrides its default; fields left undefined keep it. */
@@ -110,35 +93,25 @@ export class SidecarWorkload extends pulumi.ComponentResource {
     readonly workloadName: pulumi.Output<string>;
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-        // A pod its namespace's Pod Security level would reject is refused before anything is registered.
-        validatePodSecurity(args);
+        // A pod the API server (or its namespace's Pod Security level) would reject is refused before anything is registered.
+        validateSidecarWorkloadArgs(args);
         super("tls-sidecar:index:SidecarWorkload", name, {}, opts);
 
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;
         const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
+        const adminPort = args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort;
         const drainSeconds = args.app.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
         const profile = args.podSecurity ?? PodSecurityProfile.None;
         const selector = { "app.kubernetes.io/name": args.serviceName, "app.kubernetes.io/instance": name };
         const labels = { ...selector, "app.kubernetes.io/managed-by": "tls-sidecar" };
 
-        const app: k8s.types.input.core.v1.Container = {
-            name: "app",
-            image: args.app.image,
-            command: args.app.command,
-            args: args.app.args,
-            env: args.app.env === undefined ? undefined : Object.entries(args.app.env).map(([envName, value]) => ({ name: envName, value })),
-            ports: [{ name: "http", containerPort: appPort, protocol: "TCP" }],
-            resources: args.app.resources === undefined ? undefined : resourceRequirements(args.app.resources),
-            lifecycle: preStopDrain(drainSeconds, args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort),
-            securityContext: appSecurityContext(profile, args.app.securityContext),
-        };
         const parts: PodSpecParts = {
-            app,
+            app: appContainer(args.app, { profile, interception, adminPort, drainSeconds }),
             appPort,
             proxyImage: args.proxyImage,
             proxyPort,
-            adminPort: args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort,
+            adminPort,
             clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
             proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
             shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
@@ -151,6 +124,8 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             nativeSidecar: args.nativeSidecar ?? true,
             secretName: args.secretName,
             podSecurityContext: podSecurityContext(profile, args.podSecurityContext),
+            appVolumes: renderVolumes(args.pod?.volumes),
+            preStopSeconds: preStopSleepSeconds(args.app.lifecycle),
         };
         const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
         const metadata = { namespace: args.namespace, labels };
@@ -210,4 +185,12 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         this.nodePort = serviceType === ServiceType.NodePort ? service.spec.ports.apply((ports) => ports[0].nodePort) : (pulumi.output(undefined) as unknown as pulumi.Output<number>);
         this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
     }
+}
+
+/** Throws one ConfigError naming every argument the API server or the namespace's Pod Security level would refuse. */
+function validateSidecarWorkloadArgs(args: SidecarWorkloadArgs): void {
+    const problems = new Problems();
+    problems.check(() => validatePodSecurity(args));
+    problems.check(() => validateWorkloadParts(args, args.tunnel?.metricsPort));
+    problems.throwIfAny();
 }

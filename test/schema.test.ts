@@ -136,6 +136,9 @@ describe("the cross-language component schema", function () {
         ["RedirectMode", Object.values(components.RedirectMode)],
         ["PodSecurityProfile", Object.values(components.PodSecurityProfile)],
         ["SeccompProfileType", Object.values(components.SeccompProfileType)],
+        ["ProbeScheme", Object.values(components.ProbeScheme)],
+        ["PortProtocol", Object.values(components.PortProtocol)],
+        ["StorageMedium", Object.values(components.StorageMedium)],
     ] as const) {
         it(`exposes the enum ${name} with all its values`, () => {
             const type = schema.types[`tls-sidecar:index:${name}`];
@@ -172,6 +175,24 @@ describe("the cross-language component schema", function () {
         assert.strictEqual(schema.types["tls-sidecar:index:SeccompProfileArgs"].properties.type.$ref, "#/types/tls-sidecar:index:SeccompProfileType");
         const add = schema.types["tls-sidecar:index:CapabilitiesArgs"].properties.add;
         assert.deepStrictEqual([add.type, add.items.type], ["array", "string"]);
+    });
+
+    it("carries the app's probes, hooks, ports, env sources and volumes, every field of each", () => {
+        const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
+        assert.strictEqual(app.pod.$ref, "#/types/tls-sidecar:index:PodArgs");
+        const appType = schema.types["tls-sidecar:index:AppContainerArgs"].properties;
+        for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) assert.strictEqual(appType[probe].$ref, "#/types/tls-sidecar:index:ProbeArgs");
+        assert.strictEqual(appType.volumeMounts.items.$ref, "#/types/tls-sidecar:index:VolumeMountArgs");
+        const types = [
+            "PodArgs", "ProbeArgs", "HttpGetActionArgs", "HttpHeaderArgs", "TcpSocketActionArgs", "GrpcActionArgs", "ExecActionArgs", "SleepActionArgs",
+            "LifecycleArgs", "LifecycleHandlerArgs", "ContainerPortArgs", "EnvFromSourceArgs", "EnvSourceRefArgs", "VolumeArgs", "VolumeMountArgs", "EmptyDirVolumeArgs",
+            "ConfigMapVolumeArgs", "SecretVolumeArgs", "PersistentVolumeClaimVolumeArgs", "KeyToPathArgs",
+        ];
+        for (const type of types) {
+            assert.ok(schema.types[`tls-sidecar:index:${type}`], `${type} is a schema type`);
+            assert.deepStrictEqual(Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(), interfaceMembers(type).map((m) => m.name).sort(), type);
+        }
+        assert.strictEqual(schema.types["tls-sidecar:index:HttpGetActionArgs"].properties.scheme.$ref, "#/types/tls-sidecar:index:ProbeScheme");
     });
 
     it("documents inputs and outputs from the doc comments", () => {
