@@ -43,7 +43,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     problems.check(() => checkResources("app.resources", args.app.resources));
     checkTls(name, args, problems);
     problems.check(() => validatePodSecurity(args));
-    problems.check(() => validateWorkloadParts(args, args.tunnel === undefined ? undefined : (args.tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort)));
+    problems.check(() => validateWorkloadParts(args, args.workloadKind, args.tunnel === undefined ? undefined : (args.tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort)));
     if (args.images === undefined) {
         problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
     } else {

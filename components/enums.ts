@@ -132,3 +132,51 @@ export enum StorageMedium {
     Memory = "Memory",
 }
 
+/** How a toleration matches a taint. */
+export enum TolerationOperator {
+    /** Any value of the taint's key (or, with no key, every taint). */
+    Exists = "Exists",
+    /** The taint's value equals the toleration's. Kubernetes' default. */
+    Equal = "Equal",
+}
+
+/** What a taint does to pods that do not tolerate it. */
+export enum TaintEffect {
+    NoSchedule = "NoSchedule",
+    PreferNoSchedule = "PreferNoSchedule",
+    NoExecute = "NoExecute",
+}
+
+/** Operator of a node selector requirement (node affinity). */
+export enum NodeSelectorOperator {
+    In = "In",
+    NotIn = "NotIn",
+    Exists = "Exists",
+    DoesNotExist = "DoesNotExist",
+    /** The label's value, an integer, is greater than the one value given. */
+    Gt = "Gt",
+    /** The label's value, an integer, is less than the one value given. */
+    Lt = "Lt",
+}
+
+/** Operator of a label selector requirement (pod affinity, topology spread). */
+export enum LabelSelectorOperator {
+    In = "In",
+    NotIn = "NotIn",
+    Exists = "Exists",
+    DoesNotExist = "DoesNotExist",
+}
+
+/** What the scheduler does when a topology spread constraint cannot be met. */
+export enum UnsatisfiableConstraintAction {
+    /** Leave the pod pending. */
+    DoNotSchedule = "DoNotSchedule",
+    /** Schedule it anyway, preferring placements that reduce the skew. */
+    ScheduleAnyway = "ScheduleAnyway",
+}
+
+/** Whether a topology spread constraint counts nodes the pod's node affinity or taints exclude. */
+export enum NodeInclusionPolicy {
+    Honor = "Honor",
+    Ignore = "Ignore",
+}

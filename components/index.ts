@@ -9,6 +9,22 @@ export { AppContainerArgs, ContainerPortArgs, EnvFromSourceArgs, EnvSourceRefArg
 export { ProbeArgs, HttpGetActionArgs, HttpHeaderArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, LifecycleArgs, LifecycleHandlerArgs } from "./probes";
 export { VolumeArgs, VolumeMountArgs, EmptyDirVolumeArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, KeyToPathArgs } from "./volumes";
 export { PodArgs } from "./podOptions";
+export {
+    AffinityArgs,
+    NodeAffinityArgs,
+    NodeSelectorArgs,
+    NodeSelectorTermArgs,
+    NodeSelectorRequirementArgs,
+    PreferredSchedulingTermArgs,
+    PodAffinityArgs,
+    PodAffinityTermArgs,
+    WeightedPodAffinityTermArgs,
+    LabelSelectorArgs,
+    LabelSelectorRequirementArgs,
+    TolerationArgs,
+    TopologySpreadConstraintArgs,
+} from "./scheduling";
+export { WorkloadArgs, ROLLOUT_DEFAULTS } from "./workloadOptions";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
 export { ContainerSecurityContextArgs, PodSecurityContextArgs, CapabilitiesArgs, SeccompProfileArgs } from "./securityContext";
 export { TlsSidecarApp, TlsSidecarAppArgs, TlsArgs } from "./tlsSidecarApp";

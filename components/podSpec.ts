@@ -68,6 +68,8 @@ export interface PodSpecParts {
     podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
     /** The app's volumes, beside the proxy's Secret. */
     appVolumes: k8s.types.input.core.v1.Volume[];
+    /** The pod's own fields: service account, image pull secrets, scheduling (see podOptions.ts). */
+    podFields: Partial<PodSpecInput>;
     /** Seconds of the app's own preStop sleep (only with no drain), which the grace period must cover too. */
     preStopSeconds: number;
 }
@@ -169,6 +171,7 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
         inits.push(proxy);
     }
     return {
+        ...p.podFields,
         initContainers: inits.length > 0 ? inits : undefined,
         containers: p.nativeSidecar ? [p.app] : [p.app, proxy],
         securityContext: p.podSecurityContext,

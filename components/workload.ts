@@ -3,15 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { appContainer, AppContainerArgs } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
-import { PodArgs } from "./podOptions";
+import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
+import { podFields, PodArgs } from "./podOptions";
 import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, ResourcesArgs } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
 import { preStopSleepSeconds } from "./probes";
 import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
-import { Problems } from "./validation";
 import { renderVolumes } from "./volumes";
+import { Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
+import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArgs } from "./workloadOptions";
 
 export { AppContainerArgs } from "./appContainer";
 
@@ -76,8 +78,10 @@ export interface SidecarWorkloadArgs {
     podSecurity?: PodSecurityProfile;
     /** The pod's security context. Default: none, or what `podSecurity` requires. */
     podSecurityContext?: PodSecurityContextArgs;
-    /** The pod: the app's volumes. */
+    /** The pod: service account, image pull secrets, labels, annotations, scheduling, the app's volumes. */
     pod?: PodArgs;
+    /** The Deployment (or bare Pod): its labels and annotations, rollout, PodDisruptionBudget. */
+    workload?: WorkloadArgs;
 }
 
 /** Each field given overrides its default; fields left undefined keep it. */
@@ -103,8 +107,10 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         const adminPort = args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort;
         const drainSeconds = args.app.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
         const profile = args.podSecurity ?? PodSecurityProfile.None;
-        const selector = { "app.kubernetes.io/name": args.serviceName, "app.kubernetes.io/instance": name };
-        const labels = { ...selector, "app.kubernetes.io/managed-by": "tls-sidecar" };
+        const kind = args.kind ?? WorkloadKind.Deployment;
+        const replicas = args.replicas ?? WORKLOAD_DEFAULTS.replicas;
+        const selector = selectorLabels(args.serviceName, name);
+        const labels = withUserLabels(selector);
 
         const parts: PodSpecParts = {
             app: appContainer(args.app, { profile, interception, adminPort, drainSeconds }),
@@ -125,30 +131,39 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             secretName: args.secretName,
             podSecurityContext: podSecurityContext(profile, args.podSecurityContext),
             appVolumes: renderVolumes(args.pod?.volumes),
+            podFields: podFields(args.pod, selector),
             preStopSeconds: preStopSleepSeconds(args.app.lifecycle),
         };
         const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
-        const metadata = { namespace: args.namespace, labels };
 
-        if ((args.kind ?? WorkloadKind.Deployment) === WorkloadKind.Deployment) {
+        if (kind === WorkloadKind.Deployment) {
             const deployment = new k8s.apps.v1.Deployment(
                 name,
                 {
-                    metadata,
+                    metadata: { namespace: args.namespace, labels: withUserLabels(selector, args.workload?.labels), annotations: mergedAnnotations(args.workload?.annotations) },
                     spec: {
-                        replicas: args.replicas ?? WORKLOAD_DEFAULTS.replicas,
+                        replicas,
                         selector: { matchLabels: selector },
-                        // Surge, never go below the wanted count: an image or certificate change rolls with no downtime.
-                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                        template: { metadata: { labels }, spec },
+                        // By default surge, never go below the wanted count: an image or certificate change rolls with no downtime.
+                        strategy: { type: "RollingUpdate", rollingUpdate: rollingUpdate(args.workload) },
+                        template: { metadata: { labels: withUserLabels(selector, args.pod?.labels), annotations: mergedAnnotations(args.pod?.annotations) }, spec },
                     },
                 },
                 { parent: this },
             );
             this.workloadName = deployment.metadata.name;
         } else {
+            // A bare Pod is its own template: the workload's metadata and the pod's, the pod's winning.
+            const metadata = {
+                namespace: args.namespace,
+                labels: withUserLabels(selector, args.workload?.labels, args.pod?.labels),
+                annotations: mergedAnnotations(args.workload?.annotations, args.pod?.annotations),
+            };
             const pod = new k8s.core.v1.Pod(name, { metadata, spec }, { parent: this });
             this.workloadName = pod.metadata.name;
+        }
+        if (wantsDisruptionBudget(kind, replicas, args.workload)) {
+            new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { namespace: args.namespace, labels }, spec: disruptionBudgetSpec(selector) }, { parent: this });
         }
 
         const serviceType = args.service?.type ?? ServiceType.NodePort;
@@ -191,6 +206,6 @@ export class SidecarWorkload extends pulumi.ComponentResource {
 function validateSidecarWorkloadArgs(args: SidecarWorkloadArgs): void {
     const problems = new Problems();
     problems.check(() => validatePodSecurity(args));
-    problems.check(() => validateWorkloadParts(args, args.tunnel?.metricsPort));
+    problems.check(() => validateWorkloadParts(args, args.kind, args.tunnel?.metricsPort));
     problems.throwIfAny();
 }

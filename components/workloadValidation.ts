@@ -1,14 +1,15 @@
-// The checks of what the app's owner adds to the pod (probes, hooks, ports, envFrom, volumes), run by TlsSidecarApp
-// and by SidecarWorkload before anything is created.
+// The checks of what the app's owner adds to the pod (probes, hooks, ports, envFrom, volumes, the pod's and the
+// workload's options), run by TlsSidecarApp and by SidecarWorkload before anything is created.
 import * as pulumi from "@pulumi/pulumi";
 import { AppContainerArgs, checkAppPorts, checkEnvFrom } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode } from "./enums";
-import { PodArgs } from "./podOptions";
+import { ClientAuth, InterceptionMode, WorkloadKind } from "./enums";
+import { checkPodArgs, PodArgs } from "./podOptions";
 import { checkProbesAndHooks } from "./probeValidation";
 import { Problems } from "./validation";
 import { checkVolumes } from "./volumes";
 import type { ProxyArgs } from "./workload";
+import { checkWorkloadArgs, WorkloadArgs } from "./workloadOptions";
 
 export type NamedPort = [string, pulumi.Input<number>];
 
@@ -18,6 +19,7 @@ export interface WorkloadPartsArgs {
     proxy?: ProxyArgs;
     interception?: InterceptionMode;
     pod?: PodArgs;
+    workload?: WorkloadArgs;
 }
 
 /** The pod's own ports by argument path: app.port, proxy.port, proxy.adminPort, and cloudflared's when there is one. */
@@ -30,8 +32,8 @@ export function ownPorts(a: WorkloadPartsArgs, tunnelMetricsPort?: pulumi.Input<
     return tunnelMetricsPort === undefined ? ports : [...ports, ["tunnel.metricsPort", tunnelMetricsPort]];
 }
 
-/** Throws one ConfigError naming every bad probe, hook, port, env source, volume and mount. */
-export function validateWorkloadParts(a: WorkloadPartsArgs, tunnelMetricsPort?: pulumi.Input<number>): void {
+/** Throws one ConfigError naming every bad probe, hook, port, env source, volume, mount and pod or workload option. */
+export function validateWorkloadParts(a: WorkloadPartsArgs, kind: WorkloadKind | undefined, tunnelMetricsPort?: pulumi.Input<number>): void {
     const problems = new Problems();
     const rules = {
         appPort: a.app.port,
@@ -43,5 +45,7 @@ export function validateWorkloadParts(a: WorkloadPartsArgs, tunnelMetricsPort?: 
     checkAppPorts(a.app.ports, ownPorts(a, tunnelMetricsPort), problems);
     checkEnvFrom(a.app.envFrom, problems);
     checkVolumes(a.pod?.volumes, a.app.volumeMounts, problems);
+    checkPodArgs(a.pod, problems);
+    checkWorkloadArgs(a.workload, kind, problems);
     problems.throwIfAny();
 }
