@@ -130,11 +130,10 @@ export function checkVolumes(volumes: VolumeArgs[] | undefined, mounts: VolumeMo
     const names: string[] = [];
     (volumes ?? []).forEach((v, i) => {
         const at = `pod.volumes[${i}]`;
-        if (!problems.check(() => checkDnsLabel(`${at}.name`, v.name))) {
-            // Already refused.
-        } else if (v.name.startsWith(RESERVED_VOLUME_PREFIX)) {
+        const named = problems.check(() => checkDnsLabel(`${at}.name`, v.name));
+        if (named && v.name.startsWith(RESERVED_VOLUME_PREFIX)) {
             problems.add({ path: `${at}.name`, value: v.name, allowed: `a name not starting with "${RESERVED_VOLUME_PREFIX}": ${TLS_VOLUME} and ${ORIGIN_CA_VOLUME} are the component's own` });
-        } else if (names.includes(v.name)) {
+        } else if (named && names.includes(v.name)) {
             problems.add({ path: `${at}.name`, value: v.name, allowed: "a name no other volume of pod.volumes has" });
         }
         names.push(v.name);
