@@ -1,5 +1,4 @@
 // TlsSidecarApp's argument checks: every independent check runs, so one ConfigError names every bad argument.
-import * as pulumi from "@pulumi/pulumi";
 import { validateCertificatesArgs } from "./certificateValidation";
 import { ClientAuth, InterceptionMode, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
@@ -22,9 +21,7 @@ import {
     isKnown,
     Problems,
 } from "./validation";
-import { WORKLOAD_DEFAULTS } from "./workload";
-
-type NamedPort = [string, pulumi.Input<number>];
+import { NamedPort, ownPorts, validateWorkloadParts } from "./workloadValidation";
 
 /** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
 export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
@@ -46,6 +43,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     problems.check(() => checkResources("app.resources", args.app.resources));
     checkTls(name, args, problems);
     problems.check(() => validatePodSecurity(args));
+    problems.check(() => validateWorkloadParts(args, args.workloadKind, args.tunnel === undefined ? undefined : (args.tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort)));
     if (args.images === undefined) {
         problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
     } else {
@@ -79,11 +77,7 @@ function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
 
 /** The pod's own ports: each valid, and no two the same. Returns them by argument path. */
 function checkPorts(args: TlsSidecarAppArgs, problems: Problems): NamedPort[] {
-    const ports: NamedPort[] = [
-        ["app.port", args.app.port],
-        ["proxy.port", args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort],
-        ["proxy.adminPort", args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort],
-    ];
+    const ports = ownPorts(args);
     for (const [path, port] of ports) {
         problems.check(() => checked(port, (v) => checkPort(path, v)));
     }

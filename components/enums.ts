@@ -109,3 +109,74 @@ export enum SeccompProfileType {
     /** No seccomp filtering: forbidden by Pod Security baseline and restricted. */
     Unconfined = "Unconfined",
 }
+
+/** How the kubelet speaks to an `httpGet` probe or hook. */
+export enum ProbeScheme {
+    Http = "HTTP",
+    /** The kubelet does not verify the certificate. With iptables interception an `httpGet` at `app.port` is always sent as HTTPS. */
+    Https = "HTTPS",
+}
+
+/** Protocol of a container port. */
+export enum PortProtocol {
+    Tcp = "TCP",
+    Udp = "UDP",
+    Sctp = "SCTP",
+}
+
+/** Where an `emptyDir` volume lives. */
+export enum StorageMedium {
+    /** The node's disk (Kubernetes' default, the empty string). */
+    Default = "",
+    /** tmpfs: counted against the container's memory. */
+    Memory = "Memory",
+}
+
+/** How a toleration matches a taint. */
+export enum TolerationOperator {
+    /** Any value of the taint's key (or, with no key, every taint). */
+    Exists = "Exists",
+    /** The taint's value equals the toleration's. Kubernetes' default. */
+    Equal = "Equal",
+}
+
+/** What a taint does to pods that do not tolerate it. */
+export enum TaintEffect {
+    NoSchedule = "NoSchedule",
+    PreferNoSchedule = "PreferNoSchedule",
+    NoExecute = "NoExecute",
+}
+
+/** Operator of a node selector requirement (node affinity). */
+export enum NodeSelectorOperator {
+    In = "In",
+    NotIn = "NotIn",
+    Exists = "Exists",
+    DoesNotExist = "DoesNotExist",
+    /** The label's value, an integer, is greater than the one value given. */
+    Gt = "Gt",
+    /** The label's value, an integer, is less than the one value given. */
+    Lt = "Lt",
+}
+
+/** Operator of a label selector requirement (pod affinity, topology spread). */
+export enum LabelSelectorOperator {
+    In = "In",
+    NotIn = "NotIn",
+    Exists = "Exists",
+    DoesNotExist = "DoesNotExist",
+}
+
+/** What the scheduler does when a topology spread constraint cannot be met. */
+export enum UnsatisfiableConstraintAction {
+    /** Leave the pod pending. */
+    DoNotSchedule = "DoNotSchedule",
+    /** Schedule it anyway, preferring placements that reduce the skew. */
+    ScheduleAnyway = "ScheduleAnyway",
+}
+
+/** Whether a topology spread constraint counts nodes the pod's node affinity or taints exclude. */
+export enum NodeInclusionPolicy {
+    Honor = "Honor",
+    Ignore = "Ignore",
+}

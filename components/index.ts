@@ -4,7 +4,27 @@ export { ConfigError } from "./validation";
 export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, imagesDir } from "./images";
 export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
-export { SidecarWorkload, SidecarWorkloadArgs, AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
+export { SidecarWorkload, SidecarWorkloadArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
+export { AppContainerArgs, ContainerPortArgs, EnvFromSourceArgs, EnvSourceRefArgs } from "./appContainer";
+export { ProbeArgs, HttpGetActionArgs, HttpHeaderArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, LifecycleArgs, LifecycleHandlerArgs } from "./probes";
+export { VolumeArgs, VolumeMountArgs, EmptyDirVolumeArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, KeyToPathArgs } from "./volumes";
+export { PodArgs } from "./podOptions";
+export {
+    AffinityArgs,
+    NodeAffinityArgs,
+    NodeSelectorArgs,
+    NodeSelectorTermArgs,
+    NodeSelectorRequirementArgs,
+    PreferredSchedulingTermArgs,
+    PodAffinityArgs,
+    PodAffinityTermArgs,
+    WeightedPodAffinityTermArgs,
+    LabelSelectorArgs,
+    LabelSelectorRequirementArgs,
+    TolerationArgs,
+    TopologySpreadConstraintArgs,
+} from "./scheduling";
+export { WorkloadArgs, ROLLOUT_DEFAULTS } from "./workloadOptions";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
 export { ContainerSecurityContextArgs, PodSecurityContextArgs, CapabilitiesArgs, SeccompProfileArgs } from "./securityContext";
 export { TlsSidecarApp, TlsSidecarAppArgs, TlsArgs } from "./tlsSidecarApp";

@@ -66,6 +66,12 @@ export interface PodSpecParts {
     nativeSidecar: boolean;
     secretName: pulumi.Input<string>;
     podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
+    /** The app's volumes, beside the proxy's Secret. */
+    appVolumes: k8s.types.input.core.v1.Volume[];
+    /** The pod's own fields: service account, image pull secrets, scheduling (see podOptions.ts). */
+    podFields: Partial<PodSpecInput>;
+    /** Seconds of the app's own preStop sleep (only with no drain), which the grace period must cover too. */
+    preStopSeconds: number;
 }
 
 export const RESTRICTED: k8s.types.input.core.v1.SecurityContext = {
@@ -165,6 +171,7 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
         inits.push(proxy);
     }
     return {
+        ...p.podFields,
         initContainers: inits.length > 0 ? inits : undefined,
         containers: p.nativeSidecar ? [p.app] : [p.app, proxy],
         securityContext: p.podSecurityContext,
@@ -174,9 +181,10 @@ export function podSpec(p: PodSpecParts): PodSpecInput {
                 // All keys, no `items`: an existing Secret may lack `ca.crt`, and the proxy treats it as optional.
                 secret: { secretName: p.secretName, optional: false },
             },
+            ...p.appVolumes,
         ],
-        // The drain (the app's preStop hook), then the proxy's shutdown timeout for what is in flight (a native sidecar
-        // only once the app has exited); kubelet must wait a little longer than both before SIGKILL.
-        terminationGracePeriodSeconds: p.drainSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
+        // The drain (or the app's own preStop sleep), then the proxy's shutdown timeout for what is in flight (a native
+        // sidecar only once the app has exited); kubelet must wait a little longer than both before SIGKILL.
+        terminationGracePeriodSeconds: p.drainSeconds + p.preStopSeconds + p.shutdownTimeoutSeconds + GRACE_MARGIN_SECONDS,
     };
 }

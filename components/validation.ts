@@ -159,6 +159,15 @@ export function checkDnsLabel(path: string, value: unknown): void {
     }
 }
 
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A Kubernetes object name (DNS-1123 subdomain): Secrets, ConfigMaps, ServiceAccounts, PersistentVolumeClaims, PriorityClasses. */
+export function checkObjectName(path: string, value: unknown): void {
+    if (typeof value !== "string" || value.length > 253 || !OBJECT_NAME.test(value)) {
+        throw new ConfigError(path, value, "a Kubernetes object name: lower-case letters, digits, '-' and '.', at most 253 characters");
+    }
+}
+
 /** A Service name must also start with a letter (DNS-1035). */
 export function checkServiceName(path: string, value: unknown): void {
     if (typeof value !== "string" || !DNS_LABEL.test(value) || !/^[a-z]/.test(value)) {

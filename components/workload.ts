@@ -1,31 +1,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { appContainer, AppContainerArgs } from "./appContainer";
+import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, preStopDrain, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
+import { podFields, PodArgs } from "./podOptions";
+import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, ResourcesArgs } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
-import { appSecurityContext, ContainerSecurityContextArgs, podSecurityContext, PodSecurityContextArgs } from "./securityContext";
+import { preStopSleepSeconds } from "./probes";
+import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
+import { renderVolumes } from "./volumes";
+import { Problems } from "./validation";
+import { validateWorkloadParts } from "./workloadValidation";
+import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArgs } from "./workloadOptions";
 
-/** The app, deployed as it is: its image listens on `port` in plain HTTP. */
-export interface AppContainerArgs {
-    image: pulumi.Input<string>;
-    /** The port the app listens on. With iptables interception, inbound traffic to it is redirected to the proxy. */
-    port: pulumi.Input<number>;
-    /** Environment variables, passed unchanged. */
-    env?: { [name: string]: pulumi.Input<string> };
-    resources?: ResourcesArgs;
-    command?: pulumi.Input<string>[];
-    args?: pulumi.Input<string>[];
-    /**
-     * Seconds a deleted pod keeps serving while the Service stops sending it requests and keep-alive clients move
-     * to other pods: the app's `preStop` hook drains the proxy (`GET /drain`) for this long before the app gets
-     * SIGTERM, so rollouts lose no request. 0: no hook. The pod takes this much longer to terminate. Default 5;
-     * 0 to 300. A plain number: it sets the pod's grace period.
-     */
-    drainSeconds?: number;
-    /** The app container's security context. Default: none (the image's own user), or what `podSecurity` requires. */
-    securityContext?: ContainerSecurityContextArgs;
-}
+export { AppContainerArgs } from "./appContainer";
 
 /** The TLS proxy sidecar. */
 export interface ProxyArgs {
@@ -60,14 +50,7 @@ export interface ServiceArgs {
     type?: ServiceType;
 }
 
-export const WORKLOAD_DEFAULTS = {
-    proxyPort: 8443,
-    adminPort: 9901,
-    servicePort: 443,
-    shutdownTimeoutSeconds: 25,
-    drainSeconds: 5,
-    replicas: 1,
-} as const;
+export { WORKLOAD_DEFAULTS };
 
 export interface SidecarWorkloadArgs {
     namespace: pulumi.Input<string>;
@@ -95,6 +78,10 @@ export interface SidecarWorkloadArgs {
     podSecurity?: PodSecurityProfile;
     /** The pod's security context. Default: none, or what `podSecurity` requires. */
     podSecurityContext?: PodSecurityContextArgs;
+    /** The pod: service account, image pull secrets, labels, annotations, scheduling, the app's volumes. */
+    pod?: PodArgs;
+    /** The Deployment (or bare Pod): its labels and annotations, rollout, PodDisruptionBudget. */
+    workload?: WorkloadArgs;
 }
 
 /** Each field given overrides its default; fields left undefined keep it. */
@@ -110,35 +97,27 @@ export class SidecarWorkload extends pulumi.ComponentResource {
     readonly workloadName: pulumi.Output<string>;
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
-        // A pod its namespace's Pod Security level would reject is refused before anything is registered.
-        validatePodSecurity(args);
+        // A pod the API server (or its namespace's Pod Security level) would reject is refused before anything is registered.
+        validateSidecarWorkloadArgs(args);
         super("tls-sidecar:index:SidecarWorkload", name, {}, opts);
 
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;
         const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
+        const adminPort = args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort;
         const drainSeconds = args.app.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
         const profile = args.podSecurity ?? PodSecurityProfile.None;
-        const selector = { "app.kubernetes.io/name": args.serviceName, "app.kubernetes.io/instance": name };
-        const labels = { ...selector, "app.kubernetes.io/managed-by": "tls-sidecar" };
+        const kind = args.kind ?? WorkloadKind.Deployment;
+        const replicas = args.replicas ?? WORKLOAD_DEFAULTS.replicas;
+        const selector = selectorLabels(args.serviceName, name);
+        const labels = withUserLabels(selector);
 
-        const app: k8s.types.input.core.v1.Container = {
-            name: "app",
-            image: args.app.image,
-            command: args.app.command,
-            args: args.app.args,
-            env: args.app.env === undefined ? undefined : Object.entries(args.app.env).map(([envName, value]) => ({ name: envName, value })),
-            ports: [{ name: "http", containerPort: appPort, protocol: "TCP" }],
-            resources: args.app.resources === undefined ? undefined : resourceRequirements(args.app.resources),
-            lifecycle: preStopDrain(drainSeconds, args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort),
-            securityContext: appSecurityContext(profile, args.app.securityContext),
-        };
         const parts: PodSpecParts = {
-            app,
+            app: appContainer(args.app, { profile, interception, adminPort, drainSeconds }),
             appPort,
             proxyImage: args.proxyImage,
             proxyPort,
-            adminPort: args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort,
+            adminPort,
             clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
             proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
             shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
@@ -151,29 +130,40 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             nativeSidecar: args.nativeSidecar ?? true,
             secretName: args.secretName,
             podSecurityContext: podSecurityContext(profile, args.podSecurityContext),
+            appVolumes: renderVolumes(args.pod?.volumes),
+            podFields: podFields(args.pod, selector),
+            preStopSeconds: preStopSleepSeconds(args.app.lifecycle),
         };
         const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
-        const metadata = { namespace: args.namespace, labels };
 
-        if ((args.kind ?? WorkloadKind.Deployment) === WorkloadKind.Deployment) {
+        if (kind === WorkloadKind.Deployment) {
             const deployment = new k8s.apps.v1.Deployment(
                 name,
                 {
-                    metadata,
+                    metadata: { namespace: args.namespace, labels: withUserLabels(selector, args.workload?.labels), annotations: mergedAnnotations(args.workload?.annotations) },
                     spec: {
-                        replicas: args.replicas ?? WORKLOAD_DEFAULTS.replicas,
+                        replicas,
                         selector: { matchLabels: selector },
-                        // Surge, never go below the wanted count: an image or certificate change rolls with no downtime.
-                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                        template: { metadata: { labels }, spec },
+                        // By default surge, never go below the wanted count: an image or certificate change rolls with no downtime.
+                        strategy: { type: "RollingUpdate", rollingUpdate: rollingUpdate(args.workload) },
+                        template: { metadata: { labels: withUserLabels(selector, args.pod?.labels), annotations: mergedAnnotations(args.pod?.annotations) }, spec },
                     },
                 },
                 { parent: this },
             );
             this.workloadName = deployment.metadata.name;
         } else {
+            // A bare Pod is its own template: the workload's metadata and the pod's, the pod's winning.
+            const metadata = {
+                namespace: args.namespace,
+                labels: withUserLabels(selector, args.workload?.labels, args.pod?.labels),
+                annotations: mergedAnnotations(args.workload?.annotations, args.pod?.annotations),
+            };
             const pod = new k8s.core.v1.Pod(name, { metadata, spec }, { parent: this });
             this.workloadName = pod.metadata.name;
+        }
+        if (wantsDisruptionBudget(kind, replicas, args.workload)) {
+            new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { namespace: args.namespace, labels }, spec: disruptionBudgetSpec(selector) }, { parent: this });
         }
 
         const serviceType = args.service?.type ?? ServiceType.NodePort;
@@ -210,4 +200,12 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         this.nodePort = serviceType === ServiceType.NodePort ? service.spec.ports.apply((ports) => ports[0].nodePort) : (pulumi.output(undefined) as unknown as pulumi.Output<number>);
         this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
     }
+}
+
+/** Throws one ConfigError naming every argument the API server or the namespace's Pod Security level would refuse. */
+function validateSidecarWorkloadArgs(args: SidecarWorkloadArgs): void {
+    const problems = new Problems();
+    problems.check(() => validatePodSecurity(args));
+    problems.check(() => validateWorkloadParts(args, args.kind, args.tunnel?.metricsPort));
+    problems.throwIfAny();
 }

@@ -62,6 +62,18 @@ function appSecurityFromConfig(read: ConfigReader): TlsSidecarAppArgs["app"]["se
     return Object.values(context).some((v) => v !== undefined) ? context : undefined;
 }
 
+/** The pod's identity, metadata and placement; empty values leave the component's defaults. */
+function podFromConfig(read: ConfigReader): TlsSidecarAppArgs["pod"] {
+    return {
+        serviceAccountName: read.optional("serviceAccountName"),
+        imagePullSecrets: read.list<string>("imagePullSecrets"),
+        priorityClassName: read.optional("priorityClassName"),
+        nodeSelector: read.keyValues("nodeSelector"),
+        labels: read.keyValues("podLabels"),
+        annotations: read.keyValues("podAnnotations"),
+    };
+}
+
 function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
     const proxyImage = read.optional("proxyImage");
     const initImage = read.optional("initImage");
@@ -94,6 +106,8 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
         interception: read.choice("interception", InterceptionMode),
         workloadKind: read.choice("workloadKind", WorkloadKind),
         replicas: read.integer("replicas"),
+        pod: podFromConfig(read),
+        workload: { podDisruptionBudget: read.boolean("podDisruptionBudget") },
         nativeSidecar: read.boolean("nativeSidecar"),
         proxy: {
             port: read.integer("proxyPort"),

@@ -17,6 +17,13 @@ export const DECLARED_KEYS: Record<string, ConfigType> = {
     replicas: "integer",
     workloadKind: "string",
     drainSeconds: "integer",
+    serviceAccountName: "string",
+    imagePullSecrets: "string[]",
+    priorityClassName: "string",
+    nodeSelector: "string[]",
+    podLabels: "string[]",
+    podAnnotations: "string[]",
+    podDisruptionBudget: "boolean",
     interception: "string",
     podSecurity: "string",
     appRunAsUser: "integer",
@@ -83,6 +90,13 @@ export const CONFIG_KEY_OF: Record<string, string> = {
     "app.image": "appImage",
     "app.port": "appPort",
     "app.drainSeconds": "drainSeconds",
+    "pod.serviceAccountName": "serviceAccountName",
+    "pod.imagePullSecrets": "imagePullSecrets",
+    "pod.priorityClassName": "priorityClassName",
+    "pod.nodeSelector": "nodeSelector",
+    "pod.labels": "podLabels",
+    "pod.annotations": "podAnnotations",
+    "workload.podDisruptionBudget": "podDisruptionBudget",
     "app.securityContext.runAsUser": "appRunAsUser",
     "app.securityContext.runAsGroup": "appRunAsGroup",
     "app.securityContext.readOnlyRootFilesystem": "appReadOnlyRootFilesystem",
@@ -141,9 +155,17 @@ export const CONFIG_KEY_OF: Record<string, string> = {
     "tunnel.resources.memoryLimit": "tunnelMemoryLimit",
 };
 
-/** `tls.hostnames[2]` → `tls-sidecar:hostnames[2]`. */
+/** A path and, at its end, an entry of a list (`[2]`) or of a map (`["team"]`). */
+const ENTRY = /^(.*?)(\[\d+\]|\["(?:[^"\\]|\\.)*"\])?$/;
+
+/** `tls.hostnames[2]` → `tls-sidecar:hostnames[2]`, `pod.labels["team"]` → `tls-sidecar:podLabels["team"]`. */
 export function configKeyOf(path: string): string {
-    const match = /^(.*?)(\[\d+\])?$/.exec(path)!;
+    const match = ENTRY.exec(path)!;
     const key = CONFIG_KEY_OF[match[1]];
     return key === undefined ? path : `${PROJECT}:${key}${match[2] ?? ""}`;
+}
+
+/** `tls-sidecar:hostnames[1]` → `tls-sidecar:hostnames`, `tls-sidecar:podLabels["team"]` → `tls-sidecar:podLabels`. */
+export function withoutEntry(path: string): string {
+    return ENTRY.exec(path)![1];
 }

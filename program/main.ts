@@ -6,13 +6,10 @@ import { ConfigError, TlsSidecarApp, TlsSidecarAppArgs } from "../components";
 import { validateAppArgs } from "../components/appValidation";
 import { ConfigProblem, describeProblem, Problems } from "../components/validation";
 import { argsFromConfig } from "./config";
-import { configKeyOf } from "./configKeys";
+import { configKeyOf, withoutEntry } from "./configKeys";
 import { ConfigReader } from "./reader";
 import { StackOutputs, stackOutputs } from "./outputs";
 import { unknownKeys } from "./unknownKeys";
-
-/** `tls-sidecar:hostnames[1]` → `tls-sidecar:hostnames`. */
-const keyOf = (path: string) => path.replace(/\[\d+\]$/, "");
 
 /** The component's problems, named by config key; those with a key the reader already refused are left out. */
 function componentProblems(name: string, args: TlsSidecarAppArgs, refused: Set<string>): ConfigProblem[] {
@@ -23,7 +20,7 @@ function componentProblems(name: string, args: TlsSidecarAppArgs, refused: Set<s
         // A value that could not be read left a hole the checks did not expect: the reader's problem says why.
         if (refused.size === 0) throw e;
     }
-    return problems.all.map((p) => ({ ...p, path: configKeyOf(p.path) })).filter((p) => !refused.has(keyOf(p.path)));
+    return problems.all.map((p) => ({ ...p, path: configKeyOf(p.path) })).filter((p) => !refused.has(withoutEntry(p.path)));
 }
 
 function configurationError(lines: string[]): pulumi.RunError {
@@ -36,7 +33,7 @@ export function main(): StackOutputs {
     const values = pulumi.runtime.allConfig();
     const read = new ConfigReader(values);
     const { name, args } = argsFromConfig(read);
-    const refused = new Set(read.problems.all.map((p) => keyOf(p.path)));
+    const refused = new Set(read.problems.all.map((p) => withoutEntry(p.path)));
     const lines = [...unknownKeys(values), ...[...read.problems.all, ...componentProblems(name, args, refused)].map(describeProblem)];
     if (lines.length > 0) {
         throw configurationError(lines);

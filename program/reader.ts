@@ -101,6 +101,23 @@ export class ConfigReader {
         return this.typed<T[]>(key);
     }
 
+    /** A list of "key=value" strings as a map (Pulumi.yaml declares no map type); undefined when empty. */
+    keyValues(key: string): Record<string, string> | undefined {
+        const map: Record<string, string> = {};
+        (this.list<string>(key) ?? []).forEach((entry, i) => {
+            const eq = entry.indexOf("=");
+            const name = entry.slice(0, eq);
+            if (eq <= 0) {
+                this.refuse(`${key}[${i}]`, entry, 'a "key=value" pair such as "team=shop"');
+            } else if (Object.prototype.hasOwnProperty.call(map, name)) {
+                this.refuse(`${key}[${i}]`, entry, `a key not given before in the list (${name} is)`);
+            } else {
+                map[name] = entry.slice(eq + 1);
+            }
+        });
+        return Object.keys(map).length > 0 ? map : undefined;
+    }
+
     choice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] {
         const value = this.string(key);
         const ok = value === undefined || this.check(key, () => checkEnum(key, value, choices));

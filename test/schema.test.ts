@@ -136,6 +136,15 @@ describe("the cross-language component schema", function () {
         ["RedirectMode", Object.values(components.RedirectMode)],
         ["PodSecurityProfile", Object.values(components.PodSecurityProfile)],
         ["SeccompProfileType", Object.values(components.SeccompProfileType)],
+        ["ProbeScheme", Object.values(components.ProbeScheme)],
+        ["PortProtocol", Object.values(components.PortProtocol)],
+        ["StorageMedium", Object.values(components.StorageMedium)],
+        ["TolerationOperator", Object.values(components.TolerationOperator)],
+        ["TaintEffect", Object.values(components.TaintEffect)],
+        ["NodeSelectorOperator", Object.values(components.NodeSelectorOperator)],
+        ["LabelSelectorOperator", Object.values(components.LabelSelectorOperator)],
+        ["UnsatisfiableConstraintAction", Object.values(components.UnsatisfiableConstraintAction)],
+        ["NodeInclusionPolicy", Object.values(components.NodeInclusionPolicy)],
     ] as const) {
         it(`exposes the enum ${name} with all its values`, () => {
             const type = schema.types[`tls-sidecar:index:${name}`];
@@ -172,6 +181,31 @@ describe("the cross-language component schema", function () {
         assert.strictEqual(schema.types["tls-sidecar:index:SeccompProfileArgs"].properties.type.$ref, "#/types/tls-sidecar:index:SeccompProfileType");
         const add = schema.types["tls-sidecar:index:CapabilitiesArgs"].properties.add;
         assert.deepStrictEqual([add.type, add.items.type], ["array", "string"]);
+    });
+
+    it("carries the pod, the workload, the app's probes, hooks, ports, env sources and volumes, every field of each", () => {
+        const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
+        assert.strictEqual(app.pod.$ref, "#/types/tls-sidecar:index:PodArgs");
+        assert.strictEqual(app.workload.$ref, "#/types/tls-sidecar:index:WorkloadArgs");
+        const appType = schema.types["tls-sidecar:index:AppContainerArgs"].properties;
+        for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) assert.strictEqual(appType[probe].$ref, "#/types/tls-sidecar:index:ProbeArgs");
+        assert.strictEqual(appType.volumeMounts.items.$ref, "#/types/tls-sidecar:index:VolumeMountArgs");
+        const types = [
+            "PodArgs", "WorkloadArgs", "ProbeArgs", "HttpGetActionArgs", "HttpHeaderArgs", "TcpSocketActionArgs", "GrpcActionArgs", "ExecActionArgs", "SleepActionArgs",
+            "LifecycleArgs", "LifecycleHandlerArgs", "ContainerPortArgs", "EnvFromSourceArgs", "EnvSourceRefArgs", "VolumeArgs", "VolumeMountArgs", "EmptyDirVolumeArgs",
+            "ConfigMapVolumeArgs", "SecretVolumeArgs", "PersistentVolumeClaimVolumeArgs", "KeyToPathArgs", "TolerationArgs", "AffinityArgs", "NodeAffinityArgs",
+            "NodeSelectorArgs", "NodeSelectorTermArgs", "NodeSelectorRequirementArgs", "PreferredSchedulingTermArgs", "PodAffinityArgs", "PodAffinityTermArgs",
+            "WeightedPodAffinityTermArgs", "LabelSelectorArgs", "LabelSelectorRequirementArgs", "TopologySpreadConstraintArgs",
+        ];
+        for (const type of types) {
+            assert.ok(schema.types[`tls-sidecar:index:${type}`], `${type} is a schema type`);
+            assert.deepStrictEqual(Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(), interfaceMembers(type).map((m) => m.name).sort(), type);
+        }
+        const pod = schema.types["tls-sidecar:index:PodArgs"].properties;
+        assert.deepStrictEqual(pod.labels.additionalProperties, { type: "string" });
+        assert.deepStrictEqual([pod.imagePullSecrets.type, pod.imagePullSecrets.items.type], ["array", "string"]);
+        assert.strictEqual(schema.types["tls-sidecar:index:WorkloadArgs"].properties.maxSurge.type, "string", "int-or-string as a string: the schema has no unions");
+        assert.strictEqual(schema.types["tls-sidecar:index:HttpGetActionArgs"].properties.scheme.$ref, "#/types/tls-sidecar:index:ProbeScheme");
     });
 
     it("documents inputs and outputs from the doc comments", () => {

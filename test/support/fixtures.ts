@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import type * as Components from "../../components";
 import type { TlsSidecarAppArgs } from "../../components";
-import type { EngineMocks } from "./mocks";
+import { EngineMocks, promiseOf } from "./mocks";
 
 /** Shaped like a real tunnel token (base64 of {"a":…,"t":…,"s":…}); not a real one. */
 export const TUNNEL_TOKEN = Buffer.from(JSON.stringify({ a: "0123456789abcdef0123456789abcdef", t: "6ff42ae2-765d-4adf-8112-31c55c1551ef", s: "c2VjcmV0LXNlY3JldA==" })).toString("base64");
@@ -14,6 +14,20 @@ export function minimalArgs(overrides: Partial<TlsSidecarAppArgs> = {}): TlsSide
         images: { prebuilt: { proxy: "registry.example/tls-sidecar/proxy@sha256:aaa", init: "registry.example/tls-sidecar/init@sha256:bbb" } },
         ...overrides,
     };
+}
+
+/** A TlsSidecarApp ("hello") made with `minimalArgs(args)`, once every child is registered. */
+export async function deployed(c: typeof Components, args: Partial<TlsSidecarAppArgs> = {}): Promise<Components.TlsSidecarApp> {
+    const app = new c.TlsSidecarApp("hello", minimalArgs(args));
+    await promiseOf(app.workloadName);
+    await promiseOf(app.url);
+    return app;
+}
+
+/** The Deployment's pod spec for these arguments. */
+export async function deployedPodSpec(c: typeof Components, mocks: EngineMocks, args: Partial<TlsSidecarAppArgs> = {}): Promise<any> {
+    await deployed(c, args);
+    return mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
 }
 
 /** Captures each resource's properties as the component passes them (Outputs intact, so secrecy can be checked). */

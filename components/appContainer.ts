@@ -1,0 +1,159 @@
+// The app container, as its owner wrote it: image, port, environment, probes, hooks, mounts and extra ports, with
+// what the component adds (the drain before SIGTERM, a profile's security context, probes rewritten for iptables
+// interception). Probes and hooks are in probes.ts, volumes in volumes.ts.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { InterceptionMode, PodSecurityProfile, PortProtocol } from "./enums";
+import { preStopDrain, resourceRequirements, ResourcesArgs } from "./podSpec";
+import { LifecycleArgs, ProbeArgs, ProbeTarget, renderLifecycle, renderProbe } from "./probes";
+import { appSecurityContext, ContainerSecurityContextArgs } from "./securityContext";
+import { checked, checkEnum, checkObjectName, checkPort, ConfigError, isKnown, Problems } from "./validation";
+import { renderVolumeMounts, VolumeMountArgs } from "./volumes";
+
+/** A port the app listens on besides `port`. It is not redirected: with iptables interception it stays plaintext. */
+export interface ContainerPortArgs {
+    /** An IANA service name (at most 15 lower-case letters, digits and '-'), unique in the pod. A plain string. */
+    name?: string;
+    containerPort: pulumi.Input<number>;
+    /** Default TCP. */
+    protocol?: PortProtocol;
+}
+
+/** A ConfigMap or Secret in the pod's namespace. */
+export interface EnvSourceRefArgs {
+    name: pulumi.Input<string>;
+    /** Start the container even when it does not exist. Default false. */
+    optional?: boolean;
+}
+
+/** Every key of a ConfigMap or a Secret as environment variables: exactly one of `configMapRef`, `secretRef`. */
+export interface EnvFromSourceArgs {
+    configMapRef?: EnvSourceRefArgs;
+    secretRef?: EnvSourceRefArgs;
+    /** Put before each variable's name, e.g. "DB_". */
+    prefix?: pulumi.Input<string>;
+}
+
+/** The app, deployed as it is: its image listens on `port` in plain HTTP. */
+export interface AppContainerArgs {
+    image: pulumi.Input<string>;
+    /** The port the app listens on. With iptables interception, inbound traffic to it is redirected to the proxy. */
+    port: pulumi.Input<number>;
+    /** Environment variables, passed unchanged. */
+    env?: { [name: string]: pulumi.Input<string> };
+    /** Environment variables from ConfigMaps and Secrets; `env` wins over them. */
+    envFrom?: EnvFromSourceArgs[];
+    resources?: ResourcesArgs;
+    command?: pulumi.Input<string>[];
+    args?: pulumi.Input<string>[];
+    /** Ports besides `port` (metrics, a health port), declared on the container. Never redirected. */
+    ports?: ContainerPortArgs[];
+    /**
+     * With iptables interception an `httpGet` at `port` is sent as HTTPS (it reaches the proxy, which passes it on);
+     * refused with `proxy.clientAuth: Require`, as is a `grpc` probe at `port`. See the README's "Probes".
+     */
+    readinessProbe?: ProbeArgs;
+    livenessProbe?: ProbeArgs;
+    startupProbe?: ProbeArgs;
+    /** `postStart`, and `preStop` only with `drainSeconds: 0` (the drain is the app's preStop hook). */
+    lifecycle?: LifecycleArgs;
+    /** Mounts of `pod.volumes` into the app container. */
+    volumeMounts?: VolumeMountArgs[];
+    /**
+     * Seconds a deleted pod keeps serving while the Service stops sending it requests and keep-alive clients move
+     * to other pods: the app's `preStop` hook drains the proxy (`GET /drain`) for this long before the app gets
+     * SIGTERM, so rollouts lose no request. 0: no hook. The pod takes this much longer to terminate. Default 5;
+     * 0 to 300. A plain number: it sets the pod's grace period.
+     */
+    drainSeconds?: number;
+    /** The app container's security context. Default: none (the image's own user), or what `podSecurity` requires. */
+    securityContext?: ContainerSecurityContextArgs;
+}
+
+/** Names of the pod's own ports: the app's `port` and the sidecars'. */
+export const OWN_PORT_NAMES = ["http", "https", "proxy-admin", "tunnel-metrics"];
+
+export interface AppContainerContext {
+    profile: PodSecurityProfile;
+    interception: InterceptionMode;
+    adminPort: pulumi.Input<number>;
+    drainSeconds: number;
+}
+
+export function appContainer(app: AppContainerArgs, ctx: AppContainerContext): k8s.types.input.core.v1.Container {
+    const target: ProbeTarget = { appPort: app.port, redirected: ctx.interception === InterceptionMode.Iptables };
+    const extra = (app.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? PortProtocol.Tcp }));
+    return {
+        name: "app",
+        image: app.image,
+        command: app.command,
+        args: app.args,
+        env: app.env === undefined ? undefined : Object.entries(app.env).map(([envName, value]) => ({ name: envName, value })),
+        envFrom: app.envFrom === undefined || app.envFrom.length === 0 ? undefined : app.envFrom,
+        ports: [{ name: "http", containerPort: app.port, protocol: PortProtocol.Tcp }, ...extra],
+        resources: app.resources === undefined ? undefined : resourceRequirements(app.resources),
+        readinessProbe: renderProbe(app.readinessProbe, target),
+        livenessProbe: renderProbe(app.livenessProbe, target),
+        startupProbe: renderProbe(app.startupProbe, target),
+        lifecycle: renderLifecycle(app.lifecycle, preStopDrain(ctx.drainSeconds, ctx.adminPort), target),
+        volumeMounts: renderVolumeMounts(app.volumeMounts),
+        securityContext: appSecurityContext(ctx.profile, app.securityContext),
+    };
+}
+
+/** An IANA service name, as Kubernetes requires of port names. */
+function isPortName(name: unknown): boolean {
+    return typeof name === "string" && name.length <= 15 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) && /[a-z]/.test(name) && !name.includes("--");
+}
+
+const ENV_PREFIX = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** `app.ports`: each valid, named uniquely, and clear of the pod's own ports (`taken`, by argument path). */
+export function checkAppPorts(ports: ContainerPortArgs[] | undefined, taken: [string, pulumi.Input<number>][], problems: Problems): void {
+    const names: string[] = [];
+    const seen: [string, unknown, PortProtocol][] = [];
+    (ports ?? []).forEach((p, i) => {
+        const at = `app.ports[${i}]`;
+        const protocol = p.protocol ?? PortProtocol.Tcp;
+        if (p.protocol !== undefined) problems.check(() => checkEnum(`${at}.protocol`, p.protocol, PortProtocol));
+        if (p.name !== undefined) {
+            if (!isPortName(p.name)) {
+                problems.add({ path: `${at}.name`, value: p.name, allowed: "an IANA service name: at most 15 lower-case letters, digits and '-', with a letter, no '--', not starting or ending with '-'" });
+            } else if (OWN_PORT_NAMES.includes(p.name) || names.includes(p.name)) {
+                problems.add({ path: `${at}.name`, value: p.name, allowed: `a name no other port of the pod has (${[...OWN_PORT_NAMES, ...names].join(", ")} are taken)` });
+            }
+            names.push(p.name);
+        }
+        if (!problems.check(() => checked(p.containerPort, (v) => checkPort(`${at}.containerPort`, v))) || !isKnown(p.containerPort)) {
+            return;
+        }
+        const own = protocol === PortProtocol.Tcp ? taken.find(([, port]) => isKnown(port) && port === p.containerPort) : undefined;
+        const again = seen.find(([, port, proto]) => port === p.containerPort && proto === protocol);
+        if (own !== undefined || again !== undefined) {
+            const [other, port] = own ?? again!;
+            problems.add({ path: `${at}.containerPort`, value: p.containerPort, allowed: `a port other than ${other} (${port}): each port of the pod needs its own` });
+        }
+        seen.push([at, p.containerPort, protocol]);
+    });
+}
+
+/** `app.envFrom`: each one ConfigMap or Secret, by a valid name, with a valid prefix. */
+export function checkEnvFrom(sources: EnvFromSourceArgs[] | undefined, problems: Problems): void {
+    (sources ?? []).forEach((s, i) => {
+        const at = `app.envFrom[${i}]`;
+        const given = (["configMapRef", "secretRef"] as const).filter((k) => s[k] !== undefined);
+        if (given.length !== 1) {
+            problems.add({ path: at, value: given, allowed: "exactly one of configMapRef, secretRef" });
+        }
+        for (const key of given) {
+            problems.check(() => checked(s[key]!.name, (v) => checkObjectName(`${at}.${key}.name`, v)));
+        }
+        if (s.prefix !== undefined) {
+            problems.check(() => checked(s.prefix!, (v) => (typeof v === "string" && ENV_PREFIX.test(v) ? undefined : fail(`${at}.prefix`, v))));
+        }
+    });
+}
+
+function fail(path: string, value: unknown): never {
+    throw new ConfigError(path, value, "the start of an environment variable name: letters, digits, '_', '-' and '.', not starting with a digit");
+}

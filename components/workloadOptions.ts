@@ -1,0 +1,94 @@
+// The workload object around the pods: its own labels and annotations, how a Deployment rolls (by default surge one,
+// never below the wanted count) and the PodDisruptionBudget that keeps node drains from taking several pods at once.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { WorkloadKind } from "./enums";
+import { checkLabelMap, StringMap } from "./labels";
+import { checked, ConfigError, isKnown, Problems } from "./validation";
+
+/** The Deployment (or bare Pod) object. */
+export interface WorkloadArgs {
+    /** Labels of the Deployment (or bare Pod) itself, besides ours; the selector labels are refused. */
+    labels?: StringMap;
+    annotations?: StringMap;
+    /**
+     * Pods a rollout may add above `replicas`: a count such as "1" or a percentage such as "25%" (a string, as the
+     * cross-language schema cannot carry Kubernetes' int-or-string). Default "1". Deployment only.
+     */
+    maxSurge?: pulumi.Input<string>;
+    /**
+     * Pods a rollout may take below `replicas`, as `maxSurge`. Default "0": an image or certificate change never
+     * leaves fewer ready pods than wanted. Deployment only; not 0 when `maxSurge` is 0.
+     */
+    maxUnavailable?: pulumi.Input<string>;
+    /**
+     * A `policy/v1` PodDisruptionBudget allowing one pod at a time to be evicted (`maxUnavailable: 1`), made when the
+     * Deployment has more than one replica (or a replica count known only later). Default true.
+     */
+    podDisruptionBudget?: boolean;
+}
+
+export const ROLLOUT_DEFAULTS = { maxSurge: "1", maxUnavailable: "0" } as const;
+
+/** "1" → 1 and "25%" stays "25%", as Kubernetes' int-or-string wants them. */
+function intOrPercent(value: pulumi.Input<string | number>): pulumi.Input<number | string> {
+    const convert = (v: string | number) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v);
+    return isKnown(value) ? convert(value) : pulumi.output(value).apply(convert);
+}
+
+export function rollingUpdate(w: WorkloadArgs | undefined): k8s.types.input.apps.v1.RollingUpdateDeployment {
+    return { maxUnavailable: intOrPercent(w?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable), maxSurge: intOrPercent(w?.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge) };
+}
+
+/** A Deployment of more than one replica (or of a count not known yet) gets a budget unless it is turned off. */
+export function wantsDisruptionBudget(kind: WorkloadKind, replicas: pulumi.Input<number>, w: WorkloadArgs | undefined): boolean {
+    return kind === WorkloadKind.Deployment && w?.podDisruptionBudget !== false && (!isKnown(replicas) || replicas > 1);
+}
+
+/**
+ * At most one of the selected pods unavailable through evictions (a node drain, the cluster autoscaler): with any
+ * replica count a drain proceeds one pod at a time. Unhealthy pods may always be evicted, so a crash-looping pod
+ * never blocks a drain.
+ */
+export function disruptionBudgetSpec(selector: StringMap): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+    return { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" };
+}
+
+/** True for 0, "0" and "0%"; false for anything else, an Output too. */
+function isZero(value: unknown): boolean {
+    return value === 0 || value === "0" || value === "0%";
+}
+
+function checkIntOrPercent(path: string, value: unknown): void {
+    const ok = (Number.isInteger(value) && (value as number) >= 0) || (typeof value === "string" && /^\d+%?$/.test(value) && (!value.endsWith("%") || Number.parseInt(value, 10) <= 100));
+    if (!ok) {
+        throw new ConfigError(path, value, 'a count of pods such as "1" or a percentage of replicas such as "25%" (0% to 100%)');
+    }
+}
+
+/** Keeps a problem for every malformed field of `workload`, and for rollout settings a bare Pod cannot have. */
+export function checkWorkloadArgs(w: WorkloadArgs | undefined, kind: WorkloadKind | undefined, problems: Problems): void {
+    if (w === undefined) {
+        return;
+    }
+    checkLabelMap("workload.labels", w.labels, problems, "labels");
+    checkLabelMap("workload.annotations", w.annotations, problems, "annotations");
+    for (const key of ["maxSurge", "maxUnavailable"] as const) {
+        const value = w[key];
+        if (value === undefined) continue;
+        if (kind === WorkloadKind.Pod) {
+            problems.add({ path: `workload.${key}`, value: isKnown(value) ? value : "(an Output)", allowed: 'unset with workloadKind "Pod": a bare Pod is replaced, not rolled' });
+        }
+        problems.check(() => checked(value, (v) => checkIntOrPercent(`workload.${key}`, v)));
+    }
+    const surge = w.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge;
+    const unavailable = w.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable;
+    if (kind !== WorkloadKind.Pod && isZero(surge) && isZero(unavailable)) {
+        const key = w.maxSurge !== undefined ? "maxSurge" : "maxUnavailable";
+        const other = key === "maxSurge" ? `workload.maxUnavailable is ${unavailable}` : `workload.maxSurge is ${surge}`;
+        problems.add({ path: `workload.${key}`, value: w[key], allowed: `a value above 0 while ${other}: a rollout could neither add nor remove a pod` });
+    }
+    if (w.podDisruptionBudget !== undefined && typeof w.podDisruptionBudget !== "boolean") {
+        problems.add({ path: "workload.podDisruptionBudget", value: w.podDisruptionBudget, allowed: "true or false" });
+    }
+}
