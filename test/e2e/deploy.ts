@@ -3,7 +3,7 @@
 // delete after an update deleted too.
 import { strict as assert } from "node:assert";
 import { resolve } from "node:path";
-import { apply, clusterUp, createNamespace, deleteNamespace, events, kubectl, KubeObject, pods, rolloutStatus } from "./cluster";
+import { apply, clusterDown, clusterUp, createNamespace, deleteNamespace, events, kubectl, KubeObject, pods, rolloutStatus } from "./cluster";
 import type { Target } from "./clients";
 import { dnsNameOf } from "./certs";
 import { BuiltImages, e2eImages } from "./images";
@@ -15,6 +15,14 @@ export const REGISTRY = process.env.E2E_REGISTRY ?? "127.0.0.1:5000";
 export const STACK = "dev";
 /** In every answer of the e2e app (test/e2e/app). */
 export const MARKER = "tls-sidecar-e2e-app";
+
+/** Stops the cluster after every test of the run, if this run started it (a root hook; idempotent across files). */
+export function stopClusterAfterAll(): void {
+    after(async function () {
+        this.timeout(300_000);
+        await clusterDown();
+    });
+}
 
 /** Deletes the suite's namespaces after it (kept with E2E_KEEP_NAMESPACES=1, to look at them). */
 export function deleteNamespacesAfter(...namespaces: string[]): void {

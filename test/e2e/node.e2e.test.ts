@@ -3,14 +3,14 @@
 // contexts, Secret volume sync), kube-proxy serves the node port on 127.0.0.1. Traffic goes only to 127.0.0.1 and
 // to the pods this test created; every wait is bounded.
 import { strict as assert } from "node:assert";
-import { clusterDown, deleteNamespace, kubectl, pods, runInPodNetns, sandboxPid } from "./cluster";
+import { deleteNamespace, kubectl, pods, runInPodNetns, sandboxPid } from "./cluster";
 import { h2Get, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
 import { eventually, run } from "./docker";
 import type { BuiltImages } from "./images";
-import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, MARKER, podsReady, renderE2e } from "./deploy";
+import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, MARKER, podsReady, renderE2e, stopClusterAfterAll } from "./deploy";
 import { oneOfKind } from "./manifests";
 
-after(clusterDown);
+stopClusterAfterAll();
 
 const NAMESPACE = "tls-e2e-node";
 

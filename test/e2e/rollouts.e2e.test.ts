@@ -2,14 +2,14 @@
 // TLS connection per request to 127.0.0.1:<nodePort> (at least 2,000) and a keep-alive client reuses its own.
 // Deployments must lose nothing; a bare Pod is replaced, and what that loses is printed.
 import { strict as assert } from "node:assert";
-import { clusterDown, deleteNamespace, kubectl } from "./cluster";
+import { deleteNamespace, kubectl } from "./cluster";
 import type { Target } from "./clients";
-import { applyUp, deleteNamespacesAfter, deployFresh, e2eSetup, podsGone, podsReady, REGISTRY, renderE2e } from "./deploy";
+import { applyUp, deleteNamespacesAfter, deployFresh, e2eSetup, podsGone, podsReady, REGISTRY, renderE2e, stopClusterAfterAll } from "./deploy";
 import { BuiltImages, relabeledApp } from "./images";
 import { startLoad, summary, LoadReport } from "./load";
 import { RenderedStack } from "./manifests";
 
-after(clusterDown);
+stopClusterAfterAll();
 
 const MIN_REQUESTS = Number(process.env.E2E_ROLLOUT_REQUESTS ?? 2000);
 const day = (d: number) => new Date(Date.parse("2025-01-01T00:00:00Z") + d * 86_400_000).toISOString();
@@ -59,7 +59,9 @@ describe("real node: zero-loss rollouts of a Deployment under load", function ()
         await deleteNamespace(ns);
         // A schedule with short periods: certificates for 40 days renewed every 30, a CA generation every 92 days
         // with 4 days of overlap. Day 62: period 2, CA 0 alone.
-        more = { validityDays: 40, renewBeforeDays: 10, caValidityDays: 100, caOverlapDays: 4, certificateEpoch: day(0), certificateClock: day(62) };
+        // drainSeconds 10, not the default 5: on this 2-core CI machine under load, kube-proxy was seen routing a new
+        // connection to a terminating pod ~6 s after its deletion (1 request in ~16,000); 5 s is ample on a quiet node.
+        more = { validityDays: 40, renewBeforeDays: 10, caValidityDays: 100, caOverlapDays: 4, certificateEpoch: day(0), certificateClock: day(62), drainSeconds: 10 };
         current = await renderE2e(images, ns, nodePort, more);
         target = (await deployFresh(ns, current)).target;
         assert.equal(bundleSize(), 1);
@@ -109,10 +111,10 @@ describe("real node: a bare Pod (workloadKind Pod) is replaced, not rolled", fun
         this.timeout(40 * 60_000);
         const images = await e2eSetup();
         await deleteNamespace(ns);
-        const first = await renderE2e(images, ns, 30446, { workloadKind: "Pod" });
+        const first = await renderE2e(images, ns, 30446, { workloadKind: "Pod", drainSeconds: 10 });
         const d = await deployFresh(ns, first);
         const release = await relabeledApp(REGISTRY, images, `pod-release-${Date.now().toString(36)}`);
-        const next = await renderE2e(images, ns, 30446, { workloadKind: "Pod", appImage: release }, first);
+        const next = await renderE2e(images, ns, 30446, { workloadKind: "Pod", drainSeconds: 10, appImage: release }, first);
         const oldPod = first.objects.find((o) => o.kind === "Pod")!.metadata.name;
         const newPod = next.objects.find((o) => o.kind === "Pod")!.metadata.name;
         assert.notEqual(newPod, oldPod, "an auto-named Pod is replaced by a new one");

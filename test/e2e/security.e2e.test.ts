@@ -2,13 +2,13 @@
 // certificates (mTLS) checked by the proxy behind kube-proxy's node port.
 import { strict as assert } from "node:assert";
 import { createHash, X509Certificate } from "node:crypto";
-import { apply, clusterDown, createNamespace, deleteNamespace, kubectlJson } from "./cluster";
+import { apply, createNamespace, deleteNamespace, kubectlJson } from "./cluster";
 import { issueServerCert, makeCA } from "./certs";
 import { httpsGet, Target } from "./clients";
-import { deleteNamespacesAfter, deployFresh, e2eSetup, MARKER, renderE2e } from "./deploy";
+import { deleteNamespacesAfter, deployFresh, e2eSetup, MARKER, renderE2e, stopClusterAfterAll } from "./deploy";
 import { oneOfKind } from "./manifests";
 
-after(clusterDown);
+stopClusterAfterAll();
 
 describe("real node: Pod Security admission", function () {
     this.timeout(10 * 60_000);
