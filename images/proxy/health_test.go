@@ -133,10 +133,12 @@ func TestMetricsExposition(t *testing.T) {
 	conn.Close()
 
 	var m string
-	waitFor(t, 5*time.Second, "handshake error counted", func() bool {
+	// The client has its response before the proxy's accounting of the request is done: wait for both.
+	waitFor(t, 5*time.Second, "handshake error and the last request counted", func() bool {
 		m = h.metrics()
-		v, _ := metricValue(m, "proxy_tls_handshake_errors_total")
-		return v == "1"
+		errs, _ := metricValue(m, "proxy_tls_handshake_errors_total")
+		inflight, _ := metricValue(m, "proxy_inflight_requests")
+		return errs == "1" && inflight == "0"
 	})
 	leaf := h.srv.certs.Current().Leaf
 	want := map[string]string{

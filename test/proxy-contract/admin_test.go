@@ -250,7 +250,12 @@ func TestMetricsValues(t *testing.T) {
 	}
 	get(t, c, p.url("/status/404"))
 	get(t, c, p.url("/status/503")) // the app's own 503 is not an upstream error
-	m := p.metrics(t)
+	// A client has its response before the proxy has counted the request: wait for the count to settle.
+	var m metricSet
+	waitFor(t, 5*time.Second, "the last request counted", func() bool {
+		m = p.metrics(t)
+		return m.value("proxy_inflight_requests") == 0 && m.value("proxy_request_duration_seconds_count")-m0.value("proxy_request_duration_seconds_count") == 7
+	})
 	delta := func(s string) float64 { return m.value(s) - m0.value(s) }
 	for s, want := range map[string]float64{
 		`proxy_requests_total{code="200"}`: 5, `proxy_requests_total{code="404"}`: 1, `proxy_requests_total{code="503"}`: 1,
