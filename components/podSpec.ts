@@ -56,7 +56,7 @@ export interface PodSpecParts {
     clientAuth: ClientAuth;
     proxyResources: ResourcesArgs;
     shutdownTimeoutSeconds: number;
-    /** Seconds the app (and a proxy that is not a native sidecar) keeps running after the pod is deleted; 0 for none. */
+    /** Seconds a deleted pod keeps serving, drained through the app's preStop hook (`--drain-delay`); 0 for none. */
     drainSeconds: number;
     initImage: pulumi.Input<string>;
     redirectMode: RedirectMode;
@@ -87,7 +87,7 @@ export const GRACE_MARGIN_SECONDS = 5;
 
 /**
  * The `preStop` hook that drains the proxy before the app is stopped: kubelet calls the proxy's `GET /drain` on its
- * admin port, which fails readiness, answers every request with `Connection: close` and returns after `--drain-delay`
+ * admin port, which answers every request with `Connection: close` from then on and returns after `--drain-delay`
  * (`seconds`); only then does the app get SIGTERM. Meanwhile the endpoint leaves kube-proxy's rules and keep-alive
  * clients move to other pods, so nothing meets a stopped app. Measured on a real node (test/e2e/rollouts.e2e.test.ts):
  * a `sleep` hook keeps new connections whole but a keep-alive client pinned to the pod still gets 502 after the app
