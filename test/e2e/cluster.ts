@@ -3,7 +3,7 @@
 // (someone's dev cluster) or E2E_KEEP_CLUSTER=1.
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { run, RunOptions } from "./docker";
+import { dockerUp, run, RunOptions, timed } from "./docker";
 
 const REPO = resolve(__dirname, "..", "..");
 const SCRIPTS = join(REPO, "test/e2e/cluster");
@@ -89,12 +89,12 @@ async function apiServerAnswers(): Promise<boolean> {
 }
 
 /**
- * Builds (first time only: ~15-20 min on 2 cores; cached per version) and starts the cluster, once per mocha run.
+ * Builds (first time only: 9-12 min on 2 cores; cached per version) and starts the cluster, once per mocha run.
  * Docker and the registry come first: the pause image is built with Docker, the pods pull from 127.0.0.1:5000.
  */
 export function clusterUp(): Promise<void> {
     upOnce ??= (async () => {
-        await run("bash", [join(REPO, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 });
+        await dockerUp(REPO);
         const wasUp = await apiServerAnswers();
         const prepared = await timed("cluster prepare (build once, cached)", () => run("bash", [join(SCRIPTS, "prepare.sh")], { timeoutMs: 60 * 60_000 }));
         process.stderr.write(prepared.stderr.split("\n").filter((l) => /built|building|cached|ready/.test(l)).map((l) => `      ${l}\n`).join(""));
@@ -109,13 +109,6 @@ export async function clusterDown(): Promise<void> {
     if (!startedHere) return;
     startedHere = false;
     await timed("cluster down", () => run("bash", [join(SCRIPTS, "down.sh")], { timeoutMs: 180_000 }));
-}
-
-async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const t0 = Date.now();
-    const v = await fn();
-    console.log(`      [cluster] ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    return v;
 }
 
 /**

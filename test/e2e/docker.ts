@@ -1,5 +1,6 @@
 // Running commands (the docker CLI, openssl, scripts) with a time limit, collecting their output.
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 
 export interface RunResult {
     code: number;
@@ -82,4 +83,23 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
         await sleep(intervalMs);
     }
     throw new Error(`${what}: not after ${attempts} attempts ${intervalMs} ms apart${last ? `; last error: ${String(last)}` : ""}`);
+}
+
+/** Runs `fn`, printing how long it took (the e2e's phases, so a slow CI run shows where its time went). */
+export async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    const v = await fn();
+    console.log(`      [e2e] ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return v;
+}
+
+let dockerOnce: Promise<unknown> | undefined;
+
+/**
+ * dockerd and the registry on 127.0.0.1:5000 (infra/docker-up.sh), once per mocha run: the images and the cluster
+ * both need them, and two concurrent starts would race to launch dockerd.
+ */
+export function dockerUp(repoRoot: string): Promise<unknown> {
+    dockerOnce ??= timed("docker-up", () => run("bash", [join(repoRoot, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 }));
+    return dockerOnce;
 }

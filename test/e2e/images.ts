@@ -1,7 +1,7 @@
 // Builds the e2e's images from their Dockerfiles with the local base images, pushes them to the local registry,
 // and returns registry references by digest (what the program puts in pod specs: repoDigest).
 import { join } from "node:path";
-import { docker, run } from "./docker";
+import { docker, dockerUp, run, timed } from "./docker";
 
 export const LOCAL_GO_IMAGE = "tls-sidecar-local/go:1.26";
 export const LOCAL_DEBIAN_IMAGE = "tls-sidecar-local/debian:bookworm";
@@ -43,7 +43,7 @@ let imagesOnce: Promise<BuiltImages> | undefined;
 /** Docker + registry up, base images, the three images built and pushed: once per mocha run. */
 export function e2eImages(repoRoot: string, registry: string): Promise<BuiltImages> {
     imagesOnce ??= (async () => {
-        await timed("docker-up", () => run("bash", [join(repoRoot, "test/e2e/infra/docker-up.sh")], { timeoutMs: 120_000 }));
+        await dockerUp(repoRoot);
         await timed("base images", () => run("bash", [join(repoRoot, "test/e2e/infra/base-images.sh")], { timeoutMs: 20 * 60_000 }));
         const runId = `e2e-${Date.now().toString(36)}`;
         const local = (n: string) => `tls-sidecar-e2e/${n}:dev`;
@@ -66,11 +66,4 @@ export async function relabeledApp(registry: string, images: BuiltImages, label:
         input: `FROM ${images.app}\n`, env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 120_000,
     });
     return pushImage(registry, tag, "app", label);
-}
-
-export async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const t0 = Date.now();
-    const v = await fn();
-    console.log(`      [e2e] ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    return v;
 }

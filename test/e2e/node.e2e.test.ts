@@ -3,7 +3,7 @@
 // contexts, Secret volume sync), kube-proxy serves the node port on 127.0.0.1. Traffic goes only to 127.0.0.1 and
 // to the pods this test created; every wait is bounded.
 import { strict as assert } from "node:assert";
-import { deleteNamespace, kubectl, pods, runInPodNetns, sandboxPid } from "./cluster";
+import { apply, deleteNamespace, pods, runInPodNetns, sandboxPid } from "./cluster";
 import { h2Get, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./clients";
 import { eventually, run } from "./docker";
 import type { BuiltImages } from "./images";
@@ -133,7 +133,7 @@ describe("real node: certificateRollout in-place, picked up through the kubelet'
         const changed = second.run.mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && r.step !== "same").map((r) => r.type);
         assert.deepEqual(changed, ["kubernetes:core/v1:Secret"], "only the Secret changes");
         const t0 = Date.now();
-        await kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=tls-sidecar-e2e", "-f", "-"], { input: JSON.stringify(secret) });
+        await apply([secret]);
         await eventually("the renewed certificate served", async () => ((await httpsGet(d.target, "/")).peerSerial === newSerial ? true : undefined), 240, 500);
         console.log(`      [e2e] in-place renewal served ${((Date.now() - t0) / 1000).toFixed(1)} s after the Secret update`);
         await podsReady(ns, d.selector);

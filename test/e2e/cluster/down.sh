@@ -13,7 +13,7 @@ stop() { # NAME: TERM, up to 10 s, then KILL
   local f=$P/$1.pid pid
   [ -f "$f" ] || return 0
   pid=$(cat "$f")
-  if [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -e "$CLUSTER_DIR" -e "$KUBE_BIN" >/dev/null; then
+  if is_ours "$pid"; then
     log "stopping $1 (pid $pid)"
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 1 40); do [ -d "/proc/$pid" ] || break; sleep 0.25; done

@@ -30,4 +30,7 @@ PAUSE_IMAGE=tls-sidecar-e2e.local/pause:1
 export KUBERNETES_VERSION CLUSTER_CACHE CLUSTER_DIR CLUSTER_RUN KUBE_BIN KUBELET_ROOT CONTAINERD_ROOT CONTAINERD_SOCK \
   CNI_DATA POD_LOGS KUBECONFIG_ADMIN NODE_NAME BRIDGE NODE_IP POD_CIDR SERVICE_CIDR APISERVER ETCD_PORT REGISTRY PAUSE_IMAGE
 
+# is_ours PID: a live process whose command line names our state or binary directory (a PID file can be stale)
+is_ours() { [ -d "/proc/$1" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -e "$CLUSTER_DIR" -e "$KUBE_BIN" >/dev/null; }
+
 kubectl_admin() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }

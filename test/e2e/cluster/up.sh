@@ -13,11 +13,8 @@ die() { log "error: $*"; exit 1; }
 [ -x "$B/kubelet" ] && [ -f "$C/kubelet-config.yaml" ] || die "not prepared: run $HERE/prepare.sh first"
 mkdir -p "$L" "$P" "$CLUSTER_RUN" "$CONTAINERD_ROOT" "$KUBELET_ROOT" "$POD_LOGS" "$CNI_DATA"
 
-# alive NAME: its PID file names a running process whose command line mentions our state or binary directory
-alive() {
-  local f=$P/$1.pid pid
-  [ -f "$f" ] && pid=$(cat "$f") && [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -e "$CLUSTER_DIR" -e "$B" >/dev/null
-}
+# alive NAME: its PID file names one of our running processes
+alive() { [ -f "$P/$1.pid" ] && is_ours "$(cat "$P/$1.pid")"; }
 start() { # NAME COMMAND...
   local name=$1; shift
   if alive "$name"; then log "$name already running (pid $(cat "$P/$name.pid"))"; return 0; fi
