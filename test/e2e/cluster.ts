@@ -138,3 +138,16 @@ export async function runInPodNetns(podUid: string, image: string, args: string[
         image, id, ...args], { allowFail: true, timeoutMs: 60_000 });
     return { code: r.code, output: r.stdout + r.stderr };
 }
+
+/**
+ * kube-proxy's network programming latency (pod change → iptables rules in place, its own histogram on
+ * 127.0.0.1:10249): how many changes it programmed so far, and how many of them took longer than each bound.
+ */
+export async function kubeProxyProgramming(): Promise<{ count: number; slowerThan: Record<number, number> }> {
+    const text = await fetch("http://127.0.0.1:10249/metrics").then((r) => r.text());
+    const sample = (le: string) => Number(new RegExp(`^kubeproxy_network_programming_duration_seconds_bucket\\{[^}]*le="${le}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    const count = sample("\\+Inf");
+    const slowerThan: Record<number, number> = {};
+    for (const s of [1, 2, 5, 10]) slowerThan[s] = count - sample(String(s));
+    return { count, slowerThan };
+}

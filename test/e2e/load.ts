@@ -1,6 +1,7 @@
 // Clients that keep requesting while a rollout happens: each request on a new TLS connection (so every request
 // goes through kube-proxy's choice of endpoint anew), and one keep-alive client reusing its connection.
 // Bounded in count and time; every failure is recorded with what it was.
+import { execFile } from "node:child_process";
 import * as https from "node:https";
 import type * as tls from "node:tls";
 import type { Target } from "./clients";
@@ -8,6 +9,11 @@ import type { Target } from "./clients";
 export interface ClientReport {
     requests: number;
     failed: number;
+    /**
+     * Of the failed, connects that ended in EHOSTUNREACH: the SYN was sent to a pod address nobody holds any more
+     * (kube-proxy answers "no endpoints" with ECONNREFUSED instead), before any byte reached a pod.
+     */
+    unreachable: number;
     /** The first failures, with their time: what went wrong. */
     failures: string[];
 }
@@ -36,8 +42,14 @@ function get(t: Target, agent: https.Agent | false): Promise<{ status: number; s
             res.on("end", () => resolve({ status: res.statusCode ?? 0, serial, localPort }));
             res.on("error", reject);
         });
+        let localPort = 0; // known once connect() bound the socket: names the connection in a failure
+        // the kernel binds the port when connect() starts; a refused or unreachable connect fails later than 50 ms
+        req.on("socket", (s) => setTimeout(() => { localPort ||= s.localPort ?? 0; }, 50).unref());
         req.on("timeout", () => req.destroy(new Error(`no answer for ${REQUEST_TIMEOUT_MS / 1000} s`)));
-        req.on("error", reject);
+        req.on("error", (e: Error) => {
+            const port = localPort || (req.socket?.localPort ?? 0);
+            reject(Object.assign(e, { localPort: port }));
+        });
         req.end();
     });
 }
@@ -47,12 +59,16 @@ function get(t: Target, agent: https.Agent | false): Promise<{ status: number; s
  * (at most `maxSeconds` in all), stops them and reports.
  */
 export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240) {
-    const report: LoadReport = { newConnection: { requests: 0, failed: 0, failures: [] }, keepAlive: { requests: 0, failed: 0, failures: [], connections: 0 }, serials: [] };
+    const report: LoadReport = { newConnection: { requests: 0, failed: 0, unreachable: 0, failures: [] }, keepAlive: { requests: 0, failed: 0, unreachable: 0, failures: [], connections: 0 }, serials: [] };
     const deadline = Date.now() + maxSeconds * 1000;
     let stopping = false;
-    const note = (client: ClientReport, what: string) => {
+    const note = (client: ClientReport, what: string, localPort = 0) => {
         client.failed++;
-        if (client.failures.length < 20) client.failures.push(`${new Date().toISOString()} ${what}`);
+        if (what.includes("EHOSTUNREACH")) client.unreachable++;
+        if (client.failures.length >= 20) return;
+        const i = client.failures.push(`${new Date().toISOString()} ${what}${localPort ? ` (from local port ${localPort})` : ""}`) - 1;
+        // What the kernel's connection tracking still maps this client port to: a stale entry shows where it went.
+        if (localPort) conntrackOf(localPort).then((ct) => { client.failures[i] += ` conntrack: ${ct}`; });
     };
     const newConnections = (async () => {
         for (let i = 0; i < 100_000 && Date.now() < deadline && !(stopping && report.newConnection.requests >= minRequests); i++) {
@@ -61,7 +77,7 @@ export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240) 
                 report.serials.push(r.serial);
                 if (r.status !== 200) note(report.newConnection, `status ${r.status}`);
             } catch (e) {
-                note(report.newConnection, String(e));
+                note(report.newConnection, String(e), (e as { localPort?: number }).localPort);
             }
             report.newConnection.requests++;
         }
@@ -76,7 +92,7 @@ export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240) 
                 report.keepAlive.connections = ports.size;
                 if (r.status !== 200) note(report.keepAlive, `status ${r.status}`);
             } catch (e) {
-                note(report.keepAlive, String(e));
+                note(report.keepAlive, String(e), (e as { localPort?: number }).localPort);
             }
             report.keepAlive.requests++;
         }
@@ -92,7 +108,14 @@ export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240) 
     };
 }
 
+/** The conntrack entries for TCP from 127.0.0.1:<port> (best effort: "" without the conntrack tool). */
+function conntrackOf(port: number): Promise<string> {
+    return new Promise((resolve) => execFile("conntrack", ["-L", "-p", "tcp", "--orig-port-src", String(port)],
+        { timeout: 5000 }, (_err, stdout) => resolve(stdout.trim().replace(/\s+/g, " ") || "none")));
+}
+
 export function summary(what: string, r: LoadReport): string {
-    return `${what}: ${r.newConnection.requests} requests on new connections (${r.newConnection.failed} failed), ` +
-        `${r.keepAlive.requests} keep-alive requests over ${r.keepAlive.connections} connections (${r.keepAlive.failed} failed)`;
+    const failed = (c: ClientReport) => `${c.failed} failed${c.unreachable ? `, ${c.unreachable} of them EHOSTUNREACH` : ""}`;
+    return `${what}: ${r.newConnection.requests} requests on new connections (${failed(r.newConnection)}), ` +
+        `${r.keepAlive.requests} keep-alive requests over ${r.keepAlive.connections} connections (${failed(r.keepAlive)})`;
 }
