@@ -11,6 +11,13 @@ export interface RegistryArgs {
     username?: pulumi.Input<string>;
     /** Stored as a Pulumi secret. */
     password?: pulumi.Input<string>;
+    /**
+     * Also create a `kubernetes.io/dockerconfigjson` Secret from `server`, `username` and `password` in the pods'
+     * namespace, and name it in the pods' imagePullSecrets, so the kubelet can pull what was pushed (the app's image
+     * too, when it is in this registry). The password stays a Pulumi secret. Needs `username` and `password`; not with
+     * `prebuilt` (name an existing pull Secret in `pod.imagePullSecrets` instead). Default false.
+     */
+    pullSecret?: boolean;
 }
 
 /** Images published elsewhere (e.g. once, by a platform stack): nothing is built. */
@@ -107,6 +114,13 @@ export class SidecarImages extends pulumi.ComponentResource {
 export function validateImagesArgs(args: SidecarImagesArgs): void {
     if (args.prebuilt) {
         const problems = new Problems();
+        if (args.registry?.pullSecret === true) {
+            problems.add({
+                path: "images.registry.pullSecret",
+                value: true,
+                allowed: "false with images.prebuilt (nothing is pushed, so no registry credentials are at hand): name an existing kubernetes.io/dockerconfigjson Secret in pod.imagePullSecrets",
+            });
+        }
         for (const key of ["proxy", "init"] as const) {
             const ref = args.prebuilt[key];
             if (isKnown(ref)) {
@@ -127,6 +141,17 @@ export function validateImagesArgs(args: SidecarImagesArgs): void {
             args.registry.username === undefined ? "images.registry.username" : "images.registry.password",
             undefined,
             "both images.registry.username and images.registry.password, or neither",
+        );
+    }
+    const pullSecret = args.registry.pullSecret;
+    if (pullSecret !== undefined && typeof pullSecret !== "boolean") {
+        throw new ConfigError("images.registry.pullSecret", pullSecret, "true or false");
+    }
+    if (pullSecret === true && args.registry.username === undefined) {
+        throw new ConfigError(
+            "images.registry.pullSecret",
+            pullSecret,
+            "false without images.registry.username and images.registry.password: a pull Secret holds the registry's credentials (for an anonymous registry the kubelet needs none)",
         );
     }
 }

@@ -5,6 +5,7 @@ import { CertificatePolicyArgs, ClientCertificate, SidecarCertificates } from ".
 import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs } from "./images";
 import { PodArgs } from "./podOptions";
+import { registryPullSecret } from "./pullSecret";
 import { PodSecurityContextArgs } from "./securityContext";
 import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
 import { AppContainerArgs, ProxyArgs, RedirectArgs, ServiceArgs, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
@@ -77,6 +78,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     readonly serviceName: pulumi.Output<string>;
     readonly secretName: pulumi.Output<string>;
+    /** With `images.registry.pullSecret`: the `kubernetes.io/dockerconfigjson` Secret the pods pull with (else undefined). */
+    readonly pullSecretName: pulumi.Output<string | undefined>;
     readonly workloadName: pulumi.Output<string>;
     readonly proxyImage: pulumi.Output<string>;
     readonly initImage: pulumi.Output<string>;
@@ -108,6 +111,10 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         const tlsArgs = args.tls ?? {};
 
         const images = new SidecarImages(name, args.images, { parent: this });
+        const registry = args.images.prebuilt === undefined ? args.images.registry : undefined;
+        const pullSecret = registry?.pullSecret === true ? registryPullSecret(name, namespace, registry, { parent: this }) : undefined;
+        // The pod pulls with the Secrets named in pod.imagePullSecrets, then with ours.
+        const pod = pullSecret === undefined ? args.pod : { ...args.pod, imagePullSecrets: [...(args.pod?.imagePullSecrets ?? []), pullSecret.metadata.name] };
         const certificates = new SidecarCertificates(
             name,
             {
@@ -170,7 +177,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 nativeSidecar: args.nativeSidecar,
                 podSecurity: args.podSecurity,
                 podSecurityContext: args.podSecurityContext,
-                pod: args.pod,
+                pod,
                 workload: args.workload,
                 tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
             },
@@ -188,6 +195,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
         this.secretName = certificates.secretName;
+        this.pullSecretName = pullSecret?.metadata.name ?? pulumi.output<string | undefined>(undefined);
         this.workloadName = workload.workloadName;
         this.proxyImage = images.proxyImage;
         this.initImage = images.initImage;
@@ -212,6 +220,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             namespace: this.namespace,
             serviceName: this.serviceName,
             secretName: this.secretName,
+            pullSecretName: this.pullSecretName,
             workloadName: this.workloadName,
             proxyImage: this.proxyImage,
             initImage: this.initImage,

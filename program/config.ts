@@ -77,11 +77,15 @@ function podFromConfig(read: ConfigReader): TlsSidecarAppArgs["pod"] {
 function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
     const proxyImage = read.optional("proxyImage");
     const initImage = read.optional("initImage");
+    const pullSecret = read.boolean("registryPullSecret");
     if (proxyImage !== undefined || initImage !== undefined) {
+        if (pullSecret === true) {
+            read.refuse("registryPullSecret", true, "false with proxyImage and initImage (nothing is pushed with the registry's credentials): name an existing pull Secret in imagePullSecrets");
+        }
         return { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" } };
     }
     return {
-        registry: { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword") },
+        registry: { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword"), pullSecret },
         repository: read.string("imageRepository"),
         tag: read.string("imageTag"),
         goImage: read.optional("goImage"),

@@ -11,6 +11,7 @@ interface Shape {
     tunnel?: "app" | "proxy";
     tunnelHostname?: boolean;
     certificate: "generated" | "provided" | "provided with a CA" | "existing Secret";
+    pullSecret?: boolean;
 }
 
 /** The README's "exported" column, phrase by phrase. */
@@ -23,6 +24,7 @@ const WHEN: Record<string, (s: Shape) => boolean> = {
     "with a generated certificate": (s) => s.certificate === "generated",
     "with a tunnel": (s) => s.tunnel !== undefined,
     "with a tunnel to the proxy": (s) => s.tunnel === "proxy",
+    "with `registryPullSecret`": (s) => s.pullSecret === true,
 };
 
 function documented(shape: Shape): string[] {
@@ -48,6 +50,7 @@ const CASES: [string, Record<string, unknown>, Shape][] = [
     ["a tunnel beside a NodePort Service", { ...TUNNEL, serviceType: "NodePort" }, { service: "NodePort", tunnel: "app", certificate: "generated" }],
     ["an existing TLS Secret", { tlsSecretName: "shop-tls" }, { service: "NodePort", certificate: "existing Secret" }],
     ["a provided certificate", { tlsCertificate: CERT, tlsPrivateKey: KEY }, { service: "NodePort", certificate: "provided" }],
+    ["a registry pull Secret", { registryUsername: "ci", registryPassword: "pw", registryPullSecret: true }, { service: "NodePort", certificate: "generated", pullSecret: true }],
     ["a provided certificate and CA", { tlsCertificate: CERT, tlsPrivateKey: KEY, tlsCaCertificate: CERT }, { service: "NodePort", certificate: "provided with a CA" }],
 ];
 
@@ -55,7 +58,7 @@ describe("the stack outputs", () => {
     for (const [what, overrides, shape] of CASES) {
         for (const preview of [false, true]) {
             it(`${what}${preview ? " (preview)" : ""}: exactly the documented outputs, none undefined`, async () => {
-                const { exported, outputs } = await runProgram("dev", overrides, ["tunnelToken", "tlsPrivateKey"], preview);
+                const { exported, outputs } = await runProgram("dev", overrides, ["tunnelToken", "tlsPrivateKey", "registryPassword"], preview);
                 assert.deepStrictEqual(exported, documented(shape));
                 if (!preview) {
                     const empty = Object.entries(outputs).filter(([, v]) => v === undefined);
