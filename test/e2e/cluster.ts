@@ -55,6 +55,8 @@ export interface PodStatus {
     deleting: boolean;
     restarts: number;
     uid: string;
+    /** Why containers wait, as the kubelet says (e.g. "ErrImagePull", "ImagePullBackOff"). */
+    waiting: string[];
 }
 
 export async function pods(namespace: string, selector: string): Promise<PodStatus[]> {
@@ -67,6 +69,7 @@ export async function pods(namespace: string, selector: string): Promise<PodStat
         deleting: p.metadata.deletionTimestamp !== undefined,
         ready: (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
         restarts: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0),
+        waiting: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].flatMap((c: any) => (c.state?.waiting?.reason ? [c.state.waiting.reason] : [])),
     }));
 }
 

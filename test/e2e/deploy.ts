@@ -7,7 +7,7 @@ import { apply, clusterDown, clusterUp, createNamespace, deleteNamespace, events
 import type { Target } from "./clients";
 import { dnsNameOf } from "./certs";
 import { BuiltImages, e2eImages } from "./images";
-import { deletedSince, oneOfKind, renderStack, RenderedStack } from "./manifests";
+import { deletedSince, oneOfKind, renderStack, RenderedStack, tlsSecretOf } from "./manifests";
 
 export const REPO = resolve(__dirname, "..", "..");
 export const REGISTRY = process.env.E2E_REGISTRY ?? "127.0.0.1:5000";
@@ -109,7 +109,7 @@ export async function deployFresh(namespace: string, rendered: RenderedStack, la
     const live = JSON.parse(await kubectl(["get", "service", "-n", namespace, service.metadata.name, "-o", "json"]));
     const nodePort = Number(live.spec.ports[0].nodePort);
     assert.equal(nodePort, Number(rendered.outputs.nodePort), "the node port the program exports is the one the cluster serves");
-    const secret = oneOfKind(rendered, "Secret") as any;
+    const secret = tlsSecretOf(rendered);
     const target: Target = { host: "127.0.0.1", port: nodePort, servername: dnsNameOf(secret.stringData["tls.crt"]), ca: rendered.outputs.caCertPem };
     return { namespace, rendered, nodePort, target, selector };
 }

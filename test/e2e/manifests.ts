@@ -33,9 +33,12 @@ export function objectsOf(run: ProgramRun): KubeObject[] {
     return run.mocks.resources.filter((r) => r.type.startsWith("kubernetes:")).map(objectOf);
 }
 
-/** One `pulumi up` of a stack with config overrides; `prior` makes it the next up of the same stack. */
-export async function renderStack(stack: string, overrides: Record<string, unknown>, prior?: RenderedStack): Promise<RenderedStack> {
-    const run = await runProgram(stack, overrides, [], false, prior?.run.mocks.resources ?? []);
+/**
+ * One `pulumi up` of a stack with config overrides; `prior` makes it the next up of the same stack; `secretKeys`
+ * are the overrides set as secrets (`pulumi config set --secret`).
+ */
+export async function renderStack(stack: string, overrides: Record<string, unknown>, prior?: RenderedStack, secretKeys: string[] = []): Promise<RenderedStack> {
+    const run = await runProgram(stack, overrides, secretKeys, false, prior?.run.mocks.resources ?? []);
     return { objects: objectsOf(run), outputs: run.outputs, run, prior };
 }
 
@@ -55,6 +58,13 @@ export function deletedSince(now: RenderedStack): KubeObject[] {
 
 export function ofKind(stack: RenderedStack, kind: string): KubeObject[] {
     return stack.objects.filter((o) => o.kind === kind);
+}
+
+/** The program's one `kubernetes.io/tls` Secret (a pull Secret may sit beside it). */
+export function tlsSecretOf(stack: RenderedStack): KubeObject & { stringData: Record<string, string> } {
+    const found = ofKind(stack, "Secret").filter((o) => (o as { type?: string }).type === "kubernetes.io/tls");
+    if (found.length !== 1) throw new Error(`expected one kubernetes.io/tls Secret, rendered ${found.length}`);
+    return found[0] as KubeObject & { stringData: Record<string, string> };
 }
 
 export function oneOfKind(stack: RenderedStack, kind: string): KubeObject {

@@ -8,7 +8,7 @@ import { h2Get, httpsGet, plaintextRequest, serialOf, Target, wsEcho } from "./c
 import { eventually, run } from "./docker";
 import type { BuiltImages } from "./images";
 import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, MARKER, podsReady, renderE2e, stopClusterAfterAll } from "./deploy";
-import { oneOfKind } from "./manifests";
+import { tlsSecretOf } from "./manifests";
 
 stopClusterAfterAll();
 
@@ -35,7 +35,7 @@ describe("real node: the dev stack, deployed as the program renders it", functio
         const config = d.rendered.run.mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
         appPort = config.containers[0].ports[0].containerPort;
         proxyPort = Number(/--listen=:(\d+)/.exec(JSON.stringify(config.initContainers))![1]);
-        servedSerial = serialOf((oneOfKind(d.rendered, "Secret") as any).stringData["tls.crt"]);
+        servedSerial = serialOf(tlsSecretOf(d.rendered).stringData["tls.crt"]);
     });
 
     deleteNamespacesAfter(NAMESPACE);
@@ -121,13 +121,13 @@ describe("real node: certificateRollout in-place, picked up through the kubelet'
         const first = await renderE2e(images, ns, 30444, more);
         const d = await deployFresh(ns, first);
         const [pod] = await pods(ns, d.selector);
-        const oldSerial = serialOf((oneOfKind(first, "Secret") as any).stringData["tls.crt"]);
+        const oldSerial = serialOf(tlsSecretOf(first).stringData["tls.crt"]);
         assert.equal((await httpsGet(d.target, "/")).peerSerial, oldSerial);
 
         // The next up, in the next renewal period: the same Secret (fixed name), new data; nothing else changes.
         const second = await renderE2e(images, ns, 30444, { ...more, certificateClock: "2026-03-15T00:00:00Z" }, first);
-        const secret = oneOfKind(second, "Secret") as any;
-        assert.equal(secret.metadata.name, (oneOfKind(first, "Secret") as any).metadata.name);
+        const secret = tlsSecretOf(second);
+        assert.equal(secret.metadata.name, tlsSecretOf(first).metadata.name);
         const newSerial = serialOf(secret.stringData["tls.crt"]);
         assert.notEqual(newSerial, oldSerial);
         const changed = second.run.mocks.resources.filter((r) => r.type.startsWith("kubernetes:") && r.step !== "same").map((r) => r.type);

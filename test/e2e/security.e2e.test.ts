@@ -6,7 +6,7 @@ import { apply, createNamespace, deleteNamespace, kubectlJson } from "./cluster"
 import { issueServerCert, makeCA } from "./certs";
 import { httpsGet, Target } from "./clients";
 import { deleteNamespacesAfter, deployFresh, e2eSetup, MARKER, renderE2e, stopClusterAfterAll } from "./deploy";
-import { oneOfKind } from "./manifests";
+import { oneOfKind, tlsSecretOf } from "./manifests";
 
 stopClusterAfterAll();
 
@@ -38,7 +38,7 @@ describe("real node: Pod Security admission", function () {
         await createNamespace(baseline, { "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/enforce-version": "latest" });
         // A bare Pod, so admission answers the apply itself (a Deployment's ReplicaSet would fail later, in events).
         const rendered = await renderE2e(images, baseline, 30448, { workloadKind: "Pod" });
-        await apply([oneOfKind(rendered, "Secret")]);
+        await apply([tlsSecretOf(rendered)]);
         await assert.rejects(apply([oneOfKind(rendered, "Pod")]), (e: Error) => {
             assert.match(e.message, /violates PodSecurity "baseline:latest"/);
             assert.match(e.message, /NET_ADMIN/);

@@ -52,6 +52,14 @@ function repositoryOf(imageName: string): string {
     return colon > slash ? imageName.slice(0, colon) : imageName;
 }
 
+/**
+ * Images that were really built and pushed under the name a docker.Image asks for (`registry/repo/x:tag` →
+ * its sha256 digest), as the real provider's push would report them. The e2e pushes the proxy and init images
+ * to a real registry and records them here, so the rendered pods name what the node can pull; any other
+ * docker.Image gets a digest derived from its inputs.
+ */
+export const pushedImages = new Map<string, string>();
+
 /** JSON with object keys sorted, to compare inputs as values. */
 export function canonical(value: unknown): string {
     return JSON.stringify(value, (_k, v) =>
@@ -107,7 +115,7 @@ export class EngineMocks implements pulumi.runtime.Mocks {
         const inputs = args.inputs;
         switch (args.type) {
             case "docker:index/image:Image":
-                return { ...inputs, repoDigest: `${repositoryOf(inputs.imageName)}@sha256:${digestOf(inputs)}` };
+                return { ...inputs, repoDigest: `${repositoryOf(inputs.imageName)}@${pushedImages.get(inputs.imageName) ?? `sha256:${digestOf(inputs)}`}` };
             case "tls:index/privateKey:PrivateKey":
                 return { ...inputs, ...tlsEngine.privateKey(inputs) };
             case "tls:index/certRequest:CertRequest":

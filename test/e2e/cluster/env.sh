@@ -25,10 +25,13 @@ SERVICE_CIDR=10.96.0.0/16
 APISERVER=https://127.0.0.1:6443
 ETCD_PORT=12379
 REGISTRY=${E2E_REGISTRY:-127.0.0.1:5000}
+# a second test registry that requires basic auth (test/e2e/infra/auth-registry.sh): pulls need the pod's pull Secret
+AUTH_REGISTRY=${E2E_AUTH_REGISTRY:-127.0.0.1:5001}
 PAUSE_IMAGE=tls-sidecar-e2e.local/pause:1
 
 export KUBERNETES_VERSION CLUSTER_CACHE CLUSTER_DIR CLUSTER_RUN KUBE_BIN KUBELET_ROOT CONTAINERD_ROOT CONTAINERD_SOCK \
-  CNI_DATA POD_LOGS KUBECONFIG_ADMIN NODE_NAME BRIDGE NODE_IP POD_CIDR SERVICE_CIDR APISERVER ETCD_PORT REGISTRY PAUSE_IMAGE
+  CNI_DATA POD_LOGS KUBECONFIG_ADMIN NODE_NAME BRIDGE NODE_IP POD_CIDR SERVICE_CIDR APISERVER ETCD_PORT REGISTRY AUTH_REGISTRY \
+  PAUSE_IMAGE
 
 # is_ours PID: a live process whose command line names our state or binary directory (a PID file can be stale)
 is_ours() { [ -d "/proc/$1" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -e "$CLUSTER_DIR" -e "$KUBE_BIN" >/dev/null; }

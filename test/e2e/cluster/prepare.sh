@@ -41,7 +41,7 @@ ln -sfn "$pause_tar" "$CLUSTER_CACHE/pause.tar"
 
 # 3. PKI and config
 "$HERE/pki.sh"
-mkdir -p "$CLUSTER_DIR"/{conf,cni,logs,pids,state} "$CLUSTER_DIR/certs.d/$REGISTRY"
+mkdir -p "$CLUSTER_DIR"/{conf,cni,logs,pids,state} "$CLUSTER_DIR/certs.d/$REGISTRY" "$CLUSTER_DIR/certs.d/$AUTH_REGISTRY"
 vars='${CONTAINERD_ROOT} ${CLUSTER_RUN} ${CONTAINERD_SOCK} ${PAUSE_IMAGE} ${CLUSTER_DIR} ${NODE_IP} ${NODE_NAME} ${POD_LOGS} ${BRIDGE} ${CNI_DATA} ${POD_CIDR} ${REGISTRY}'
 render() { envsubst "$vars" <"$HERE/conf/$1" >"$2"; }
 render containerd.toml "$CLUSTER_DIR/conf/containerd.toml"
@@ -50,4 +50,5 @@ render kube-proxy-config.yaml "$CLUSTER_DIR/conf/kube-proxy-config.yaml"
 render pod-resolv.conf "$CLUSTER_DIR/conf/pod-resolv.conf"
 render bridge.conflist "$CLUSTER_DIR/cni/10-bridge.conflist"
 render registry-hosts.toml "$CLUSTER_DIR/certs.d/$REGISTRY/hosts.toml"
+REGISTRY=$AUTH_REGISTRY render registry-hosts.toml "$CLUSTER_DIR/certs.d/$AUTH_REGISTRY/hosts.toml"
 log "ready: binaries in $KUBE_BIN, state in $CLUSTER_DIR"
