@@ -88,32 +88,8 @@ var (
 
 func main() {
 	flag.Parse()
-	u, err := url.Parse(*target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		fatal("bad -url %q", *target)
-	}
-	addr = u.Host
-	path := u.RequestURI()
-	closeHdr := ""
-	if *mode == "conn" {
-		closeHdr = "Connection: close\r\n"
-	}
-	reqBytes = []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\n" + closeHdr + "\r\n")
-	if u.Scheme == "https" {
-		curves := map[string]tls.CurveID{"X25519": tls.X25519, "P-256": tls.CurveP256, "X25519MLKEM768": tls.X25519MLKEM768}
-		c, ok := curves[*group]
-		if !ok {
-			fatal("unknown -group %q", *group)
-		}
-		tlsCfg = &tls.Config{
-			InsecureSkipVerify: true, // the bench's self-signed certificate; the handshake signature is still verified
-			MinVersion:         tls.VersionTLS13,
-			CurvePreferences:   []tls.CurveID{c},
-			NextProtos:         []string{"http/1.1"},
-		}
-		if *resume {
-			tlsCfg.ClientSessionCache = tls.NewLRUClientSessionCache(4 * *conns)
-		}
+	if err := configure(); err != nil {
+		fatal("%v", err)
 	}
 	var pids []int
 	for _, s := range strings.Split(*pidList, ",") {
@@ -125,14 +101,55 @@ func main() {
 			pids = append(pids, p)
 		}
 	}
+	res := run(pids)
+	json.NewEncoder(os.Stdout).Encode(res)
+	if err := check(res); err != nil {
+		fatal("%v", err)
+	}
+}
+
+// configure sets the request, the address and the TLS client from the flags.
+func configure() error {
+	u, err := url.Parse(*target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("bad -url %q", *target)
+	}
+	if *mode != "rate" && *mode != "conn" {
+		return fmt.Errorf("unknown -mode %q", *mode)
+	}
+	addr = u.Host
+	closeHdr := ""
+	if *mode == "conn" {
+		closeHdr = "Connection: close\r\n"
+	}
+	reqBytes = []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + addr + "\r\n" + closeHdr + "\r\n")
+	tlsCfg = nil
+	if u.Scheme == "https" {
+		curves := map[string]tls.CurveID{"X25519": tls.X25519, "P-256": tls.CurveP256, "X25519MLKEM768": tls.X25519MLKEM768}
+		c, ok := curves[*group]
+		if !ok {
+			return fmt.Errorf("unknown -group %q", *group)
+		}
+		tlsCfg = &tls.Config{
+			InsecureSkipVerify: true, // the bench's self-signed certificate; the handshake signature is still verified
+			MinVersion:         tls.VersionTLS13,
+			CurvePreferences:   []tls.CurveID{c},
+			NextProtos:         []string{"http/1.1"},
+		}
+		if *resume {
+			tlsCfg.ClientSessionCache = tls.NewLRUClientSessionCache(4 * *conns)
+		}
+	}
+	return nil
+}
+
+// run measures once in the configured mode and collects the counters.
+func run(pids []int) result {
 	var res result
-	switch *mode {
-	case "rate":
+	if *mode == "rate" {
 		res = runRate(pids)
-	case "conn":
+	} else {
 		res = runConn(pids)
-	default:
-		fatal("unknown -mode %q", *mode)
 	}
 	res.Mode = *mode
 	res.Errors = nErr.Load()
@@ -140,22 +157,29 @@ func main() {
 	mu.Lock()
 	res.Suites, res.Groups, res.FirstErrorMsg = suites, groups, firstErr
 	mu.Unlock()
-	json.NewEncoder(os.Stdout).Encode(res)
-	if tlsCfg != nil {
-		for s := range res.Suites {
-			if *suite != "" && s != *suite {
-				fatal("negotiated suite %s, want %s (%v)", s, *suite, res.Suites)
-			}
-		}
-		for g := range res.Groups {
-			if g != *group {
-				fatal("negotiated group %s, want %s (%v)", g, *group, res.Groups)
-			}
-		}
-		if *mode == "conn" && !*resume && res.Resumed > 0 {
-			fatal("%d of %d connections resumed a session although the client keeps none", res.Resumed, res.Full+res.Resumed)
+	return res
+}
+
+// check fails a run whose connections negotiated another suite or group than required, or resumed a
+// session in a full-handshake run.
+func check(res result) error {
+	if tlsCfg == nil {
+		return nil
+	}
+	for s := range res.Suites {
+		if *suite != "" && s != *suite {
+			return fmt.Errorf("negotiated suite %s, want %s (%v)", s, *suite, res.Suites)
 		}
 	}
+	for g := range res.Groups {
+		if g != *group {
+			return fmt.Errorf("negotiated group %s, want %s (%v)", g, *group, res.Groups)
+		}
+	}
+	if *mode == "conn" && !*resume && res.Resumed > 0 {
+		return fmt.Errorf("%d of %d connections resumed a session although the client keeps none", res.Resumed, res.Full+res.Resumed)
+	}
+	return nil
 }
 
 func fatal(f string, a ...any) {
