@@ -95,5 +95,5 @@ bench_tree() {
 bench_sched_ns() {
   local p files=()
   for p in "$@"; do files+=(/proc/"$p"/task/*/schedstat); done
-  awk '{s += $1} END {printf "%d\n", s}' "${files[@]}" 2>/dev/null || echo 0
+  awk '{s += $1} END {printf "%.0f\n", s}' "${files[@]}" 2>/dev/null || echo 0
 }
