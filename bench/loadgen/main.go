@@ -18,7 +18,8 @@
 // server's choice is what is checked. With -pids, the server's CPU time (the first field of
 // /proc/PID/task/*/schedstat, summed over the listed processes' threads) is read right before and
 // after the measured window, after connecting and warming up, so it covers exactly the requests
-// counted. The result is one JSON object on stdout. Standard library only.
+// counted; the generator's own CPU time (getrusage) over the same window is reported beside it, to show when the
+// client rather than the server was the limit. The result is one JSON object on stdout. Standard library only.
 package main
 
 import (
@@ -38,6 +39,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -58,6 +60,7 @@ type result struct {
 	Suites        map[string]int `json:"suites,omitempty"`
 	Groups        map[string]int `json:"groups,omitempty"`
 	ServerCPUNS   int64          `json:"server_cpu_ns"`
+	ClientCPUNS   int64          `json:"client_cpu_ns"` // this generator's own CPU time over the same window
 	FirstErrorMsg string         `json:"first_error,omitempty"`
 }
 
@@ -160,9 +163,12 @@ func run(pids []int) result {
 	return res
 }
 
-// check fails a run whose connections negotiated another suite or group than required, or resumed a
-// session in a full-handshake run.
+// check fails a run in which no request succeeded, whose connections negotiated another suite or group than
+// required, or in which a connection resumed a session in a full-handshake run.
 func check(res result) error {
+	if res.Requests == 0 {
+		return fmt.Errorf("no request succeeded (%d errors, the first: %s)", res.Errors, res.FirstErrorMsg)
+	}
 	if tlsCfg == nil {
 		return nil
 	}
@@ -216,21 +222,28 @@ func schedNS(pids []int) int64 {
 // cpuWindow reads the servers' CPU time when the measured window opens (a timer at its start) and when stop is
 // called at its end.
 type cpuWindow struct {
-	pids  []int
-	timer *time.Timer
-	start atomic.Int64
+	pids        []int
+	timer       *time.Timer
+	start, self atomic.Int64
 }
 
 func openCPUWindow(pids []int, at time.Time) *cpuWindow {
 	w := &cpuWindow{pids: pids}
-	w.timer = time.AfterFunc(time.Until(at), func() { w.start.Store(schedNS(pids)) })
+	w.timer = time.AfterFunc(time.Until(at), func() { w.start.Store(schedNS(pids)); w.self.Store(selfNS()) })
 	return w
 }
 
-func (w *cpuWindow) stop() int64 {
-	end := schedNS(w.pids)
+// stop returns the servers' and this process's CPU time since the window opened.
+func (w *cpuWindow) stop() (server, client int64) {
+	end, self := schedNS(w.pids), selfNS()
 	w.timer.Stop()
-	return end - w.start.Load()
+	return end - w.start.Load(), self - w.self.Load()
+}
+
+func selfNS() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func flatten(per [][]int64) []int64 {
@@ -396,7 +409,8 @@ func runRate(pids []int) result {
 		}(k)
 	}
 	wg.Wait()
-	r := result{OfferedRPS: *rate, ServerCPUNS: cpu.stop()}
+	r := result{OfferedRPS: *rate}
+	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
 	// The window is the schedule's [measureFrom, end) plus whatever the last answers needed.
 	r.DurationUS = time.Since(measureFrom).Microseconds()
 	for _, c := range cs {
@@ -439,7 +453,8 @@ func runConn(pids []int) result {
 		}(k)
 	}
 	wg.Wait()
-	r := result{ServerCPUNS: cpu.stop(), DurationUS: time.Since(measureFrom).Microseconds()}
+	r := result{DurationUS: time.Since(measureFrom).Microseconds()}
+	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
 	percentiles(&r, flatten(lats), nil)
 	return r
 }

@@ -69,14 +69,20 @@ func TestResumptionsResume(t *testing.T) {
 	}
 }
 
-func TestCheckRejectsAnotherSuiteOrAResumption(t *testing.T) {
+func TestCheckRejectsAnotherSuiteAResumptionOrNoAnswer(t *testing.T) {
 	start(t, hello, "mode", "conn", "suite", "TLS_CHACHA20_POLY1305_SHA256")
-	if err := check(result{Suites: map[string]int{"TLS_AES_128_GCM_SHA256": 1}}); err == nil {
+	if err := check(result{Requests: 1, Suites: map[string]int{"TLS_AES_128_GCM_SHA256": 1}}); err == nil {
 		t.Fatal("a suite other than -suite passed")
 	}
 	flag.Set("suite", "")
-	if err := check(result{Resumed: 1, Full: 9}); err == nil {
+	if err := check(result{Requests: 9, Resumed: 1, Full: 9}); err == nil {
 		t.Fatal("a resumed connection passed in a full-handshake run")
+	}
+	if err := check(result{Errors: 3, FirstErrorMsg: "remote error: tls: protocol version not supported"}); err == nil {
+		t.Fatal("a run without a single answered request passed")
+	}
+	if err := check(result{Requests: 9, Full: 9}); err != nil {
+		t.Fatal(err)
 	}
 }
 
