@@ -32,6 +32,11 @@ def dash(v, fmt):
     return "–" if v is None else fmt(v)
 
 
+def busy(p):
+    """How busy the server core and the client core were during a run."""
+    return f"{p['server_cpu_busy_pct']:.0f}% / {p.get('client_cpu_busy_pct', 0):.0f}%"
+
+
 def ratio(a, b):
     return a / b if a is not None and b else None
 
@@ -104,7 +109,8 @@ def main(src, md_path, svg_path):
         f"with one suite, {meta['suite']}, and {meta['group']} for every target (pinned on servers and clients, "
         f"verified per target and per connection, see below). **Server CPU per request** is the server's own CPU time "
         f"(`/proc/PID/task/*/schedstat`, summed over its threads and child processes) over the measured window divided "
-        f"by the requests: it holds when other jobs share the machine, req/s does not.")
+        f"by the requests: other jobs on the machine inflate it far less than req/s (they take the server's core, not "
+        f"its CPU time; shared caches still cost some), so compare it, too, as ratios within one run.")
     img = meta.get("image_bytes")
     add(f"- **Our image**: {img / 1e6:.2f} MB (`docker image inspect` size); binary {meta['binary_bytes'] / 1e6:.2f} MB"
         if img else
@@ -114,13 +120,13 @@ def main(src, md_path, svg_path):
 
     # --- HTTP/1.1 keep-alive, saturated ---
     add(f"### HTTP/1.1 keep-alive, saturated (`wrk -t1 -c{meta['conns_keepalive']}`)\n")
-    add("| target | req/s | × nginx | p50 ms | p99 ms | server CPU µs/req | CPU efficiency × nginx | core 0 busy | errors |")
+    add("| target | req/s | × nginx | p50 ms | p99 ms | server CPU µs/req | CPU efficiency × nginx | busy: server / client core | errors |")
     add("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in names:
         k = R.ph(n, "keepalive")
         add(f"| {LABEL[n]} | {k['rps']:,.0f} | {x(ratio(k['rps'], R.rps('nginx', 'keepalive')) if n != 'plaintext' else None)} "
             f"| {ms(k['p50_us'])} | {ms(k['p99_us'])} | {dash(k.get('cpu_us_per_req'), lambda v: f'{v:.1f}')} "
-            f"| {x(R.eff(n, 'keepalive') if n != 'plaintext' else None)} | {k['server_cpu_busy_pct']:.0f}% | {int(k['errors'])} |")
+            f"| {x(R.eff(n, 'keepalive') if n != 'plaintext' else None)} | {busy(k)} | {int(k['errors'])} |")
     add("")
     add("Keep-alive req/s per round: " + "; ".join(
         f"{n} {', '.join(f'{v:,}' for v in R.ph(n, 'keepalive')['rps_rounds'])}" for n in names) + ". "
@@ -132,19 +138,18 @@ def main(src, md_path, svg_path):
     add(f"### New connections: full TLS handshakes and resumptions (`bench/loadgen -mode conn -c{meta['conns_close']}`, "
         "`Connection: close`, one handshake per request)\n")
     add("| target | full handshakes/s | server CPU µs/handshake | efficiency × nginx | resumed (must be 0) "
-        "| resumptions/s | CPU µs/resumption | efficiency × nginx | resumed | core 0 busy (full / resumed) | errors |")
+        "| resumptions/s | CPU µs/resumption | efficiency × nginx | resumed | busy: server / client core (full; resumed) | errors |")
     add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in names:
         f, r = R.ph(n, "full"), R.ph(n, "resume")
         if n == "plaintext":
             add(f"| {LABEL[n]} (new TCP connections, no TLS) | {f['rps']:,.0f} | {f['cpu_us_per_req']:.1f} | – | – | – | – | – | – "
-                f"| {f['server_cpu_busy_pct']:.0f}% | {int(f['errors'])} |")
+                f"| {busy(f)} | {int(f['errors'])} |")
             continue
         tot = r["handshakes_full"] + r["handshakes_resumed"]
         add(f"| {LABEL[n]} | {f['rps']:,.0f} | {f['cpu_us_per_req']:.1f} | {x(R.eff(n, 'full'))} | {f['handshakes_resumed']} "
             f"| {r['rps']:,.0f} | {r['cpu_us_per_req']:.1f} | {x(R.eff(n, 'resume'))} "
-            f"| {100 * r['handshakes_resumed'] / tot if tot else 0:.0f}% | {f['server_cpu_busy_pct']:.0f}% / "
-            f"{r['server_cpu_busy_pct']:.0f}% | {int(f['errors'] + r['errors'])} |")
+            f"| {100 * r['handshakes_resumed'] / tot if tot else 0:.0f}% | {busy(f)}; {busy(r)} | {int(f['errors'] + r['errors'])} |")
     add("")
     add("Full handshakes: the client keeps no session at all and the servers' main ports have session tickets and the "
         "session cache off (nginx `ssl_session_tickets off; ssl_session_cache off;`, HAProxy `no-tls-tickets`, "
@@ -156,13 +161,13 @@ def main(src, md_path, svg_path):
     if any(R.ph(n, "h2") for n in names):
         add(f"### HTTP/2 (`h2load -t1 -c{meta['h2_conns']} -m{meta['h2_streams']}`: "
             f"{meta['h2_conns'] * meta['h2_streams']} streams in flight, ALPN h2)\n")
-        add("| target | req/s | × nginx | p50 ms | p99 ms | server CPU µs/req | CPU efficiency × nginx | core 0 busy | errors |")
+        add("| target | req/s | × nginx | p50 ms | p99 ms | server CPU µs/req | CPU efficiency × nginx | busy: server / client core | errors |")
         add("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in TLS_TARGETS:
             h = R.ph(n, "h2")
             if h:
                 add(f"| {LABEL[n]} | {h['rps']:,.0f} | {x(ratio(h['rps'], R.rps('nginx', 'h2')))} | {ms(h['p50_us'])} "
-                    f"| {ms(h['p99_us'])} | {h['cpu_us_per_req']:.1f} | {x(R.eff(n, 'h2'))} | {h['server_cpu_busy_pct']:.0f}% "
+                    f"| {ms(h['p99_us'])} | {h['cpu_us_per_req']:.1f} | {x(R.eff(n, 'h2'))} | {busy(h)} "
                     f"| {int(h['errors'])} |")
         add("")
 
@@ -177,15 +182,16 @@ def main(src, md_path, svg_path):
             "client core, timer slack): when it is large, the client, not the server, made the latency. \"achieved\" "
             "below the offered rate means the target did not keep up.\n")
         add("| target | offered req/s | achieved req/s | p50 ms | p99 ms | p99.9 ms | p99 × nginx | send lag p99 ms "
-            "| server CPU µs/req | errors |")
-        add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            "| server CPU µs/req | generator CPU µs/req | busy: server / client core | errors |")
+        add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for phase, pct in (("open50", "50%"), ("open80", "80%")):
             for n in TLS_TARGETS:
                 o = R.ph(n, phase)
                 if o:
                     add(f"| {LABEL[n]} at {pct} | {o['offered_rps']:,.0f} | {o['rps']:,.0f} | {ms(o['p50_us'])} "
                         f"| {ms(o['p99_us'])} | {ms(o['p999_us'])} | {x(ratio(o['p99_us'], R.p99('nginx', phase)))} "
-                        f"| {ms(o['send_lag_p99_us'])} | {o['cpu_us_per_req']:.1f} | {int(o['errors'])} |")
+                        f"| {ms(o['send_lag_p99_us'])} | {o['cpu_us_per_req']:.1f} "
+                        f"| {dash(o.get('client_cpu_us_per_req'), lambda v: f'{v:.1f}')} | {busy(o)} | {int(o['errors'])} |")
         add("")
 
     # --- memory, size, instructions ---
@@ -262,8 +268,8 @@ def main(src, md_path, svg_path):
         add("")
         met = sum(1 for c in checks if c[2])
         add(f"**{met} of {len(checks)} targets met.** Figures from a machine whose load average was "
-            f"{meta['load_before']} before the run: CPU per request and instruction counts hold on a shared machine, "
-            "req/s and latency do not (compare them within one run).")
+            f"{meta['load_before']} before the run: CPU per request and instruction counts are far less disturbed by other jobs "
+            "than req/s and latency are; compare every figure as a ratio within one run.")
         add("")
     add("![keep-alive req/s, server CPU per request and per full handshake, p99 at 80% of nginx's maximum](benchmark.svg)\n")
     analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")

@@ -51,8 +51,8 @@
 # then, in BENCH_OPEN_ROUNDS rounds, open loop (bench/loadgen -mode rate, 64 connections, latency from each
 # request's intended send time) at 50% and 80% of nginx's median keep-alive req/s: p50/p99/p99.9 (TLS targets).
 # Beside each: server CPU time per request (the server's /proc/PID/task/*/schedstat, first field, summed over
-# its threads and children, read before and after the measured window, divided by the requests), how busy core 0
-# was, RSS idle (after one request) and peak (VmHWM, read after each run). Then bench/icount.sh (callgrind
+# its threads and children, read before and after the measured window, divided by the requests), how busy each
+# core was (bench/loadgen also reports its own CPU time), RSS idle (after one request) and peak (VmHWM, read after each run). Then bench/icount.sh (callgrind
 # user-space instructions and syscalls per keep-alive request of our proxy: the A/B figure).
 # All servers listen on 127.0.0.1 only.
 set -euo pipefail
@@ -271,8 +271,16 @@ rss_kb() { # pid field: VmRSS (now) or VmHWM (peak since start) of the process a
   done
   echo "$total"
 }
-cpu_ticks() { awk -v c="cpu$SERVER_CPU" '$1==c {idle=$5+$6; tot=0; for(i=2;i<=NF;i++) tot+=$i; print idle, tot}' /proc/stat; }
-busy_pct() { echo "$1 $2" | awk '{di=$3-$1; dt=$4-$2; if (dt>0) printf "%.1f", 100*(1-di/dt); else print 0}'; }
+# cpu_ticks: idle and total ticks of the server core, then of the client core; busy_json T0 T1: how busy each was
+# in between, as JSON members (a client core near 100% means the client, not the server, may have been the limit).
+cpu_ticks() {
+  awk -v s="cpu$SERVER_CPU" -v c="cpu$CLIENT_CPU" '$1==s || $1==c {idle=$5+$6; tot=0; for(i=2;i<=NF;i++) tot+=$i; v[$1]=idle " " tot}
+    END {print v[s], v[c]}' /proc/stat
+}
+busy_json() {
+  echo "$1 $2" | awk '{for (i = 0; i < 2; i++) {di=$(5+2*i)-$(1+2*i); dt=$(6+2*i)-$(2+2*i); b[i] = dt > 0 ? 100*(1-di/dt) : 0}
+    printf "\"server_cpu_busy_pct\": %.1f, \"client_cpu_busy_pct\": %.1f", b[0], b[1]}'
+}
 pid_csv() { bench_tree "$1" | paste -sd, -; }
 
 # check_ports NAME PID PORT...: every listening socket on each port belongs to PID or one of its children, and
@@ -332,7 +340,7 @@ verify_tls() {
 }
 
 # One measurement: NAME PHASE PID -> one JSON object on stdout with the tool's numbers plus server_cpu_ns,
-# server_cpu_busy_pct and rss_peak_kb. Warm-ups are outside the CPU window.
+# server_cpu_busy_pct, client_cpu_busy_pct and rss_peak_kb. Warm-ups are outside the CPU window.
 run_wrk() { # url pid extra-wrk-args...
   local url=$1 pid=$2 cpu0 cpu1 t0 t1; shift 2
   OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_KA" -d"$WARMUP" "$@" "$url" >/dev/null 2>&1 || true
@@ -347,7 +355,7 @@ run_wrk() { # url pid extra-wrk-args...
 import json, sys
 d = json.load(sys.stdin)
 d['errors'] = sum(d[k] for k in ('err_connect', 'err_read', 'err_write', 'err_status', 'err_timeout'))
-d.update(server_cpu_ns=$cpu1 - $cpu0, server_cpu_busy_pct=$(busy_pct "$t0" "$t1"), rss_peak_kb=$(rss_kb "$pid" VmHWM))
+d.update({$(busy_json "$t0" "$t1")}, server_cpu_ns=$cpu1 - $cpu0, rss_peak_kb=$(rss_kb "$pid" VmHWM))
 print(json.dumps(d))"
 }
 run_h2() { # url pid
@@ -381,7 +389,7 @@ q = lambda p: lat[min(len(lat) - 1, max(0, int(p * len(lat) + 0.5) - 1))] if lat
 print(json.dumps({"requests": ok, "duration_us": int(float(secs) * 1e6), "errors": failed + errored + tmo,
                   "p50_us": q(.5), "p90_us": q(.9), "p99_us": q(.99), "max_us": lat[-1] if lat else 0,
                   "suite": cipher, "protocol": proto, "server_cpu_ns": $cpu1 - $cpu0,
-                  "server_cpu_busy_pct": $(busy_pct "$t0" "$t1"), "rss_peak_kb": $(rss_kb "$pid" VmHWM)}))
+                  $(busy_json "$t0" "$t1"), "rss_peak_kb": $(rss_kb "$pid" VmHWM)}))
 EOF
 }
 run_loadgen() { # pid loadgen-args...
@@ -394,7 +402,7 @@ run_loadgen() { # pid loadgen-args...
   python3 -c "
 import json, sys
 d = json.load(open('$WORK/loadgen.out'))
-d.update(server_cpu_busy_pct=$(busy_pct "$t0" "$t1"), rss_peak_kb=$(rss_kb "$pid" VmHWM))
+d.update({$(busy_json "$t0" "$t1")}, rss_peak_kb=$(rss_kb "$pid" VmHWM))
 print(json.dumps(d))"
 }
 
@@ -415,8 +423,14 @@ measure() {
       json=$(run_loadgen "$rpid" -mode conn -resume -c "$CONNS_CLOSE" -url "${!rurl}") ;;
     open50 | open80) json=$(run_loadgen "${!pid}" -mode rate -c "$OPEN_CONNS" -rate "${RATE[$phase]}" -url "${!url}") ;;
   esac
-  python3 -c "import json, sys; d = json.loads(sys.argv[1]); print(json.dumps({'name': '$name', 'round': $round, 'phase': '$phase', **d}))" \
-    "$json" >>"$WORK/runs.jsonl"
+  python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+if not d['requests']:
+    sys.exit('bench: $name $phase: not one request answered (%s errors)' % d.get('errors'))
+if d['server_cpu_ns'] <= 0:
+    sys.exit('bench: $name $phase: no server CPU time read from schedstat (%s ns)' % d['server_cpu_ns'])
+print(json.dumps({'name': '$name', 'round': $round, 'phase': '$phase', **d}))" "$json" >>"$WORK/runs.jsonl" || exit 1
 }
 
 # ---- servers ------------------------------------------------------------------------------------
@@ -537,6 +551,8 @@ idle = {d["name"]: d["rss_idle_kb"] for d in (json.loads(l) for l in open(work +
 for r in runs:
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0
     r["cpu_us_per_req"] = r["server_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
+    if "client_cpu_ns" in r:  # bench/loadgen's own CPU time
+        r["client_cpu_us_per_req"] = r["client_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
 def agg(rs):
     num = [k for k, v in rs[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)
            and k not in ("round", "rss_peak_kb", "errors") and all(isinstance(r.get(k), (int, float)) for r in rs)]
