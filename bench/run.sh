@@ -23,7 +23,8 @@
 # the image build), BENCH_ICOUNT=0 (skip bench/icount.sh), GO_IMAGE, PROXY_BIN, OURS_ARGS, OURS_NO_RESUMPTION_ARGS.
 #
 # What runs where (2 cores): every server under test is pinned to core 0 with one worker (nginx
-# worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1); the clients (wrk -t1, h2load -t1,
+# worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1 when it is Go; tokio's default runtime counts
+# the CPUs taskset allows: one); the clients (wrk -t1, h2load -t1,
 # bench/loadgen with GOMAXPROCS=1) and the upstream app (nginx returning a fixed 18-byte body) share core 1.
 # Targets:
 #   plaintext  client -> app directly over HTTP (the app alone on core 0: the ceiling)
