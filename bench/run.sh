@@ -52,9 +52,11 @@
 # then, in BENCH_OPEN_ROUNDS rounds, open loop (bench/loadgen -mode rate, 64 connections, latency from each
 # request's intended send time) at 50% and 80% of nginx's median keep-alive req/s: p50/p99/p99.9 (TLS targets).
 # Beside each: server CPU time per request (the server's /proc/PID/task/*/schedstat, first field, summed over
-# its threads and children, read before and after the measured window, divided by the requests), how busy each
-# core was (bench/loadgen also reports its own CPU time), RSS idle (after one request) and peak (VmHWM, read after each run). Then bench/icount.sh (callgrind
-# user-space instructions and syscalls per keep-alive request of our proxy: the A/B figure).
+# its threads and children, read before and after the measured window, divided by the requests; for wrk and h2load
+# the window includes their connections' handshakes, 64 and 16 per run, well under 1% of a 6 s run), how busy each
+# core was (bench/loadgen also reports its own CPU time), RSS idle (after one request) and peak (VmHWM, read after
+# each run). Then bench/icount.sh (callgrind user-space instructions and syscalls per keep-alive request of our
+# proxy: the A/B figure).
 # All servers listen on 127.0.0.1 only.
 set -euo pipefail
 
