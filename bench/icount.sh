@@ -2,8 +2,9 @@
 # Instructions and syscalls per keep-alive request of our proxy, for A/B comparisons on a shared
 # machine where req/s is too noisy to trust (see bench/README.md).
 #
-#   bench/icount.sh                      # proxy built from images/proxy
+#   bench/icount.sh                      # proxy built from images/proxy (cargo when it holds a Cargo.toml, else go)
 #   PROXY_SRC=/path/to/images/proxy bench/icount.sh   # another tree (e.g. a git worktree: "before")
+#   PROXY_BIN=/path/to/proxy bench/icount.sh          # a built binary (bench/run.sh passes the one it measured)
 #   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh
 #
 # Runs the proxy (GOMAXPROCS=1) in front of nginx returning an 18-byte body (as bench/run.sh does),
@@ -12,7 +13,8 @@
 #      callgrind_control --zero after the warm-up and --dump after exactly ICOUNT_N requests;
 #   2. natively under `perf stat -p`: syscalls, context switches and CPU time per request (the
 #      kernel side, which callgrind does not see; CPU time is noisy on a shared machine).
-# Needs valgrind, perf (linux-perf), nginx, openssl, Go.
+# GODEBUG and GOMAXPROCS are set for a Go proxy and ignored by any other.
+# Needs valgrind, perf (linux-perf), nginx, openssl, Go (for bench/icount and the Go proxy; cargo for the Rust one).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${PROXY_SRC:-$ROOT/images/proxy}
@@ -26,7 +28,8 @@ source "$ROOT/bench/lib.sh"
 bench_workdir icount
 
 bench_cert "$WORK/tls"
-(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/proxy" .)
+bench_build_proxy "$SRC" "$WORK/proxy" "" # symbols kept for callgrind_annotate (ICOUNT_KEEP)
+echo "icount: proxy: $PROXY_BUILT" >&2
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
 bench_start_app "$PORT_APP"
 

@@ -1,50 +1,95 @@
 #!/usr/bin/env bash
-# Side-by-side TLS termination benchmark: our proxy vs nginx vs HAProxy, one core each.
+# Side-by-side TLS termination benchmark: our proxy vs nginx vs HAProxy, one core each, all in one run.
 #
-#   bench/run.sh                 # full run (~6 min), writes docs/benchmark.md and docs/benchmark.svg
-#   BENCH_DURATION=3s BENCH_ROUNDS=1 bench/run.sh   # quick smoke run
+#   bench/run.sh                 # full run (~15 min), writes docs/benchmark.md and docs/benchmark.svg
+#   BENCH_DURATION=2s BENCH_WARMUP=1s BENCH_ROUNDS=1 BENCH_ICOUNT=0 bench/run.sh   # quick smoke run
 #
-# Needs (Debian) nginx-light haproxy wrk openssl util-linux python3 curl, installed by the script when run as
-# root, plus Go (PATH or /usr/local/go/bin) to build the proxy; Docker is optional (image size only).
-# Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONNS, BENCH_CONNS_CLOSE, BENCH_OUT (raw JSON),
-# BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip the image build), GO_IMAGE.
+# Needs (Debian) nginx-light haproxy wrk nghttp2-client (h2load) openssl util-linux iproute2 (ss) python3 curl,
+# installed by the script when run as root, plus Go (PATH or /usr/local/go/bin) for bench/loadgen and the Go proxy,
+# cargo when images/proxy is the Rust crate, valgrind and linux-perf for BENCH_ICOUNT=1; Docker is optional
+# (image size only).
 #
-# What runs where (2 cores): the server under test is pinned to core 0 with one worker
-# (nginx worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1); wrk (1 thread) and the
-# upstream app (nginx returning a fixed 18-byte body, worker_processes 1) share core 1.
+# The proxy under test: PROXY_BIN (a built binary), else images/proxy built by `cargo build --release` when it
+# holds a Cargo.toml, else by `go build` (bench/lib.sh: bench_build_proxy). It is started with today's flags
+# (--listen --admin-listen --upstream --tls-dir --drain-delay --log-level) plus OURS_ARGS, and its
+# full-handshake instance also with OURS_NO_RESUMPTION_ARGS: the switch that stops it issuing session tickets.
+# Today's Go proxy has none (no flag, no PROXY_* variable), so it is empty by default and the run reports that
+# our full-handshake figure still pays for issuing a ticket; the Rust proxy needs one (for example
+# OURS_NO_RESUMPTION_ARGS=--tls-session-tickets=false). When it is set and the proxy still resumes, the run fails.
+#
+# Environment: BENCH_DURATION (6s), BENCH_WARMUP (2s), BENCH_ROUNDS (5), BENCH_OPEN_ROUNDS (BENCH_ROUNDS),
+# BENCH_CONNS (64, keep-alive), BENCH_CONNS_CLOSE (32, handshakes), BENCH_H2_CONNS (16) x BENCH_H2_STREAMS (4),
+# BENCH_OPEN_CONNS (64), BENCH_OUT (raw JSON), BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip
+# the image build), BENCH_ICOUNT=0 (skip bench/icount.sh), GO_IMAGE, PROXY_BIN, OURS_ARGS, OURS_NO_RESUMPTION_ARGS.
+#
+# What runs where (2 cores): every server under test is pinned to core 0 with one worker (nginx
+# worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1 when it is Go; tokio's default runtime counts
+# the CPUs taskset allows: one); the clients (wrk -t1, h2load -t1,
+# bench/loadgen with GOMAXPROCS=1) and the upstream app (nginx returning a fixed 18-byte body) share core 1.
 # Targets:
-#   plaintext  wrk -> app directly over HTTP (the app alone on core 0: the ceiling)
-#   nginx      wrk -> nginx TLS  -> app
-#   haproxy    wrk -> HAProxy TLS -> app
-#   proxy      wrk -> our proxy TLS -> app
-# Per target: keep-alive req/s and p50/p99 latency (wrk -c64), new TLS handshakes/s (wrk with
-# "Connection: close", every request a full handshake, -c32), RSS idle and peak under load,
-# and how busy core 0 was (so a client-side bottleneck is visible, not hidden).
-# The four targets are measured in BENCH_ROUNDS (default 5) interleaved rounds and the report
-# shows the median of each metric. All servers listen on 127.0.0.1 only. Every wrk run is
-# bounded by BENCH_DURATION (default 6s) after a BENCH_WARMUP (2s).
+#   plaintext  client -> app directly over HTTP (the app alone on core 0: the ceiling)
+#   nginx      client -> nginx TLS  -> app
+#   haproxy    client -> HAProxy TLS -> app
+#   proxy      client -> our proxy TLS -> app
+# Same ECDSA P-256 certificate for all. One TLS 1.3 suite for all, TLS_AES_128_GCM_SHA256, with X25519: pinned
+# on the servers (nginx ssl_conf_command Ciphersuites, HAProxy ssl-default-bind-ciphersuites; Go's TLS 1.3
+# suites cannot be configured, it prefers AES-128-GCM on AES hardware) and on the clients (wrk and h2load
+# through an OPENSSL_CONF file, h2load also --tls13-ciphers; bench/loadgen offers X25519 only), and VERIFIED:
+# openssl s_client per target (the pinned client, and a client offering all three suites AES-256 first, which
+# shows the server's own choice), a wrk run with a CHACHA20-only client config that must fail (proof that wrk
+# reads the config), h2load's "Cipher:" line on every run, and bench/loadgen on every connection.
+# Each TLS target listens twice: the main port with session tickets and the session cache off (nginx
+# ssl_session_tickets off + ssl_session_cache off, HAProxy no-tls-tickets + tune.ssl.cachesize 0, ours
+# OURS_NO_RESUMPTION_ARGS), and a resumption port with tickets on. VERIFIED by s_client -sess_out, then
+# -sess_in: "New" on the main port, "Reused" on the resumption port, and by bench/loadgen's DidResume count.
+# Before every measurement every port must be held by the process under test (ss -ltnp: each pid holding the
+# listening socket is the target's or its child's), else the run fails.
+# Phases, per target, in BENCH_ROUNDS interleaved rounds (order rotating), medians reported:
+#   keepalive  wrk -c64, HTTP/1.1 keep-alive, saturated: req/s, p50/p99
+#   h2         h2load -c16 -m4 (64 streams in flight), HTTP/2 through ALPN: req/s, p50/p99 (TLS targets)
+#   full       bench/loadgen -mode conn -c32: a new connection and a full TLS handshake per request
+#   resume     bench/loadgen -mode conn -resume -c32 on the resumption port: a resumed handshake per request
+# then, in BENCH_OPEN_ROUNDS rounds, open loop (bench/loadgen -mode rate, 64 connections, latency from each
+# request's intended send time) at 50% and 80% of nginx's median keep-alive req/s: p50/p99/p99.9 (TLS targets).
+# Beside each: server CPU time per request (the server's /proc/PID/task/*/schedstat, first field, summed over
+# its threads and children, read before and after the measured window, divided by the requests; for wrk and h2load
+# the window includes their connections' handshakes, 64 and 16 per run, well under 1% of a 6 s run), how busy each
+# core was (bench/loadgen also reports its own CPU time), RSS idle (after one request) and peak (VmHWM, read after
+# each run). Then bench/icount.sh (callgrind user-space instructions and syscalls per keep-alive request of our
+# proxy: the A/B figure).
+# All servers listen on 127.0.0.1 only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${BENCH_DURATION:-6s}
 ROUNDS=${BENCH_ROUNDS:-5}
+OPEN_ROUNDS=${BENCH_OPEN_ROUNDS:-$ROUNDS}
 WARMUP=${BENCH_WARMUP:-2s}
 CONNS_KA=${BENCH_CONNS:-64}
 CONNS_CLOSE=${BENCH_CONNS_CLOSE:-32}
+H2_CONNS=${BENCH_H2_CONNS:-16}
+H2_STREAMS=${BENCH_H2_STREAMS:-4}
+OPEN_CONNS=${BENCH_OPEN_CONNS:-64}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 GO_IMAGE=${GO_IMAGE:-tls-sidecar-local/go:1.26}
 OUT_JSON=${BENCH_OUT:-$ROOT/bench/results/latest.json}
 DOCS=${BENCH_DOCS:-$ROOT/docs}           # where benchmark.md and benchmark.svg go
 MEASURE_IMAGE=${BENCH_IMAGE:-1}           # 0: skip the docker build (the image size is then not reported)
-PORT_APP=18080 PORT_CEIL=18081 PORT_NGINX=18443 PORT_HAPROXY=18444 PORT_PROXY=18445 PORT_ADMIN=19901
+RUN_ICOUNT=${BENCH_ICOUNT:-1}             # 0: skip bench/icount.sh
+read -ra OURS_EXTRA <<<"${OURS_ARGS:-}"
+read -ra OURS_NO_RESUMPTION <<<"${OURS_NO_RESUMPTION_ARGS:-}"
+SUITE=TLS_AES_128_GCM_SHA256 GROUP=X25519
+PORT_APP=18080 PORT_CEIL=18081
+PORT_NGINX=18443 PORT_HAPROXY=18444 PORT_PROXY=18445 PORT_ADMIN=19901           # tickets and cache off
+PORT_NGINX_R=18453 PORT_HAPROXY_R=18454 PORT_PROXY_R=18455 PORT_ADMIN_R=19902   # resumption on
 
 export PATH=$PATH:/usr/local/go/bin
 log() { echo "bench: $*" >&2; }
 die() { log "error: $*"; exit 1; }
-# A fresh Debian machine lacks the servers and wrk: as root, install them (the same packages CI installs).
-DEBIAN_PACKAGES=(nginx-light haproxy wrk openssl util-linux python3 curl)
-missing_tools() { for c in nginx haproxy wrk taskset openssl python3 curl; do command -v "$c" >/dev/null || echo "$c"; done; }
+# A fresh Debian machine lacks the servers and clients: as root, install them (the same packages CI installs).
+DEBIAN_PACKAGES=(nginx-light haproxy wrk nghttp2-client openssl util-linux iproute2 python3 curl)
+missing_tools() { for c in nginx haproxy wrk h2load taskset openssl ss python3 curl; do command -v "$c" >/dev/null || echo "$c"; done; }
 if [ -n "$(missing_tools)" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   log "installing ${DEBIAN_PACKAGES[*]} (missing: $(missing_tools | tr '\n' ' '))"
   DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
@@ -63,27 +108,36 @@ bench_workdir tls-bench
 
 # ---- material and builds ---------------------------------------------------------------------
 log "work dir $WORK"
-mkdir -p "$WORK/nginx-app" "$WORK/nginx-tls" "$WORK/logs"
+mkdir -p "$WORK/nginx-app" "$WORK/nginx-tls" "$WORK/logs" "$WORK/tls-r"
 bench_cert "$WORK/tls"
 chmod 644 "$WORK/tls/tls.key"
+cp "$WORK/tls/tls.crt" "$WORK/tls/tls.key" "$WORK/tls-r/"
 cat "$WORK/tls/tls.crt" "$WORK/tls/tls.key" >"$WORK/tls/combined.pem"
 
-log "building the proxy"
-(cd "$ROOT/images/proxy" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$WORK/proxy" .)
+log "the proxy under test"
+bench_build_proxy "$ROOT/images/proxy" "$WORK/proxy" || die "could not build or find the proxy"
+log "proxy: $PROXY_BUILT"
 BIN_BYTES=$(stat -c %s "$WORK/proxy")
+(cd "$ROOT/bench/loadgen" && go build -o "$WORK/loadgen" .) || die "could not build bench/loadgen"
 IMAGE_BYTES=None # Python literal: the report says "not measured"
 if [ "$MEASURE_IMAGE" = 0 ]; then
   log "BENCH_IMAGE=0: image size not measured"
+elif [ -n "${PROXY_BIN:-}" ]; then
+  log "PROXY_BIN given: image size not measured (the image is built from images/proxy)"
 elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-  if ! docker image inspect "$GO_IMAGE" >/dev/null 2>&1; then
-    if [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
-      log "building the local Go image with test/e2e/infra/base-images.sh"
-      "$ROOT/test/e2e/infra/base-images.sh" || true
+  build_args=()
+  if [ ! -f "$ROOT/images/proxy/Cargo.toml" ]; then
+    if ! docker image inspect "$GO_IMAGE" >/dev/null 2>&1; then
+      if [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
+        log "building the local Go image with test/e2e/infra/base-images.sh"
+        "$ROOT/test/e2e/infra/base-images.sh" || true
+      fi
+      docker image inspect "$GO_IMAGE" >/dev/null 2>&1 || GO_IMAGE=golang:1.26-bookworm
     fi
-    docker image inspect "$GO_IMAGE" >/dev/null 2>&1 || GO_IMAGE=golang:1.26-bookworm
+    build_args=(--build-arg GO_IMAGE="$GO_IMAGE")
   fi
-  log "building the image (GO_IMAGE=$GO_IMAGE)"
-  if docker build -q --network host --build-arg GO_IMAGE="$GO_IMAGE" -t tls-sidecar/proxy:bench "$ROOT/images/proxy" >/dev/null; then
+  log "building the image ${build_args[*]}"
+  if docker build -q --network host "${build_args[@]}" -t tls-sidecar/proxy:bench "$ROOT/images/proxy" >/dev/null; then
     IMAGE_BYTES=$(docker image inspect -f '{{.Size}}' tls-sidecar/proxy:bench)
   else
     log "docker build failed; image size not reported"
@@ -97,8 +151,34 @@ fi
 bench_app_conf $PORT_APP "$WORK/nginx-app" >"$WORK/nginx-app/app.conf"
 bench_app_conf $PORT_CEIL "$WORK/nginx-app" >"$WORK/nginx-app/ceil.conf"
 
-# Mozilla intermediate on all three, same ECDSA P-256 certificate, upstream keep-alive on all three.
+# Mozilla intermediate for TLS 1.2 on all three (unused: every client here speaks TLS 1.3 only), one TLS 1.3
+# suite, the same ECDSA P-256 certificate and upstream keep-alive on all three.
 INTERMEDIATE=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+nginx_server() { # port tickets(on|off) cache(off|none)
+  cat <<EOF
+  server {
+    listen 127.0.0.1:$1 ssl http2 backlog=4096;
+    ssl_certificate $WORK/tls/tls.crt;
+    ssl_certificate_key $WORK/tls/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers $INTERMEDIATE;
+    ssl_conf_command Ciphersuites $SUITE;
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;
+    ssl_prefer_server_ciphers off;
+    ssl_session_tickets $2;
+    ssl_session_cache $3;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host \$host;
+    }
+  }
+EOF
+}
 cat >"$WORK/nginx-tls/nginx.conf" <<EOF
 worker_processes 1;
 pid $WORK/nginx-tls/nginx.pid;
@@ -110,31 +190,20 @@ http {
   fastcgi_temp_path $WORK/nginx-tls/fcgi; uwsgi_temp_path $WORK/nginx-tls/uwsgi; scgi_temp_path $WORK/nginx-tls/scgi;
   keepalive_requests 100000000;
   upstream app { server 127.0.0.1:$PORT_APP; keepalive 256; keepalive_requests 100000000; }
-  server {
-    listen 127.0.0.1:$PORT_NGINX ssl http2 backlog=4096;
-    ssl_certificate $WORK/tls/tls.crt;
-    ssl_certificate_key $WORK/tls/tls.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_ciphers $INTERMEDIATE;
-    ssl_prefer_server_ciphers off;
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto https;
-      proxy_set_header X-Forwarded-Host \$host;
-    }
-  }
+$(nginx_server $PORT_NGINX off off)
+$(nginx_server $PORT_NGINX_R on none)
 }
 EOF
 
+# tune.ssl.cachesize 0: no session cache on either bind; no-tls-tickets on the main one.
 cat >"$WORK/haproxy.cfg" <<EOF
 global
   nbthread 1
   maxconn 4096
+  tune.ssl.cachesize 0
   ssl-default-bind-ciphers $INTERMEDIATE
+  ssl-default-bind-ciphersuites $SUITE
+  ssl-default-bind-curves X25519:P-256:P-384
   ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
   mode http
@@ -144,13 +213,33 @@ defaults
   option http-keep-alive
   option forwardfor
 frontend fe
-  bind 127.0.0.1:$PORT_HAPROXY ssl crt $WORK/tls/combined.pem alpn h2,http/1.1
+  bind 127.0.0.1:$PORT_HAPROXY ssl crt $WORK/tls/combined.pem alpn h2,http/1.1 no-tls-tickets
+  bind 127.0.0.1:$PORT_HAPROXY_R ssl crt $WORK/tls/combined.pem alpn h2,http/1.1
   http-request set-header X-Forwarded-Proto https
   default_backend app
 backend app
   http-reuse always
   server app 127.0.0.1:$PORT_APP
 EOF
+
+# The clients' side of the pin (wrk, h2load, openssl s_client read it through OPENSSL_CONF); the CHACHA20-only
+# one proves that wrk reads it: against a server pinned to AES-128-GCM, wrk must then fail every handshake.
+client_conf() {
+  cat <<EOF
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1.3
+Ciphersuites = $1
+Groups = $GROUP
+EOF
+}
+PIN_CONF=$WORK/client-pin.cnf
+client_conf $SUITE >"$PIN_CONF"
+client_conf TLS_CHACHA20_POLY1305_SHA256 >"$WORK/client-chacha.cnf"
 
 cat >"$WORK/report.lua" <<'EOF'
 done = function(summary, latency, requests)
@@ -170,7 +259,6 @@ start() { # name cpu cmd... ; sets $LAST_PID
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 wait_http() { # url name
   for _ in $(seq 1 100); do
     curl -sk -o /dev/null --max-time 1 "$1" && return 0
@@ -186,112 +274,323 @@ rss_kb() { # pid field: VmRSS (now) or VmHWM (peak since start) of the process a
   done
   echo "$total"
 }
-cpu_ticks() { awk -v c="cpu$SERVER_CPU" '$1==c {idle=$5+$6; tot=0; for(i=2;i<=NF;i++) tot+=$i; print idle, tot}' /proc/stat; }
+# cpu_ticks: idle and total ticks of the server core, then of the client core; busy_json T0 T1: how busy each was
+# in between, as JSON members (a client core near 100% means the client, not the server, may have been the limit).
+cpu_ticks() {
+  awk -v s="cpu$SERVER_CPU" -v c="cpu$CLIENT_CPU" '$1==s || $1==c {idle=$5+$6; tot=0; for(i=2;i<=NF;i++) tot+=$i; v[$1]=idle " " tot}
+    END {print v[s], v[c]}' /proc/stat
+}
+busy_json() {
+  echo "$1 $2" | awk '{for (i = 0; i < 2; i++) {di=$(5+2*i)-$(1+2*i); dt=$(6+2*i)-$(2+2*i); b[i] = dt > 0 ? 100*(1-di/dt) : 0}
+    printf "\"server_cpu_busy_pct\": %.1f, \"client_cpu_busy_pct\": %.1f", b[0], b[1]}'
+}
+pid_csv() { bench_tree "$1" | paste -sd, -; }
 
-run_wrk() { # url conns extra-args... -> prints WRKJSON object with busy/rss fields added
-  local url=$1 conns=$2 pid=$3; shift 3
-  local before after peak
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"$WARMUP" "$@" "$url" >/dev/null 2>&1 || true
-  before=$(cpu_ticks)
+# check_ports NAME PID PORT...: every listening socket on each port belongs to PID or one of its children, and
+# there is one. Anything else (a leftover server, another job's, a second process sharing it by SO_REUSEPORT)
+# would be measured instead of, or besides, the target.
+check_ports() {
+  local name=$1 pid=$2 port holders h tree; shift 2
+  kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) is not running; its log: $(tail -n 5 "$WORK/logs/$name.out" 2>/dev/null)"
+  tree=" $(bench_tree "$pid" | tr '\n' ' ') "
+  for port in "$@"; do
+    holders=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ')
+    [ -n "$holders" ] || die "nothing listens on port $port, which $name (pid $pid) should hold"
+    for h in $holders; do
+      [[ $tree == *" $h "* ]] ||
+        die "port $port is held by pid $h ($(cat /proc/"$h"/comm 2>/dev/null || echo '?')), not by $name (pid $pid); stop it and re-run"
+    done
+  done
+}
+
+s_client() { # port [s_client args]: one HTTPS request, s_client's output
+  local port=$1; shift
+  printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
+    timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername localhost -ign_eof "$@" 2>&1 || true
+}
+tls_line() { sed -n 's/^\(New\|Reused\), TLSv1\.3, Cipher is \(.*\)$/\1 \2/p' | head -1; }
+temp_key() { sed -n 's/^Server Temp Key: \([^,]*\),.*/\1/p' | head -1; }
+
+# verify_tls NAME PORT RESUME_PORT: the negotiated suite and group (pinned client; and the server's own choice
+# from a client offering all three suites AES-256-GCM first), and whether a reconnect with the saved session is
+# "New" (main port: must be, except ours without OURS_NO_RESUMPTION_ARGS) or "Reused" (resumption port: must be).
+# Writes $WORK/tls-NAME.json.
+verify_tls() {
+  local name=$1 port=$2 rport=$3 out pinned group server_choice reconnect rreconnect
+  out=$(OPENSSL_CONF=$PIN_CONF s_client "$port" -sess_out "$WORK/sess-$name")
+  pinned=$(tls_line <<<"$out" | cut -d' ' -f2) group=$(temp_key <<<"$out")
+  [ "$pinned" = "$SUITE" ] || die "$name: the pinned client negotiated '${pinned:-no TLS 1.3}', not $SUITE: $(tail -n 3 <<<"$out")"
+  [ "$group" = "$GROUP" ] || die "$name: key exchange '$group', not $GROUP"
+  server_choice=$(s_client "$port" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:$SUITE | tls_line | cut -d' ' -f2)
+  reconnect=$(OPENSSL_CONF=$PIN_CONF s_client "$port" -sess_in "$WORK/sess-$name" | tls_line | cut -d' ' -f1)
+  OPENSSL_CONF=$PIN_CONF s_client "$rport" -sess_out "$WORK/sess-$name-r" >/dev/null
+  rreconnect=$(OPENSSL_CONF=$PIN_CONF s_client "$rport" -sess_in "$WORK/sess-$name-r" | tls_line | cut -d' ' -f1)
+  log "$name: $pinned $group; server's own choice $server_choice; reconnect with the session: $reconnect on $port, $rreconnect on $rport"
+  if [ "$server_choice" != "$SUITE" ]; then
+    [ "$name" = proxy ] || die "$name picks $server_choice from a client offering all three suites: its pin to $SUITE is not in effect"
+    log "warning: our proxy picks $server_choice when the client allows it (measured with clients that offer $SUITE only)"
+  fi
+  if [ "$reconnect" != New ]; then
+    if [ "$name" != proxy ] || [ ${#OURS_NO_RESUMPTION[@]} -gt 0 ]; then
+      die "$name resumed a session on port $port ($reconnect), where tickets and the session cache are off"
+    fi
+    log "warning: our proxy still resumes sessions on $port: it has no switch for tickets (set OURS_NO_RESUMPTION_ARGS);" \
+      "its full handshakes are still full ones (bench/loadgen keeps no session) but it pays for issuing a ticket each"
+  fi
+  [ "$rreconnect" = Reused ] || die "$name did not resume a session on its resumption port $rport ($rreconnect)"
+  printf '{"suite":"%s","group":"%s","server_choice":"%s","reconnect":"%s","resumption_port_reconnect":"%s"}\n' \
+    "$pinned" "$group" "$server_choice" "$reconnect" "$rreconnect" >"$WORK/tls-$name.json"
+}
+
+# One measurement: NAME PHASE PID -> one JSON object on stdout with the tool's numbers plus server_cpu_ns,
+# server_cpu_busy_pct, client_cpu_busy_pct and rss_peak_kb. Warm-ups are outside the CPU window.
+run_wrk() { # url pid extra-wrk-args...
+  local url=$1 pid=$2 cpu0 cpu1 t0 t1; shift 2
+  OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_KA" -d"$WARMUP" "$@" "$url" >/dev/null 2>&1 || true
   # Nothing else runs while wrk measures: peak RSS is the kernel's high-water mark (VmHWM), read
   # afterwards. (Sampling it with pgrep/awk every 0.5 s disturbed the runs enough to double nginx's p99.)
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"$DURATION" --timeout 5s -s "$WORK/report.lua" "$@" "$url" \
+  read -ra tree <<<"$(bench_tree "$pid" | tr '\n' ' ')"
+  t0=$(cpu_ticks); cpu0=$(bench_sched_ns "${tree[@]}")
+  OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_KA" -d"$DURATION" --timeout 5s -s "$WORK/report.lua" "$@" "$url" \
     >"$WORK/wrk.out" 2>&1 || die "wrk failed: $(cat "$WORK/wrk.out")"
-  after=$(cpu_ticks)
-  peak=$(rss_kb "$pid" VmHWM)
-  local busy
-  busy=$(echo "$before $after" | awk '{di=$3-$1; dt=$4-$2; if (dt>0) printf "%.1f", 100*(1-di/dt); else print 0}')
-  grep '^WRKJSON ' "$WORK/wrk.out" | sed 's/^WRKJSON //' |
-    python3 -c "import json,sys; d=json.load(sys.stdin); d['server_cpu_busy_pct']=$busy; d['rss_peak_kb']=$peak; print(json.dumps(d))"
+  cpu1=$(bench_sched_ns "${tree[@]}"); t1=$(cpu_ticks)
+  grep '^WRKJSON ' "$WORK/wrk.out" | sed 's/^WRKJSON //' | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+d['errors'] = sum(d[k] for k in ('err_connect', 'err_read', 'err_write', 'err_status', 'err_timeout'))
+d.update({$(busy_json "$t0" "$t1")}, server_cpu_ns=$cpu1 - $cpu0, rss_peak_kb=$(rss_kb "$pid" VmHWM))
+print(json.dumps(d))"
+}
+run_h2() { # url pid
+  local url=$1 pid=$2 cpu0 cpu1 t0 t1 h2=(h2load -t1 -c"$H2_CONNS" -m"$H2_STREAMS" --tls13-ciphers="$SUITE")
+  OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" "${h2[@]}" -D "$WARMUP" "$url" >/dev/null 2>&1 || true
+  read -ra tree <<<"$(bench_tree "$pid" | tr '\n' ' ')"
+  t0=$(cpu_ticks); cpu0=$(bench_sched_ns "${tree[@]}")
+  OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" "${h2[@]}" -D "$DURATION" --log-file="$WORK/h2.log" "$url" \
+    >"$WORK/h2.out" 2>&1 || die "h2load failed: $(tail -n 5 "$WORK/h2.out")"
+  cpu1=$(bench_sched_ns "${tree[@]}"); t1=$(cpu_ticks)
+  python3 - "$WORK/h2.out" "$WORK/h2.log" <<EOF
+import json, re, sys
+out = open(sys.argv[1]).read()
+def grab(pat):
+    m = re.search(pat, out)
+    if not m:
+        sys.exit("bench: h2load output without %r:\n%s" % (pat, out))
+    return m.groups()
+secs, = grab(r"finished in ([0-9.]+)(?:s|ms)")
+if re.search(r"finished in [0-9.]+ms", out):
+    secs = float(secs) / 1000
+total, started, done, ok, failed, errored, tmo = map(int, grab(
+    r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout"))
+cipher, = grab(r"Cipher: (\S+)")
+proto, = grab(r"Application protocol: (\S+)")
+temp, = grab(r"Server Temp Key: (\S+)")
+if cipher != "$SUITE" or proto != "h2" or temp != "$GROUP":
+    sys.exit("bench: h2load negotiated %s %s %s, not $SUITE h2 $GROUP" % (cipher, temp, proto))
+lat = sorted(int(l.split("\t")[2]) for l in open(sys.argv[2]) if l.strip())
+q = lambda p: lat[min(len(lat) - 1, max(0, int(p * len(lat) + 0.5) - 1))] if lat else 0
+print(json.dumps({"requests": ok, "duration_us": int(float(secs) * 1e6), "errors": failed + errored + tmo,
+                  "p50_us": q(.5), "p90_us": q(.9), "p99_us": q(.99), "max_us": lat[-1] if lat else 0,
+                  "suite": cipher, "protocol": proto, "server_cpu_ns": $cpu1 - $cpu0,
+                  $(busy_json "$t0" "$t1"), "rss_peak_kb": $(rss_kb "$pid" VmHWM)}))
+EOF
+}
+run_loadgen() { # pid loadgen-args...
+  local pid=$1 t0 t1; shift
+  t0=$(cpu_ticks)
+  GOMAXPROCS=1 taskset -c "$CLIENT_CPU" "$WORK/loadgen" -d "$DURATION" -warm "$WARMUP" -suite "$SUITE" -group "$GROUP" \
+    -pids "$(pid_csv "$pid")" "$@" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err" ||
+    die "bench/loadgen $* failed: $(cat "$WORK/loadgen.err")"
+  t1=$(cpu_ticks)
+  python3 -c "
+import json, sys
+d = json.load(open('$WORK/loadgen.out'))
+d.update({$(busy_json "$t0" "$t1")}, rss_peak_kb=$(rss_kb "$pid" VmHWM))
+print(json.dumps(d))"
 }
 
-idle_rss() { # name url pid -> after one request
-  curl -sk -o /dev/null "$2"
-  sleep 1
-  echo "{\"name\":\"$1\",\"rss_idle_kb\":$(rss_kb "$3" VmRSS)}" >>"$WORK/idle.jsonl"
-}
-measure() { # round phase(keepalive|close) name url pid: one wrk run, saved as $WORK/runs/ROUND-NAME.PHASE
-  local round=$1 phase=$2 name=$3 url=$4 pid=$5 conns=$CONNS_KA extra=()
-  if [ "$phase" = close ]; then conns=$CONNS_CLOSE extra=(-H "Connection: close"); fi
-  log "round $round/$ROUNDS $name: $phase ($DURATION, $conns conns)"
-  run_wrk "$url" "$conns" "$pid" "${extra[@]}" >"$WORK/runs/$round-$name.$phase"
+# measure ROUND PHASE NAME: one run, appended to $WORK/runs.jsonl as {"name","round","phase",...numbers}.
+measure() {
+  local round=$1 phase=$2 name=$3 url pid port rport json
+  url=URL_$name pid=PID_$name port=PORT_$name rport=RPORT_$name
+  check_ports "$name" "${!pid}" "${!port}" ${!rport:+"${!rport}"}
+  [ "$name" != proxy ] || check_ports proxy-resume "$PID_proxy_r" "$PORT_PROXY_R"
+  log "round $round $name: $phase ($DURATION)"
+  case $phase in
+    keepalive) json=$(run_wrk "${!url}" "${!pid}") ;;
+    h2) json=$(run_h2 "${!url}" "${!pid}") ;;
+    full) json=$(run_loadgen "${!pid}" -mode conn -c "$CONNS_CLOSE" -url "${!url}") ;;
+    resume)
+      local rurl=RURL_$name rpid=${!pid}
+      [ "$name" != proxy ] || rpid=$PID_proxy_r
+      json=$(run_loadgen "$rpid" -mode conn -resume -c "$CONNS_CLOSE" -url "${!rurl}") ;;
+    open50 | open80) json=$(run_loadgen "${!pid}" -mode rate -c "$OPEN_CONNS" -rate "${RATE[$phase]}" -url "${!url}") ;;
+  esac
+  python3 -c "
+import json, sys
+d = json.loads(sys.argv[1])
+if not d['requests']:
+    sys.exit('bench: $name $phase: not one request answered (%s errors)' % d.get('errors'))
+if d['server_cpu_ns'] <= 0:
+    sys.exit('bench: $name $phase: no server CPU time read from schedstat (%s ns)' % d['server_cpu_ns'])
+print(json.dumps({'name': '$name', 'round': $round, 'phase': '$phase', **d}))" "$json" >>"$WORK/runs.jsonl" || exit 1
 }
 
-# ---- runs ---------------------------------------------------------------------------------------
+# ---- servers ------------------------------------------------------------------------------------
 # All servers run at once (idle ones cost nothing) and the targets are measured in interleaved
 # rounds; the report takes the median per metric. On a shared machine, interference then hits
 # every target alike instead of whichever happened to run at a bad moment.
-: >"$WORK/results.jsonl"
+: >"$WORK/runs.jsonl"
 : >"$WORK/idle.jsonl"
-mkdir -p "$WORK/runs"
 # From here on this script and what it spawns (curl, awk, python) stay on the client core: a
 # helper process landing on the server core shows up in the server's latency tail.
 taskset -pc "$CLIENT_CPU" $$ >/dev/null
 
-start app-ceiling "$SERVER_CPU" nginx -e "$WORK/logs/app-ceil.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/ceil.conf" -g 'daemon off;'
+start plaintext "$SERVER_CPU" nginx -e "$WORK/logs/app-ceil.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/ceil.conf" -g 'daemon off;'
 PID_plaintext=$LAST_PID
 start app "$CLIENT_CPU" nginx -e "$WORK/logs/app.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/app.conf" -g 'daemon off;'
+PID_app=$LAST_PID
 start nginx "$SERVER_CPU" nginx -e "$WORK/logs/nginx-tls.err" -p "$WORK/nginx-tls" -c "$WORK/nginx-tls/nginx.conf" -g 'daemon off;'
 PID_nginx=$LAST_PID
 start haproxy "$SERVER_CPU" haproxy -db -f "$WORK/haproxy.cfg"
 PID_haproxy=$LAST_PID
-start proxy "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY \
-  --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
-  --drain-delay=0 --log-level=warn
+proxy_args=(--upstream=http://127.0.0.1:$PORT_APP --drain-delay=0 --log-level=warn "${OURS_EXTRA[@]}")
+start proxy "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN \
+  --tls-dir="$WORK/tls" "${proxy_args[@]}" "${OURS_NO_RESUMPTION[@]}"
 PID_proxy=$LAST_PID
+start proxy-resume "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY_R \
+  --admin-listen=127.0.0.1:$PORT_ADMIN_R --tls-dir="$WORK/tls-r" "${proxy_args[@]}"
+PID_proxy_r=$LAST_PID
 URL_plaintext=http://127.0.0.1:$PORT_CEIL/
-URL_nginx=https://127.0.0.1:$PORT_NGINX/
-URL_haproxy=https://127.0.0.1:$PORT_HAPROXY/
-URL_proxy=https://127.0.0.1:$PORT_PROXY/
+URL_nginx=https://127.0.0.1:$PORT_NGINX/ RURL_nginx=https://127.0.0.1:$PORT_NGINX_R/
+URL_haproxy=https://127.0.0.1:$PORT_HAPROXY/ RURL_haproxy=https://127.0.0.1:$PORT_HAPROXY_R/
+URL_proxy=https://127.0.0.1:$PORT_PROXY/ RURL_proxy=https://127.0.0.1:$PORT_PROXY_R/
+PORT_plaintext=$PORT_CEIL PORT_nginx=$PORT_NGINX PORT_haproxy=$PORT_HAPROXY PORT_proxy=$PORT_PROXY
+RPORT_nginx=$PORT_NGINX_R RPORT_haproxy=$PORT_HAPROXY_R
 wait_http "http://127.0.0.1:$PORT_APP/" app
+check_ports app "$PID_app" $PORT_APP
+wait_http "$RURL_proxy" proxy-resume
 for t in plaintext nginx haproxy proxy; do
-  url=URL_$t pid=PID_$t
+  url=URL_$t pid=PID_$t port=PORT_$t rport=RPORT_$t
   wait_http "${!url}" "$t"
-  idle_rss "$t" "${!url}" "${!pid}"
+  check_ports "$t" "${!pid}" "${!port}" ${!rport:+"${!rport}"}
+  curl -sk -o /dev/null "${!url}"
 done
-# In each round every keep-alive run comes before any new-connection run: those leave ~10^5 sockets in
+check_ports proxy-resume "$PID_proxy_r" $PORT_PROXY_R $PORT_ADMIN_R
+check_ports proxy "$PID_proxy" $PORT_ADMIN
+sleep 1
+for t in plaintext nginx haproxy proxy; do
+  pid=PID_$t
+  echo "{\"name\":\"$t\",\"rss_idle_kb\":$(rss_kb "${!pid}" VmRSS)}" >>"$WORK/idle.jsonl"
+done
+
+# ---- verification of the TLS setup ----------------------------------------------------------------
+verify_tls nginx $PORT_NGINX $PORT_NGINX_R
+verify_tls haproxy $PORT_HAPROXY $PORT_HAPROXY_R
+verify_tls proxy $PORT_PROXY $PORT_PROXY_R
+OPENSSL_CONF=$WORK/client-chacha.cnf taskset -c "$CLIENT_CPU" wrk -t1 -c1 -d1s -s "$WORK/report.lua" "$URL_nginx" >"$WORK/wrk-pin.out" 2>&1 || true
+grep -q '^WRKJSON {"requests":0,' "$WORK/wrk-pin.out" ||
+  die "wrk does not honour the client pin (OPENSSL_CONF): with CHACHA20 only it still talked to nginx: $(cat "$WORK/wrk-pin.out")"
+log "wrk honours OPENSSL_CONF (a CHACHA20-only client config fails against nginx's $SUITE pin)"
+
+# ---- runs ---------------------------------------------------------------------------------------
+# In each round every keep-alive and h2 run comes before any new-connection run: those leave ~10^5 sockets in
 # TIME_WAIT (the plaintext one most), which slowed whichever keep-alive run came next. The order rotates
 # every round, so no target always runs first or after the same neighbour.
 TARGETS=(plaintext nginx haproxy proxy)
+rotate() { local s=$((($1 - 1) % ${#TARGETS[@]})); echo "${TARGETS[@]:$s}" "${TARGETS[@]:0:$s}"; }
 for round in $(seq 1 "$ROUNDS"); do
-  shift_by=$(((round - 1) % ${#TARGETS[@]}))
-  order=("${TARGETS[@]:$shift_by}" "${TARGETS[@]:0:$shift_by}")
-  for phase in keepalive close; do
+  read -ra order <<<"$(rotate "$round")"
+  for phase in keepalive h2 full resume; do
     for t in "${order[@]}"; do
-      url=URL_$t pid=PID_$t
-      measure "$round" "$phase" "$t" "${!url}" "${!pid}"
+      if [ "$t" = plaintext ] && [[ $phase == h2 || $phase == resume ]]; then continue; fi
+      measure "$round" "$phase" "$t"
     done
   done
-  for t in "${TARGETS[@]}"; do
-    echo "{\"name\":\"$t\",\"round\":$round,\"keepalive\":$(cat "$WORK/runs/$round-$t.keepalive"),\"close\":$(cat "$WORK/runs/$round-$t.close")}" >>"$WORK/results.jsonl"
+done
+# Open loop at fixed offered rates: 50% and 80% of nginx's median keep-alive req/s.
+NGINX_MAX=$(python3 -c "
+import json, statistics
+rs = [json.loads(l) for l in open('$WORK/runs.jsonl')]
+print(statistics.median(r['requests'] / (r['duration_us'] / 1e6) for r in rs if r['name'] == 'nginx' and r['phase'] == 'keepalive'))")
+declare -A RATE=([open50]=$(python3 -c "print(round($NGINX_MAX * 0.5))") [open80]=$(python3 -c "print(round($NGINX_MAX * 0.8))"))
+log "nginx's keep-alive maximum: $NGINX_MAX req/s; open loop at ${RATE[open50]} and ${RATE[open80]} req/s"
+for round in $(seq 1 "$OPEN_ROUNDS"); do
+  read -ra order <<<"$(rotate "$round")"
+  for phase in open50 open80; do
+    for t in "${order[@]}"; do
+      [ "$t" = plaintext ] || measure "$round" "$phase" "$t"
+    done
   done
 done
 curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >"$WORK/proxy-metrics.txt" || true
 
+ICOUNT=null
+if [ "$RUN_ICOUNT" = 1 ]; then
+  if command -v valgrind >/dev/null && command -v perf >/dev/null; then
+    log "bench/icount.sh (callgrind instructions per request)"
+    PROXY_BIN=$WORK/proxy "$ROOT/bench/icount.sh" >"$WORK/icount.out" 2>"$WORK/icount.err" ||
+      die "bench/icount.sh failed: $(tail -n 5 "$WORK/icount.err")"
+    ICOUNT=$(python3 -c "
+import json, re, sys
+out = open('$WORK/icount.out').read()
+def f(p):
+    m = re.search(p + r': ([0-9.]+)', out)
+    return float(m.group(1)) if m else None
+print(json.dumps({'instructions': f('instructions/request \(user, callgrind\)'), 'syscalls': f('syscalls/request'),
+                  'context_switches': f('context switches/request')}))")
+  else
+    log "no valgrind/perf: instructions per request not measured"
+  fi
+fi
+
 # ---- report -------------------------------------------------------------------------------------
 mkdir -p "$(dirname "$OUT_JSON")"
-python3 - "$WORK/results.jsonl" "$OUT_JSON" "$WORK/idle.jsonl" <<EOF
+python3 - "$WORK" "$OUT_JSON" <<EOF
 import json, sys, subprocess, platform, datetime, os, statistics
-runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-idle = {d["name"]: d["rss_idle_kb"] for d in (json.loads(l) for l in open(sys.argv[3]) if l.strip())}
-def rps(r): return r["requests"] / (r["duration_us"] / 1e6)
+work, out = sys.argv[1], sys.argv[2]
+runs = [json.loads(l) for l in open(work + "/runs.jsonl") if l.strip()]
+idle = {d["name"]: d["rss_idle_kb"] for d in (json.loads(l) for l in open(work + "/idle.jsonl") if l.strip())}
+for r in runs:
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0
+    r["cpu_us_per_req"] = r["server_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
+    if "client_cpu_ns" in r:  # bench/loadgen's own CPU time
+        r["client_cpu_us_per_req"] = r["client_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
 def agg(rs):
-    out = {k: statistics.median(r[k] for r in rs) for k in rs[0] if k != "rss_peak_kb"}
+    num = [k for k, v in rs[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+           and k not in ("round", "rss_peak_kb", "errors") and all(isinstance(r.get(k), (int, float)) for r in rs)]
+    out = {k: statistics.median(r[k] for r in rs) for k in num}
     out["rss_peak_kb"] = max(r["rss_peak_kb"] for r in rs)
-    out["rps_rounds"] = [round(rps(r)) for r in rs]
-    # requests/duration of the median: keep the median req/s exactly
-    out["requests"], out["duration_us"] = statistics.median(rps(r) for r in rs), 1e6
+    out["errors"] = sum(r["errors"] for r in rs)  # every error of every round, not a median
+    out["rps_rounds"] = [round(r["rps"]) for r in rs]
+    out["cpu_us_rounds"] = [round(r["cpu_us_per_req"], 2) for r in rs if r["cpu_us_per_req"] is not None]
+    for k in ("handshakes_full", "handshakes_resumed"):
+        if k in rs[0]:
+            out[k] = sum(r[k] for r in rs)
+    for k in ("suites", "groups"):
+        if k in rs[0]:
+            merged = {}
+            for r in rs:
+                for s, n in (r.get(k) or {}).items():
+                    merged[s] = merged.get(s, 0) + n
+            out[k] = merged
+    if "suite" in rs[0]:
+        out["suite"] = sorted({r["suite"] for r in rs})
     return out
 rows = []
 for name in ["plaintext", "nginx", "haproxy", "proxy"]:
-    rs = [r for r in runs if r["name"] == name]
-    if rs:
-        rows.append({"name": name, "rss_idle_kb": idle.get(name, 0),
-                     "keepalive": agg([r["keepalive"] for r in rs]), "close": agg([r["close"] for r in rs])})
+    phases = {}
+    for ph in ["keepalive", "h2", "full", "resume", "open50", "open80"]:
+        rs = [r for r in runs if r["name"] == name and r["phase"] == ph]
+        if rs:
+            phases[ph] = agg(rs)
+    tls = json.load(open(f"{work}/tls-{name}.json")) if os.path.exists(f"{work}/tls-{name}.json") else None
+    peak = max([p["rss_peak_kb"] for p in phases.values()] or [0])
+    rows.append({"name": name, "rss_idle_kb": idle.get(name, 0), "rss_peak_kb": peak, "tls": tls, **phases})
 def ver(cmd):
     try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip() or \
-               subprocess.run(cmd, shell=True, capture_output=True, text=True).stderr.strip()
+        p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+        return (p.stdout.strip() or p.stderr.strip()).splitlines()[0]
     except Exception:
         return "?"
 cpu = next((l.split(":",1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -302,12 +601,17 @@ meta = {
   "nginx": ver("nginx -v 2>&1").replace("nginx version: ",""),
   "haproxy": ver("haproxy -v | head -1").split(" - ")[0].replace("HAProxy version ",""),
   "wrk": ver("wrk -v 2>&1 | head -1").split(" Copyright")[0],
+  "h2load": ver("h2load --version"),
   "openssl": ver("openssl version"),
   "go": ver("go env GOVERSION"),
-  "duration": "$DURATION", "rounds": $ROUNDS, "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE,
-  "binary_bytes": $BIN_BYTES, "image_bytes": $IMAGE_BYTES,
+  "proxy_built": "$PROXY_BUILT", "ours_args": "${OURS_ARGS:-}", "ours_no_resumption_args": "${OURS_NO_RESUMPTION_ARGS:-}",
+  "suite": "$SUITE", "group": "$GROUP",
+  "duration": "$DURATION", "warmup": "$WARMUP", "rounds": $ROUNDS, "open_rounds": $OPEN_ROUNDS,
+  "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE, "h2_conns": $H2_CONNS, "h2_streams": $H2_STREAMS,
+  "open_conns": $OPEN_CONNS, "nginx_max_rps": $NGINX_MAX, "open_rates": {"open50": ${RATE[open50]}, "open80": ${RATE[open80]}},
+  "binary_bytes": $BIN_BYTES, "image_bytes": $IMAGE_BYTES, "icount": json.loads('$ICOUNT'),
 }
-json.dump({"meta": meta, "results": rows, "runs": runs}, open(sys.argv[2], "w"), indent=1)
+json.dump({"meta": meta, "results": rows, "runs": runs}, open(out, "w"), indent=1)
 EOF
 cp "$WORK/proxy-metrics.txt" "$(dirname "$OUT_JSON")/proxy-metrics.txt" 2>/dev/null || true
 mkdir -p "$DOCS"

@@ -1,0 +1,466 @@
+// Command loadgen is bench/run.sh's load generator for what wrk cannot measure honestly:
+//
+//	-mode rate: open-loop keep-alive HTTP/1.1 at a fixed offered rate. Each of -c connections
+//	   sends on its own fixed schedule (connection k at start + k/R + j*c/R, the way wrk2 does);
+//	   a request that cannot go out on time (its connection is still waiting for the previous
+//	   answer) goes out as soon as it can, and every latency is measured from the request's
+//	   intended send time, so a slow server is not hidden by the generator waiting for it
+//	   (no coordinated omission). send_lag_p99_us is the generator's own lateness: how late the
+//	   sends whose connection was already free went out (a loaded client core, timer slack).
+//	-mode conn: one new connection per request (Connection: close), closed loop on -c workers.
+//	   Without -resume there is no client session cache at all, so every TLS handshake is a
+//	   full one whatever the server offers; with -resume one shared cache, so every connection
+//	   after a worker's first offers the server's ticket. Each connection's DidResume is
+//	   counted and reported; a resumed connection without -resume is an error (exit 1).
+//
+// Every TLS connection's negotiated suite and key-exchange group are checked against -suite and
+// -group (exit 1 on a difference). Go's TLS 1.3 suites cannot be restricted on the client: the
+// server's choice is what is checked. With -pids, the server's CPU time (the first field of
+// /proc/PID/task/*/schedstat, summed over the listed processes' threads) is read right before and
+// after the measured window, after connecting and warming up, so it covers exactly the requests
+// counted; the generator's own CPU time (getrusage) over the same window is reported beside it, to show when the
+// client rather than the server was the limit. The result is one JSON object on stdout. Standard library only.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+type result struct {
+	Mode          string         `json:"mode"`
+	Requests      int            `json:"requests"`
+	DurationUS    int64          `json:"duration_us"`
+	Errors        int64          `json:"errors"`
+	OfferedRPS    float64        `json:"offered_rps,omitempty"`
+	P50US         int64          `json:"p50_us"`
+	P90US         int64          `json:"p90_us"`
+	P99US         int64          `json:"p99_us"`
+	P999US        int64          `json:"p999_us"`
+	MaxUS         int64          `json:"max_us"`
+	SendLagP99US  int64          `json:"send_lag_p99_us"` // the generator's own lateness (sends whose connection was free)
+	Full          int64          `json:"handshakes_full"`
+	Resumed       int64          `json:"handshakes_resumed"`
+	Suites        map[string]int `json:"suites,omitempty"`
+	Groups        map[string]int `json:"groups,omitempty"`
+	ServerCPUNS   int64          `json:"server_cpu_ns"`
+	ClientCPUNS   int64          `json:"client_cpu_ns"` // this generator's own CPU time over the same window
+	FirstErrorMsg string         `json:"first_error,omitempty"`
+}
+
+var (
+	mode     = flag.String("mode", "rate", "rate (open loop, keep-alive) or conn (a new connection per request)")
+	target   = flag.String("url", "https://127.0.0.1:18443/", "http:// or https:// URL")
+	conns    = flag.Int("c", 64, "connections (rate) or workers (conn)")
+	rate     = flag.Float64("rate", 1000, "offered requests/s in total (rate mode)")
+	dur      = flag.Duration("d", 5*time.Second, "measured duration")
+	warm     = flag.Duration("warm", time.Second, "warm-up before the measured window (same load, not counted)")
+	resume   = flag.Bool("resume", false, "conn mode: keep a client session cache (measure resumptions)")
+	suite    = flag.String("suite", "TLS_AES_128_GCM_SHA256", "required TLS suite (empty: any)")
+	group    = flag.String("group", "X25519", "key-exchange group offered, and required")
+	pidList  = flag.String("pids", "", "comma-separated server PIDs whose schedstat CPU time is reported")
+	timeout  = flag.Duration("timeout", 10*time.Second, "per-request timeout (a request gets at least half of it, as wrk --timeout 5s)")
+	reqBytes []byte
+	addr     string
+	tlsCfg   *tls.Config
+
+	mu       sync.Mutex
+	suites   = map[string]int{}
+	groups   = map[string]int{}
+	firstErr string
+	nErr     atomic.Int64
+	nFull    atomic.Int64
+	nResumed atomic.Int64
+)
+
+func main() {
+	flag.Parse()
+	if err := configure(); err != nil {
+		fatal("%v", err)
+	}
+	var pids []int
+	for _, s := range strings.Split(*pidList, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			p, err := strconv.Atoi(s)
+			if err != nil {
+				fatal("bad -pids %q", *pidList)
+			}
+			pids = append(pids, p)
+		}
+	}
+	res := run(pids)
+	json.NewEncoder(os.Stdout).Encode(res)
+	if err := check(res); err != nil {
+		fatal("%v", err)
+	}
+}
+
+// configure sets the request, the address and the TLS client from the flags.
+func configure() error {
+	u, err := url.Parse(*target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("bad -url %q", *target)
+	}
+	if *mode != "rate" && *mode != "conn" {
+		return fmt.Errorf("unknown -mode %q", *mode)
+	}
+	addr = u.Host
+	closeHdr := ""
+	if *mode == "conn" {
+		closeHdr = "Connection: close\r\n"
+	}
+	reqBytes = []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + addr + "\r\n" + closeHdr + "\r\n")
+	tlsCfg = nil
+	if u.Scheme == "https" {
+		curves := map[string]tls.CurveID{"X25519": tls.X25519, "P-256": tls.CurveP256, "X25519MLKEM768": tls.X25519MLKEM768}
+		c, ok := curves[*group]
+		if !ok {
+			return fmt.Errorf("unknown -group %q", *group)
+		}
+		tlsCfg = &tls.Config{
+			InsecureSkipVerify: true, // the bench's self-signed certificate; the handshake signature is still verified
+			MinVersion:         tls.VersionTLS13,
+			CurvePreferences:   []tls.CurveID{c},
+			NextProtos:         []string{"http/1.1"},
+		}
+		if *resume {
+			tlsCfg.ClientSessionCache = tls.NewLRUClientSessionCache(4 * *conns)
+		}
+	}
+	return nil
+}
+
+// run measures once in the configured mode and collects the counters.
+func run(pids []int) result {
+	var res result
+	if *mode == "rate" {
+		res = runRate(pids)
+	} else {
+		res = runConn(pids)
+	}
+	res.Mode = *mode
+	res.Errors = nErr.Load()
+	res.Full, res.Resumed = nFull.Load(), nResumed.Load()
+	mu.Lock()
+	res.Suites, res.Groups, res.FirstErrorMsg = suites, groups, firstErr
+	mu.Unlock()
+	return res
+}
+
+// check fails a run in which no request succeeded, whose connections negotiated another suite or group than
+// required, or in which a connection resumed a session in a full-handshake run.
+func check(res result) error {
+	if res.Requests == 0 {
+		return fmt.Errorf("no request succeeded (%d errors, the first: %s)", res.Errors, res.FirstErrorMsg)
+	}
+	if tlsCfg == nil {
+		return nil
+	}
+	for s := range res.Suites {
+		if *suite != "" && s != *suite {
+			return fmt.Errorf("negotiated suite %s, want %s (%v)", s, *suite, res.Suites)
+		}
+	}
+	for g := range res.Groups {
+		if g != *group {
+			return fmt.Errorf("negotiated group %s, want %s (%v)", g, *group, res.Groups)
+		}
+	}
+	if *mode == "conn" && !*resume && res.Resumed > 0 {
+		return fmt.Errorf("%d of %d connections resumed a session although the client keeps none", res.Resumed, res.Full+res.Resumed)
+	}
+	return nil
+}
+
+func fatal(f string, a ...any) {
+	fmt.Fprintf(os.Stderr, "loadgen: "+f+"\n", a...)
+	os.Exit(1)
+}
+
+func noteErr(err error) {
+	if nErr.Add(1) == 1 {
+		mu.Lock()
+		firstErr = err.Error()
+		mu.Unlock()
+	}
+}
+
+// schedNS sums the first field of /proc/PID/task/*/schedstat (ns on CPU) over pids.
+func schedNS(pids []int) int64 {
+	var total int64
+	for _, p := range pids {
+		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", p))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			if v, err := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64); err == nil {
+				total += v
+			}
+		}
+	}
+	return total
+}
+
+// cpuWindow reads the servers' CPU time when the measured window opens (a timer at its start) and when stop is
+// called at its end.
+type cpuWindow struct {
+	pids        []int
+	timer       *time.Timer
+	start, self atomic.Int64
+}
+
+func openCPUWindow(pids []int, at time.Time) *cpuWindow {
+	w := &cpuWindow{pids: pids}
+	w.timer = time.AfterFunc(time.Until(at), func() { w.start.Store(schedNS(pids)); w.self.Store(selfNS()) })
+	return w
+}
+
+// stop returns the servers' and this process's CPU time since the window opened.
+func (w *cpuWindow) stop() (server, client int64) {
+	end, self := schedNS(w.pids), selfNS()
+	w.timer.Stop()
+	return end - w.start.Load(), self - w.self.Load()
+}
+
+func selfNS() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+func flatten(per [][]int64) []int64 {
+	var all []int64
+	for _, s := range per {
+		all = append(all, s...)
+	}
+	return all
+}
+
+type conn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	deadline time.Time
+}
+
+func dial(counted bool) (*conn, error) {
+	nc, err := net.DialTimeout("tcp", addr, *timeout)
+	if err != nil {
+		return nil, err
+	}
+	if tlsCfg != nil {
+		tc := tls.Client(nc, tlsCfg)
+		tc.SetDeadline(time.Now().Add(*timeout))
+		if err := tc.Handshake(); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		st := tc.ConnectionState()
+		mu.Lock()
+		suites[tls.CipherSuiteName(st.CipherSuite)]++
+		groups[curveName(st.CurveID)]++
+		mu.Unlock()
+		if counted {
+			if st.DidResume {
+				nResumed.Add(1)
+			} else {
+				nFull.Add(1)
+			}
+		}
+		nc = tc
+	}
+	return &conn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+}
+
+func curveName(c tls.CurveID) string {
+	switch c {
+	case tls.X25519:
+		return "X25519"
+	case tls.CurveP256:
+		return "P-256"
+	case tls.X25519MLKEM768:
+		return "X25519MLKEM768"
+	}
+	return c.String()
+}
+
+// roundTrip writes the request and reads one 200 response with a Content-Length body.
+func (c *conn) roundTrip() error {
+	// The deadline moves only once half of it has passed (resetting it costs a timer update, per request
+	// that would be a cost of the generator's own): each request gets between -timeout/2 and -timeout.
+	if now := time.Now(); c.deadline.Sub(now) < *timeout/2 {
+		c.deadline = now.Add(*timeout)
+		c.nc.SetDeadline(c.deadline)
+	}
+	if _, err := c.nc.Write(reqBytes); err != nil {
+		return err
+	}
+	line, err := c.br.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(line, []byte("HTTP/1.1 200 ")) {
+		return fmt.Errorf("status line %q", bytes.TrimSpace(line))
+	}
+	length := -1
+	for {
+		h, err := c.br.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		if k, v, ok := bytes.Cut(h, []byte(":")); ok && strings.EqualFold(string(k), "content-length") {
+			length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if length < 0 {
+		return errors.New("no Content-Length")
+	}
+	_, err = c.br.Discard(length)
+	return err
+}
+
+func percentiles(r *result, lat, lag []int64) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	sort.Slice(lag, func(i, j int) bool { return lag[i] < lag[j] })
+	q := func(s []int64, p float64) int64 {
+		if len(s) == 0 {
+			return 0
+		}
+		i := int(p*float64(len(s))+0.5) - 1
+		if i < 0 {
+			i = 0
+		}
+		if i >= len(s) {
+			i = len(s) - 1
+		}
+		return s[i]
+	}
+	r.Requests = len(lat)
+	r.P50US, r.P90US, r.P99US, r.P999US = q(lat, .50), q(lat, .90), q(lat, .99), q(lat, .999)
+	if len(lat) > 0 {
+		r.MaxUS = lat[len(lat)-1]
+	}
+	r.SendLagP99US = q(lag, .99)
+}
+
+func runRate(pids []int) result {
+	cs := make([]*conn, *conns)
+	for i := range cs {
+		c, err := dial(false)
+		if err != nil {
+			fatal("connect: %v", err)
+		}
+		cs[i] = c
+	}
+	interval := time.Duration(float64(*conns) / *rate * 1e9)
+	start := time.Now().Add(10 * time.Millisecond)
+	measureFrom := start.Add(*warm)
+	end := measureFrom.Add(*dur)
+	cpu := openCPUWindow(pids, measureFrom)
+	lats := make([][]int64, *conns)
+	lags := make([][]int64, *conns)
+	var wg sync.WaitGroup
+	for k := range cs {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			c := cs[k]
+			next := start.Add(time.Duration(float64(k) / *rate * 1e9))
+			for ; next.Before(end); next = next.Add(interval) {
+				idle := false // the connection was free before the intended time: any lateness is ours
+				if d := time.Until(next); d > 0 {
+					idle = true
+					time.Sleep(d)
+				}
+				sent := time.Now()
+				err := c.roundTrip()
+				done := time.Now()
+				if err != nil {
+					noteErr(err)
+					c.nc.Close()
+					if c, err = dial(false); err != nil {
+						noteErr(err)
+						return
+					}
+					cs[k] = c
+					continue
+				}
+				if !next.Before(measureFrom) {
+					lats[k] = append(lats[k], done.Sub(next).Microseconds())
+					if idle {
+						lags[k] = append(lags[k], sent.Sub(next).Microseconds())
+					}
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	r := result{OfferedRPS: *rate}
+	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
+	// The window is the schedule's [measureFrom, end) plus whatever the last answers needed.
+	r.DurationUS = time.Since(measureFrom).Microseconds()
+	for _, c := range cs {
+		c.nc.Close()
+	}
+	percentiles(&r, flatten(lats), flatten(lags))
+	return r
+}
+
+func runConn(pids []int) result {
+	start := time.Now()
+	measureFrom := start.Add(*warm)
+	end := measureFrom.Add(*dur)
+	cpu := openCPUWindow(pids, measureFrom)
+	lats := make([][]int64, *conns)
+	var wg sync.WaitGroup
+	for k := 0; k < *conns; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					return
+				}
+				counted := !t0.Before(measureFrom)
+				c, err := dial(counted)
+				if err == nil {
+					err = c.roundTrip()
+					c.nc.Close()
+				}
+				if err != nil {
+					noteErr(err)
+					continue
+				}
+				if counted {
+					lats[k] = append(lats[k], time.Since(t0).Microseconds())
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	r := result{DurationUS: time.Since(measureFrom).Microseconds()}
+	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
+	percentiles(&r, flatten(lats), nil)
+	return r
+}

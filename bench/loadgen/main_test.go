@@ -1,0 +1,112 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// start configures the generator against a fresh TLS 1.3 test server (Go's: session tickets on) and resets the
+// counters; flags are name=value pairs.
+func start(t *testing.T, h http.HandlerFunc, flags ...string) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	defaults := []string{"url", srv.URL + "/", "c", "2", "d", "300ms", "warm", "50ms", "resume", "false", "suite", "", "group", "X25519"}
+	all := append(defaults, flags...)
+	for i := 0; i < len(all); i += 2 {
+		if err := flag.Set(all[i], all[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nErr.Store(0)
+	nFull.Store(0)
+	nResumed.Store(0)
+	suites, groups, firstErr = map[string]int{}, map[string]int{}, ""
+	if err := configure(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hello(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("hello from the app\n")) }
+
+func TestFullHandshakesNeverResume(t *testing.T) {
+	start(t, hello, "mode", "conn")
+	res := run([]int{os.Getpid()})
+	if res.Requests == 0 || res.Errors != 0 {
+		t.Fatalf("requests %d, errors %d (%s)", res.Requests, res.Errors, res.FirstErrorMsg)
+	}
+	if res.Resumed != 0 || res.Full < int64(res.Requests) {
+		t.Fatalf("full %d, resumed %d for %d requests: the server offers tickets, the client must not use them", res.Full, res.Resumed, res.Requests)
+	}
+	if len(res.Suites) != 1 || res.Groups["X25519"] == 0 || len(res.Groups) != 1 {
+		t.Fatalf("suites %v, groups %v", res.Suites, res.Groups)
+	}
+	if res.ServerCPUNS <= 0 {
+		t.Fatalf("server CPU %d ns: this process served the requests", res.ServerCPUNS)
+	}
+	if err := check(res); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResumptionsResume(t *testing.T) {
+	start(t, hello, "mode", "conn", "resume", "true")
+	res := run(nil)
+	if res.Requests == 0 || res.Errors != 0 {
+		t.Fatalf("requests %d, errors %d (%s)", res.Requests, res.Errors, res.FirstErrorMsg)
+	}
+	// Each worker's first connection (in the warm-up) is a full one; the measured ones resume.
+	if res.Resumed < int64(res.Requests) || res.Full != 0 {
+		t.Fatalf("full %d, resumed %d for %d requests", res.Full, res.Resumed, res.Requests)
+	}
+}
+
+func TestCheckRejectsAnotherSuiteAResumptionOrNoAnswer(t *testing.T) {
+	start(t, hello, "mode", "conn", "suite", "TLS_CHACHA20_POLY1305_SHA256")
+	if err := check(result{Requests: 1, Suites: map[string]int{"TLS_AES_128_GCM_SHA256": 1}}); err == nil {
+		t.Fatal("a suite other than -suite passed")
+	}
+	flag.Set("suite", "")
+	if err := check(result{Requests: 9, Resumed: 1, Full: 9}); err == nil {
+		t.Fatal("a resumed connection passed in a full-handshake run")
+	}
+	if err := check(result{Errors: 3, FirstErrorMsg: "remote error: tls: protocol version not supported"}); err == nil {
+		t.Fatal("a run without a single answered request passed")
+	}
+	if err := check(result{Requests: 9, Full: 9}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A server that stalls once for 300 ms while 100 requests/s are offered on one connection: the ~30 requests
+// scheduled during the stall are all late, and are counted late from their intended send times. A closed-loop
+// client (or one timing from the actual send) would see one slow request and p90 near zero.
+func TestOpenLoopCountsTheRequestsAStallHeldBack(t *testing.T) {
+	var n atomic.Int64
+	stall := func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 30 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		hello(w, r)
+	}
+	start(t, stall, "mode", "rate", "c", "1", "rate", "100", "d", "1s", "warm", "0s")
+	res := run(nil)
+	if res.Errors != 0 || res.Requests < 95 || res.Requests > 101 {
+		t.Fatalf("requests %d (100 offered), errors %d (%s)", res.Requests, res.Errors, res.FirstErrorMsg)
+	}
+	if res.P90US < 50_000 || res.P50US > 50_000 || res.MaxUS < 290_000 {
+		t.Fatalf("p50 %d µs, p90 %d µs, max %d µs: the stall's backlog is not counted", res.P50US, res.P90US, res.MaxUS)
+	}
+	// The generator itself was on time whenever its connection was free.
+	if res.SendLagP99US > 50_000 {
+		t.Fatalf("send lag p99 %d µs", res.SendLagP99US)
+	}
+}
