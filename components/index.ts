@@ -5,7 +5,8 @@ export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, ima
 export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./pullSecret";
 export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
-export { SidecarWorkload, SidecarWorkloadArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
+export { SidecarWorkload, SidecarWorkloadArgs, ProxyArgs, RedirectArgs } from "./workload";
+export { ServiceArgs } from "./service";
 export { AppContainerArgs, ContainerPortArgs, EnvFromSourceArgs, EnvSourceRefArgs } from "./appContainer";
 export { ProbeArgs, HttpGetActionArgs, HttpHeaderArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, LifecycleArgs, LifecycleHandlerArgs } from "./probes";
 export { VolumeArgs, VolumeMountArgs, EmptyDirVolumeArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, KeyToPathArgs } from "./volumes";

@@ -10,12 +10,14 @@ import { validatePodSecurity } from "./podSecurityValidation";
 import { preStopSleepSeconds } from "./probes";
 import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
+import { checkServiceArgs, ServiceArgs, serviceTypeOf, sidecarService } from "./service";
 import { renderVolumes } from "./volumes";
 import { Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArgs } from "./workloadOptions";
 
 export { AppContainerArgs } from "./appContainer";
+export { ServiceArgs } from "./service";
 
 /** The TLS proxy sidecar. */
 export interface ProxyArgs {
@@ -40,16 +42,6 @@ export interface RedirectArgs {
     resources?: ResourcesArgs;
 }
 
-/** The Service in front of the pods. */
-export interface ServiceArgs {
-    /** Port of the Service. Default 443. */
-    port?: pulumi.Input<number>;
-    /** Fixed node port (30000-32767). Default: allocated by the cluster. */
-    nodePort?: pulumi.Input<number>;
-    /** Default NodePort; `None` creates no Service (a tunnel is then the only way in). */
-    type?: ServiceType;
-}
-
 export { WORKLOAD_DEFAULTS };
 
 export interface SidecarWorkloadArgs {
@@ -59,6 +51,7 @@ export interface SidecarWorkloadArgs {
     app: AppContainerArgs;
     proxy?: ProxyArgs;
     redirect?: RedirectArgs;
+    /** Default NodePort (ClusterIP with a tunnel). */
     service?: ServiceArgs;
     proxyImage: pulumi.Input<string>;
     initImage: pulumi.Input<string>;
@@ -90,10 +83,12 @@ function withDefaults(defaults: ResourcesArgs, given: ResourcesArgs | undefined)
     return { ...defaults, ...Object.fromEntries(set) };
 }
 
-/** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the NodePort Service. */
+/** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the Service (see service.ts). */
 export class SidecarWorkload extends pulumi.ComponentResource {
     readonly serviceName: pulumi.Output<string>;
     readonly nodePort: pulumi.Output<number>;
+    /** A LoadBalancer Service's ingress hostname or IP, once it has one; else undefined. */
+    readonly loadBalancerAddress: pulumi.Output<string | undefined>;
     readonly workloadName: pulumi.Output<string>;
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -166,39 +161,30 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { namespace: args.namespace, labels }, spec: disruptionBudgetSpec(selector) }, { parent: this });
         }
 
-        const serviceType = args.service?.type ?? ServiceType.NodePort;
-        if (serviceType === ServiceType.None) {
-            // No Service: a tunnel is the only way in. Typed as always present for compatibility; the value is undefined.
-            this.serviceName = pulumi.output(undefined) as unknown as pulumi.Output<string>;
-            this.nodePort = pulumi.output(undefined) as unknown as pulumi.Output<number>;
-            this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
-            return;
-        }
-        const service = new k8s.core.v1.Service(
-            name,
-            {
-                metadata: { name: args.serviceName, namespace: args.namespace, labels },
-                spec: {
-                    type: serviceType,
-                    selector,
-                    ports: [
-                        {
-                            name: "https",
-                            protocol: "TCP",
-                            port: args.service?.port ?? WORKLOAD_DEFAULTS.servicePort,
-                            // iptables: the app port, redirected to the proxy inside the pod. service: the proxy itself.
-                            targetPort: interception === InterceptionMode.Iptables ? appPort : proxyPort,
-                            nodePort: serviceType === ServiceType.NodePort ? args.service?.nodePort : undefined,
-                        },
-                    ],
-                },
-            },
-            { parent: this },
-        );
-        this.serviceName = service.metadata.name;
-        // Undefined unless a NodePort Service (typed as a number for compatibility).
-        this.nodePort = serviceType === ServiceType.NodePort ? service.spec.ports.apply((ports) => ports[0].nodePort) : (pulumi.output(undefined) as unknown as pulumi.Output<number>);
-        this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
+        const serviceType = serviceTypeOf(args.service, args.tunnel !== undefined);
+        const none = pulumi.output(undefined);
+        const service =
+            serviceType === ServiceType.None
+                ? undefined
+                : sidecarService(
+                      name,
+                      {
+                          namespace: args.namespace,
+                          serviceName: args.serviceName,
+                          service: { ...args.service, type: serviceType },
+                          selector,
+                          labels,
+                          // iptables: the app port, redirected to the proxy inside the pod. service: the proxy itself.
+                          targetPort: interception === InterceptionMode.Iptables ? appPort : proxyPort,
+                      },
+                      { parent: this },
+                  );
+        // Without a Service (a tunnel is the only way in) these are undefined, typed as always present for compatibility.
+        this.serviceName = (service?.serviceName ?? none) as pulumi.Output<string>;
+        // Undefined unless NodePort or LoadBalancer (typed as a number for compatibility).
+        this.nodePort = (service?.nodePort ?? none) as pulumi.Output<number>;
+        this.loadBalancerAddress = service?.loadBalancerAddress ?? none;
+        this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, loadBalancerAddress: this.loadBalancerAddress, workloadName: this.workloadName });
     }
 }
 
@@ -207,5 +193,6 @@ function validateSidecarWorkloadArgs(args: SidecarWorkloadArgs): void {
     const problems = new Problems();
     problems.check(() => validatePodSecurity(args));
     problems.check(() => validateWorkloadParts(args, args.kind, args.tunnel?.metricsPort));
+    checkServiceArgs(args.service, args.tunnel !== undefined, problems);
     problems.throwIfAny();
 }

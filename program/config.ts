@@ -4,6 +4,7 @@
 import {
     CertificateRollout,
     ClientAuth,
+    ExternalTrafficPolicy,
     InterceptionMode,
     KeyAlgorithm,
     PodSecurityProfile,
@@ -74,6 +75,21 @@ function podFromConfig(read: ConfigReader): TlsSidecarAppArgs["pod"] {
     };
 }
 
+/** The Service; empty lists and choices leave the component's defaults. */
+function serviceFromConfig(read: ConfigReader): TlsSidecarAppArgs["service"] {
+    const nodePort = read.integer("nodePort");
+    const ranges = read.list<string>("loadBalancerSourceRanges");
+    return {
+        port: read.integer("servicePort"),
+        // 0 asks the cluster to allocate the node port.
+        nodePort: nodePort === 0 ? undefined : nodePort,
+        type: read.optionalChoice("serviceType", ServiceType),
+        annotations: read.keyValues("serviceAnnotations"),
+        loadBalancerSourceRanges: ranges === undefined || ranges.length === 0 ? undefined : ranges,
+        externalTrafficPolicy: read.optionalChoice("externalTrafficPolicy", ExternalTrafficPolicy),
+    };
+}
+
 function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
     const proxyImage = read.optional("proxyImage");
     const initImage = read.optional("initImage");
@@ -96,7 +112,6 @@ function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
 
 /** Reads the stack's configuration into the component's arguments; bad values read as undefined, with a problem kept. */
 export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSidecarAppArgs } {
-    const nodePort = read.integer("nodePort");
     const args: TlsSidecarAppArgs = {
         namespace: read.string("namespace"),
         app: {
@@ -125,8 +140,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
             },
         },
         redirect: { mode: read.choice("redirectMode", RedirectMode), excludePorts: read.list<number>("excludePorts") },
-        // 0 asks the cluster to allocate the node port.
-        service: { port: read.integer("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort, type: read.optionalChoice("serviceType", ServiceType) },
+        service: serviceFromConfig(read),
         tls: {
             hostnames: read.list<string>("hostnames"),
             ipAddresses: read.list<string>("ipAddresses"),

@@ -14,7 +14,7 @@ export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): Stack
     const tunnel = args.tunnel;
     const when = (condition: boolean, outputs: StackOutputs): StackOutputs => (condition ? outputs : {});
     return {
-        ...when(serviceType === ServiceType.NodePort, { nodePort: app.nodePort }),
+        ...when(serviceType === ServiceType.NodePort || serviceType === ServiceType.LoadBalancer, { nodePort: app.nodePort }),
         ...when(withService || tunnel?.hostname !== undefined, { url: app.url }),
         ...when(withService, { clusterUrl: app.clusterUrl }),
         ...when(generated || tls.caCertificatePem !== undefined, { caCertPem: app.caCertPem }),
