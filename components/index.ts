@@ -11,6 +11,7 @@ export { AppContainerArgs, ContainerPortArgs, EnvFromSourceArgs, EnvSourceRefArg
 export { ProbeArgs, HttpGetActionArgs, HttpHeaderArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, LifecycleArgs, LifecycleHandlerArgs } from "./probes";
 export { VolumeArgs, VolumeMountArgs, EmptyDirVolumeArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, KeyToPathArgs } from "./volumes";
 export { PodArgs } from "./podOptions";
+export { NetworkPolicyArgs, NetworkPolicyPeerArgs, NetworkPolicyPortArgs, IpBlockArgs, networkPolicyRules } from "./networkPolicy";
 export {
     AffinityArgs,
     NodeAffinityArgs,

@@ -4,6 +4,7 @@ import { CertificatePolicyArgs, ClientCertificate, SidecarCertificates } from ".
 import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { SidecarImages, SidecarImagesArgs } from "./images";
 import { PodArgs } from "./podOptions";
+import { NetworkPolicyArgs } from "./networkPolicy";
 import { registryPullSecret } from "./pullSecret";
 import { appUrl, ServiceArgs, serviceTypeOf } from "./service";
 import { PodSecurityContextArgs } from "./securityContext";
@@ -60,6 +61,12 @@ export interface TlsSidecarAppArgs {
      * a PodDisruptionBudget with more than one replica.
      */
     workload?: WorkloadArgs;
+    /**
+     * Set (even to `{}`) for a NetworkPolicy selecting the pods that lets in only the TLS port (and `app.port` with
+     * iptables interception, where it is redirected) and the admin port, from the sources given. With
+     * `interception: Service` it closes the app's plaintext port to the rest of the cluster, where the CNI enforces it.
+     */
+    networkPolicy?: NetworkPolicyArgs;
 }
 
 /**
@@ -81,6 +88,8 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     /** With `images.registry.pullSecret`: the `kubernetes.io/dockerconfigjson` Secret the pods pull with (else undefined). */
     readonly pullSecretName: pulumi.Output<string | undefined>;
     readonly workloadName: pulumi.Output<string>;
+    /** With `networkPolicy`: the NetworkPolicy's name (else undefined). */
+    readonly networkPolicyName: pulumi.Output<string | undefined>;
     readonly proxyImage: pulumi.Output<string>;
     readonly initImage: pulumi.Output<string>;
     /** When the server certificate expires (RFC 3339), when generated here. */
@@ -179,6 +188,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
                 podSecurityContext: args.podSecurityContext,
                 pod,
                 workload: args.workload,
+                networkPolicy: args.networkPolicy,
                 tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
             },
             { parent: this },
@@ -204,6 +214,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.secretName = certificates.secretName;
         this.pullSecretName = pullSecret?.metadata.name ?? pulumi.output<string | undefined>(undefined);
         this.workloadName = workload.workloadName;
+        this.networkPolicyName = workload.networkPolicyName;
         this.proxyImage = images.proxyImage;
         this.initImage = images.initImage;
         this.certNotAfter = certificates.certNotAfter;
@@ -229,6 +240,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             secretName: this.secretName,
             pullSecretName: this.pullSecretName,
             workloadName: this.workloadName,
+            networkPolicyName: this.networkPolicyName,
             proxyImage: this.proxyImage,
             initImage: this.initImage,
             certNotAfter: this.certNotAfter,

@@ -4,6 +4,7 @@ import { appContainer, AppContainerArgs } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
 import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
+import { NetworkPolicyArgs, sidecarNetworkPolicy } from "./networkPolicy";
 import { podFields, PodArgs } from "./podOptions";
 import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, ResourcesArgs } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
@@ -75,6 +76,8 @@ export interface SidecarWorkloadArgs {
     pod?: PodArgs;
     /** The Deployment (or bare Pod): its labels and annotations, rollout, PodDisruptionBudget. */
     workload?: WorkloadArgs;
+    /** A NetworkPolicy letting in only the TLS and admin ports (see networkPolicy.ts). Default: none. */
+    networkPolicy?: NetworkPolicyArgs;
 }
 
 /** Each field given overrides its default; fields left undefined keep it. */
@@ -90,6 +93,8 @@ export class SidecarWorkload extends pulumi.ComponentResource {
     /** A LoadBalancer Service's ingress hostname or IP, once it has one; else undefined. */
     readonly loadBalancerAddress: pulumi.Output<string | undefined>;
     readonly workloadName: pulumi.Output<string>;
+    /** With `networkPolicy`: the NetworkPolicy's name (else undefined). */
+    readonly networkPolicyName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         // A pod the API server (or its namespace's Pod Security level) would reject is refused before anything is registered.
@@ -161,6 +166,12 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { namespace: args.namespace, labels }, spec: disruptionBudgetSpec(selector) }, { parent: this });
         }
 
+        const policy =
+            args.networkPolicy === undefined
+                ? undefined
+                : sidecarNetworkPolicy(name, args.namespace, labels, selector, args.networkPolicy, { appPort, proxyPort, adminPort, interception }, { parent: this });
+        this.networkPolicyName = policy?.metadata.name ?? pulumi.output(undefined);
+
         const serviceType = serviceTypeOf(args.service, args.tunnel !== undefined);
         const none = pulumi.output(undefined);
         const service =
@@ -184,7 +195,13 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         // Undefined unless NodePort or LoadBalancer (typed as a number for compatibility).
         this.nodePort = (service?.nodePort ?? none) as pulumi.Output<number>;
         this.loadBalancerAddress = service?.loadBalancerAddress ?? none;
-        this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, loadBalancerAddress: this.loadBalancerAddress, workloadName: this.workloadName });
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            nodePort: this.nodePort,
+            loadBalancerAddress: this.loadBalancerAddress,
+            workloadName: this.workloadName,
+            networkPolicyName: this.networkPolicyName,
+        });
     }
 }
 

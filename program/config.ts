@@ -7,6 +7,9 @@ import {
     ExternalTrafficPolicy,
     InterceptionMode,
     KeyAlgorithm,
+    LabelSelectorOperator,
+    NetworkPolicyArgs,
+    NetworkPolicyPeerArgs,
     PodSecurityProfile,
     RedirectMode,
     ServiceType,
@@ -16,6 +19,7 @@ import {
     WorkloadKind,
 } from "../components";
 import { checkTunnelToken } from "../components/tunnelValidation";
+import { checkCidr, checkDnsLabel } from "../components/validation";
 import { ConfigReader } from "./reader";
 
 /** The tunnel, when `tunnel` is true. A token or token Secret without it is a mistake, not something to ignore. */
@@ -75,6 +79,34 @@ function podFromConfig(read: ConfigReader): TlsSidecarAppArgs["pod"] {
     };
 }
 
+const NAMESPACE_LABEL = "kubernetes.io/metadata.name";
+
+/** Peers from namespace names (by the label Kubernetes gives every namespace) and CIDRs; undefined for none. */
+function peersFromConfig(read: ConfigReader, namespacesKey: string, cidrsKey?: string): NetworkPolicyPeerArgs[] | undefined {
+    const namespaces = read.list<string>(namespacesKey) ?? [];
+    namespaces.forEach((ns, i) => read.check(`${namespacesKey}[${i}]`, () => checkDnsLabel(namespacesKey, ns)));
+    const cidrs = cidrsKey === undefined ? [] : (read.list<string>(cidrsKey) ?? []);
+    cidrs.forEach((cidr, i) => read.check(`${cidrsKey}[${i}]`, () => checkCidr(cidrsKey!, cidr)));
+    const peers: NetworkPolicyPeerArgs[] = [
+        ...(namespaces.length > 0 ? [{ namespaceSelector: { matchExpressions: [{ key: NAMESPACE_LABEL, operator: LabelSelectorOperator.In, values: namespaces }] } }] : []),
+        ...cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    ];
+    return peers.length > 0 ? peers : undefined;
+}
+
+/** The NetworkPolicy, when `networkPolicy` is true; its sources without it are a mistake, not something to ignore. */
+function networkPolicyFromConfig(read: ConfigReader): NetworkPolicyArgs | undefined {
+    const from = peersFromConfig(read, "networkPolicyFromNamespaces", "networkPolicyFromCidrs");
+    const adminFrom = peersFromConfig(read, "networkPolicyAdminFromNamespaces");
+    if (!read.boolean("networkPolicy")) {
+        if (from !== undefined || adminFrom !== undefined) {
+            read.refuse("networkPolicy", false, "true when networkPolicyFromNamespaces, networkPolicyFromCidrs or networkPolicyAdminFromNamespaces is set (or empty them)");
+        }
+        return undefined;
+    }
+    return { from, adminFrom };
+}
+
 /** The Service; empty lists and choices leave the component's defaults. */
 function serviceFromConfig(read: ConfigReader): TlsSidecarAppArgs["service"] {
     const nodePort = read.integer("nodePort");
@@ -121,6 +153,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
             securityContext: appSecurityFromConfig(read),
         },
         podSecurity: read.choice("podSecurity", PodSecurityProfile),
+        networkPolicy: networkPolicyFromConfig(read),
         publicHost: read.string("publicHost"),
         interception: read.choice("interception", InterceptionMode),
         workloadKind: read.choice("workloadKind", WorkloadKind),

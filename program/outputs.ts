@@ -23,6 +23,7 @@ export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): Stack
         secretName: app.secretName,
         ...when(args.images.prebuilt === undefined && args.images.registry?.pullSecret === true, { pullSecretName: app.pullSecretName }),
         workloadName: app.workloadName,
+        ...when(args.networkPolicy !== undefined, { networkPolicyName: app.networkPolicyName }),
         proxyImage: app.proxyImage,
         initImage: app.initImage,
         ...when(generated, { certNotAfter: app.certNotAfter, caNotAfter: app.caNotAfter, certRenewAfter: app.certRenewAfter }),

@@ -12,6 +12,7 @@ interface Shape {
     tunnelHostname?: boolean;
     certificate: "generated" | "provided" | "provided with a CA" | "existing Secret";
     pullSecret?: boolean;
+    networkPolicy?: boolean;
 }
 
 /** The README's "exported" column, phrase by phrase. */
@@ -25,6 +26,7 @@ const WHEN: Record<string, (s: Shape) => boolean> = {
     "with a tunnel": (s) => s.tunnel !== undefined,
     "with a tunnel to the proxy": (s) => s.tunnel === "proxy",
     "with `registryPullSecret`": (s) => s.pullSecret === true,
+    "with `networkPolicy`": (s) => s.networkPolicy === true,
 };
 
 function documented(shape: Shape): string[] {
@@ -48,6 +50,7 @@ const CASES: [string, Record<string, unknown>, Shape][] = [
     ["a tunnel to the app, with a hostname", { ...TUNNEL, tunnelHostname: "hello.example.com" }, { service: "ClusterIP", tunnel: "app", tunnelHostname: true, certificate: "generated" }],
     ["a tunnel to the proxy and no Service", { ...TUNNEL, tunnelOrigin: "proxy", serviceType: "None" }, { service: "None", tunnel: "proxy", certificate: "generated" }],
     ["a tunnel beside a NodePort Service", { ...TUNNEL, serviceType: "NodePort" }, { service: "NodePort", tunnel: "app", certificate: "generated" }],
+    ["a NetworkPolicy", { networkPolicy: true }, { service: "NodePort", certificate: "generated", networkPolicy: true }],
     ["a LoadBalancer Service", { serviceType: "LoadBalancer" }, { service: "LoadBalancer", certificate: "generated" }],
     ["an existing TLS Secret", { tlsSecretName: "shop-tls" }, { service: "NodePort", certificate: "existing Secret" }],
     ["a provided certificate", { tlsCertificate: CERT, tlsPrivateKey: KEY }, { service: "NodePort", certificate: "provided" }],

@@ -198,6 +198,7 @@ describe("the cross-language component schema", function () {
             "ConfigMapVolumeArgs", "SecretVolumeArgs", "PersistentVolumeClaimVolumeArgs", "KeyToPathArgs", "TolerationArgs", "AffinityArgs", "NodeAffinityArgs",
             "NodeSelectorArgs", "NodeSelectorTermArgs", "NodeSelectorRequirementArgs", "PreferredSchedulingTermArgs", "PodAffinityArgs", "PodAffinityTermArgs",
             "WeightedPodAffinityTermArgs", "LabelSelectorArgs", "LabelSelectorRequirementArgs", "TopologySpreadConstraintArgs", "ServiceArgs", "RegistryArgs",
+            "NetworkPolicyArgs", "NetworkPolicyPeerArgs", "NetworkPolicyPortArgs", "IpBlockArgs",
         ];
         for (const type of types) {
             assert.ok(schema.types[`tls-sidecar:index:${type}`], `${type} is a schema type`);
@@ -213,6 +214,9 @@ describe("the cross-language component schema", function () {
         assert.deepStrictEqual([service.loadBalancerSourceRanges.type, service.loadBalancerSourceRanges.items.type], ["array", "string"]);
         assert.deepStrictEqual(service.annotations.additionalProperties, { type: "string" });
         assert.strictEqual(schema.types["tls-sidecar:index:RegistryArgs"].properties.pullSecret.type, "boolean");
+        assert.strictEqual(app.networkPolicy.$ref, "#/types/tls-sidecar:index:NetworkPolicyArgs");
+        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyArgs"].properties.from.items.$ref, "#/types/tls-sidecar:index:NetworkPolicyPeerArgs");
+        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyPeerArgs"].properties.namespaceSelector.$ref, "#/types/tls-sidecar:index:LabelSelectorArgs");
     });
 
     it("documents inputs and outputs from the doc comments", () => {
