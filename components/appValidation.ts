@@ -1,4 +1,5 @@
 // TlsSidecarApp's argument checks: every independent check runs, so one ConfigError names every bad argument.
+import * as pulumi from "@pulumi/pulumi";
 import { validateCertificatesArgs } from "./certificateValidation";
 import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
@@ -21,7 +22,8 @@ import {
     isKnown,
     Problems,
 } from "./validation";
-import { NamedPort, ownPorts, validateWorkloadParts } from "./workloadValidation";
+import { NamedPort, ownPorts, validateWorkloadParts, WorkloadPartsArgs } from "./workloadValidation";
+import type { RedirectArgs } from "./sidecarPod";
 
 /** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
 export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
@@ -75,7 +77,7 @@ function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
 }
 
 /** The pod's own ports: each valid, and no two the same. Returns them by argument path. */
-function checkPorts(args: TlsSidecarAppArgs, problems: Problems): NamedPort[] {
+export function checkPorts(args: WorkloadPartsArgs, problems: Problems): NamedPort[] {
     const ports = ownPorts(args);
     for (const [path, port] of ports) {
         problems.check(() => checked(port, (v) => checkPort(path, v)));
@@ -91,7 +93,7 @@ function checkPorts(args: TlsSidecarAppArgs, problems: Problems): NamedPort[] {
     return ports;
 }
 
-function checkRedirect(args: TlsSidecarAppArgs, problems: Problems): void {
+export function checkRedirect(args: { app: { port: pulumi.Input<number> }; redirect?: RedirectArgs }, problems: Problems): void {
     (args.redirect?.excludePorts ?? []).forEach((p, i) => {
         const path = `redirect.excludePorts[${i}]`;
         if (problems.check(() => checked(p, (v) => checkPort(path, v))) && isKnown(p) && isKnown(args.app.port) && p === args.app.port) {

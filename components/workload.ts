@@ -2,14 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appContainer, AppContainerArgs } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
+import { InterceptionMode, PodSecurityProfile, ServiceType, WorkloadKind } from "./enums";
 import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
 import { NetworkPolicyArgs, sidecarNetworkPolicy } from "./networkPolicy";
 import { podFields, PodArgs } from "./podOptions";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, ResourcesArgs } from "./podSpec";
+import { podSpec } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
 import { preStopSleepSeconds } from "./probes";
 import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
+import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
 import { checkServiceArgs, ServiceArgs, serviceTypeOf, sidecarService } from "./service";
 import { renderVolumes } from "./volumes";
@@ -20,28 +21,7 @@ import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArg
 export { AppContainerArgs } from "./appContainer";
 export { ServiceArgs } from "./service";
 
-/** The TLS proxy sidecar. */
-export interface ProxyArgs {
-    /** Port the proxy terminates TLS on. Default 8443. */
-    port?: pulumi.Input<number>;
-    /** Port of the proxy's /healthz, /readyz and /metrics (HTTPS). Default 9901. */
-    adminPort?: pulumi.Input<number>;
-    /** Client-certificate authentication. Default none. */
-    clientAuth?: ClientAuth;
-    /** Default: 10m CPU and 20Mi requested, 64Mi memory limit, no CPU limit. */
-    resources?: ResourcesArgs;
-    /** How long the proxy drains in-flight requests on SIGTERM. Default 25. */
-    shutdownTimeoutSeconds?: number;
-}
-
-/** The init container that redirects the app port to the proxy (iptables interception only). */
-export interface RedirectArgs {
-    /** Default auto. */
-    mode?: RedirectMode;
-    /** Ports never redirected. */
-    excludePorts?: pulumi.Input<number>[];
-    resources?: ResourcesArgs;
-}
+export { ProxyArgs, RedirectArgs } from "./sidecarPod";
 
 export { WORKLOAD_DEFAULTS };
 
@@ -80,12 +60,6 @@ export interface SidecarWorkloadArgs {
     networkPolicy?: NetworkPolicyArgs;
 }
 
-/** Each field given overrides its default; fields left undefined keep it. */
-function withDefaults(defaults: ResourcesArgs, given: ResourcesArgs | undefined): ResourcesArgs {
-    const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
-    return { ...defaults, ...Object.fromEntries(set) };
-}
-
 /** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the Service (see service.ts). */
 export class SidecarWorkload extends pulumi.ComponentResource {
     readonly serviceName: pulumi.Output<string>;
@@ -103,8 +77,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
 
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;
-        const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
-        const adminPort = args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort;
+        const { proxyPort, adminPort } = sidecarPorts(args.proxy);
         const drainSeconds = args.app.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
         const profile = args.podSecurity ?? PodSecurityProfile.None;
         const kind = args.kind ?? WorkloadKind.Deployment;
@@ -112,28 +85,22 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         const selector = selectorLabels(args.serviceName, name);
         const labels = withUserLabels(selector);
 
-        const parts: PodSpecParts = {
+        const parts = sidecarPodParts({
             app: appContainer(args.app, { profile, interception, adminPort, drainSeconds }),
             appPort,
-            proxyImage: args.proxyImage,
-            proxyPort,
-            adminPort,
-            clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
-            proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
-            shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
-            drainSeconds,
-            initImage: args.initImage,
-            redirectMode: args.redirect?.mode ?? RedirectMode.Auto,
-            excludePorts: args.redirect?.excludePorts ?? [],
-            initResources: withDefaults(DEFAULT_INIT_RESOURCES, args.redirect?.resources),
+            proxy: args.proxy,
+            redirect: args.redirect,
             interception,
-            nativeSidecar: args.nativeSidecar ?? true,
+            nativeSidecar: args.nativeSidecar,
+            drainSeconds,
+            proxyImage: args.proxyImage,
+            initImage: args.initImage,
             secretName: args.secretName,
             podSecurityContext: podSecurityContext(profile, args.podSecurityContext),
             appVolumes: renderVolumes(args.pod?.volumes),
             podFields: podFields(args.pod, selector),
             preStopSeconds: preStopSleepSeconds(args.app.lifecycle),
-        };
+        });
         const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
 
         if (kind === WorkloadKind.Deployment) {

@@ -9,7 +9,7 @@ import { checkPodArgs, PodArgs } from "./podOptions";
 import { checkProbesAndHooks } from "./probeValidation";
 import { Problems } from "./validation";
 import { checkVolumes } from "./volumes";
-import type { ProxyArgs } from "./workload";
+import type { ProxyArgs } from "./sidecarPod";
 import { checkWorkloadArgs, WorkloadArgs } from "./workloadOptions";
 
 export type NamedPort = [string, pulumi.Input<number>];

@@ -79,7 +79,7 @@ describe("the cross-language component schema", function () {
         }
     });
 
-    for (const component of ["TlsSidecarApp", "SidecarImages", "SidecarCertificates", "SidecarWorkload"]) {
+    for (const component of ["TlsSidecarApp", "TlsSidecar", "SidecarImages", "SidecarCertificates", "SidecarWorkload"]) {
         it(`${component}: every argument is an input, required exactly when not optional`, () => {
             const resource = schema.resources[`tls-sidecar:index:${component}`];
             const members = interfaceMembers(`${component}Args`);
