@@ -3,10 +3,11 @@
 // sidecar to your pod spec, exactly as TlsSidecarApp's pods have it.
 import * as pulumi from "@pulumi/pulumi";
 import { ClientCertificate, SidecarCertificates } from "./certificates";
-import { SidecarImages, SidecarImagesArgs } from "./images";
+import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
 import { pullSecretFor } from "./pullSecret";
 import { sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
-import { validateTlsSidecarArgs } from "./withTlsSidecar";
+import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
+import { validateCertificatesArgs } from "./certificateValidation";
 
 export interface TlsSidecarArgs {
     /** Namespace of your Deployment: the Secrets go there. Default "default". */
@@ -67,4 +68,21 @@ export class TlsSidecar extends pulumi.ComponentResource {
             clientCertificates: this.clientCertificates,
         });
     }
+}
+
+/** TlsSidecar's arguments: one ConfigError naming every bad one, before anything is created. */
+export function validateTlsSidecarArgs(args: TlsSidecarArgs): void {
+    const problems = new Problems();
+    if (args.namespace !== undefined) problems.check(() => checked(args.namespace!, (v) => checkDnsLabel("namespace", v)));
+    problems.check(() => checked(args.serviceName, (v) => checkServiceName("serviceName", v)));
+    if (args.tls?.privateKeyPem !== undefined && args.tls.certificatePem === undefined) {
+        problems.add({ path: "tls.certificatePem", value: undefined, allowed: "the certificate that goes with tls.privateKeyPem, or neither" });
+    }
+    problems.check(() => validateCertificatesArgs(sidecarCertificatesArgs(args.namespace ?? "default", args.serviceName, args.publicHost, args.tls ?? {})));
+    if (args.images === undefined) {
+        problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
+    } else {
+        problems.check(() => validateImagesArgs(args.images));
+    }
+    problems.throwIfAny();
 }

@@ -6,17 +6,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkPorts, checkRedirect } from "./appValidation";
 import { sidecarHandlers } from "./appContainer";
-import { validateCertificatesArgs } from "./certificateValidation";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, RedirectMode } from "./enums";
-import { validateImagesArgs } from "./images";
 import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
 import { preStopSleepSeconds } from "./probes";
 import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
-import type { TlsSidecarArgs } from "./tlsSidecar";
-import { sidecarCertificatesArgs } from "./tlsArgs";
 import { RESERVED_VOLUME_PREFIX } from "./volumes";
-import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkResources, checkServiceName, ConfigError, ConfigProblem, isKnown, Problems } from "./validation";
+import { checkEnum, checkIntegerRange, checkResources, ConfigError, ConfigProblem, isKnown, Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
@@ -170,21 +166,4 @@ export function withTlsSidecar(spec: PodSpecInput, sidecar: TlsSidecarRefs, args
         // Yours when longer: the app may need more time to exit than the sidecar's drain and shutdown.
         terminationGracePeriodSeconds: isKnown(terminationGracePeriodSeconds) && typeof terminationGracePeriodSeconds === "number" ? Math.max(grace, terminationGracePeriodSeconds) : grace,
     };
-}
-
-/** TlsSidecar's arguments: one ConfigError naming every bad one, before anything is created. */
-export function validateTlsSidecarArgs(args: TlsSidecarArgs): void {
-    const problems = new Problems();
-    if (args.namespace !== undefined) problems.check(() => checked(args.namespace!, (v) => checkDnsLabel("namespace", v)));
-    problems.check(() => checked(args.serviceName, (v) => checkServiceName("serviceName", v)));
-    if (args.tls?.privateKeyPem !== undefined && args.tls.certificatePem === undefined) {
-        problems.add({ path: "tls.certificatePem", value: undefined, allowed: "the certificate that goes with tls.privateKeyPem, or neither" });
-    }
-    problems.check(() => validateCertificatesArgs(sidecarCertificatesArgs(args.namespace ?? "default", args.serviceName, args.publicHost, args.tls ?? {})));
-    if (args.images === undefined) {
-        problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
-    } else {
-        problems.check(() => validateImagesArgs(args.images));
-    }
-    problems.throwIfAny();
 }
