@@ -37,8 +37,7 @@ export function registryPullSecret(name: string, namespace: pulumi.Input<string>
     );
 }
 
-/** With `images.registry.pullSecret` (and images built here), the pull Secret; else undefined. */
+/** With `images.registry.pullSecret` (images built here or prebuilt), the pull Secret; else undefined. */
 export function pullSecretFor(name: string, namespace: pulumi.Input<string>, images: SidecarImagesArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret | undefined {
-    const registry = images.prebuilt === undefined ? images.registry : undefined;
-    return registry?.pullSecret === true ? registryPullSecret(name, namespace, registry, opts) : undefined;
+    return images.registry?.pullSecret === true ? registryPullSecret(name, namespace, images.registry, opts) : undefined;
 }

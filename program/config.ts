@@ -126,14 +126,13 @@ function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
     const proxyImage = read.optional("proxyImage");
     const initImage = read.optional("initImage");
     const pullSecret = read.boolean("registryPullSecret");
+    const registry = { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword"), pullSecret };
     if (proxyImage !== undefined || initImage !== undefined) {
-        if (pullSecret === true) {
-            read.refuse("registryPullSecret", true, "false with proxyImage and initImage (nothing is pushed with the registry's credentials): name an existing pull Secret in imagePullSecrets");
-        }
-        return { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" } };
+        // Nothing is pushed; the registry keys only make the pull Secret, when asked for.
+        return { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" }, registry: pullSecret === true ? registry : undefined };
     }
     return {
-        registry: { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword"), pullSecret },
+        registry,
         repository: read.string("imageRepository"),
         tag: read.string("imageTag"),
         goImage: read.optional("goImage"),

@@ -112,8 +112,6 @@ export const CONFIG_KEY_OF: Record<string, string> = {
     publicHost: "publicHost",
     interception: "interception",
     networkPolicy: "networkPolicy",
-    "networkPolicy.from": "networkPolicyFromNamespaces",
-    "networkPolicy.adminFrom": "networkPolicyAdminFromNamespaces",
     workloadKind: "workloadKind",
     replicas: "replicas",
     nativeSidecar: "nativeSidecar",

@@ -21,7 +21,7 @@ export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): Stack
         namespace: app.namespace,
         ...when(withService, { serviceName: app.serviceName }),
         secretName: app.secretName,
-        ...when(args.images.prebuilt === undefined && args.images.registry?.pullSecret === true, { pullSecretName: app.pullSecretName }),
+        ...when(args.images.registry?.pullSecret === true, { pullSecretName: app.pullSecretName }),
         workloadName: app.workloadName,
         ...when(args.networkPolicy !== undefined, { networkPolicyName: app.networkPolicyName }),
         proxyImage: app.proxyImage,
