@@ -80,8 +80,29 @@ export interface AppContainerContext {
     drainSeconds: number;
 }
 
+/** The probes and hooks an app container (ours, or one of your own: see withTlsSidecar) runs with the sidecar. */
+export interface ProbedContainer {
+    readinessProbe?: ProbeArgs;
+    livenessProbe?: ProbeArgs;
+    startupProbe?: ProbeArgs;
+    lifecycle?: LifecycleArgs;
+}
+
+/**
+ * The app container's probes and hooks as the sidecar needs them: an `httpGet` at a redirected `appPort` as HTTPS,
+ * and the drain as its `preStop` hook (see probes.ts).
+ */
+export function sidecarHandlers(app: ProbedContainer, appPort: pulumi.Input<number>, ctx: Omit<AppContainerContext, "profile">): Pick<k8s.types.input.core.v1.Container, "readinessProbe" | "livenessProbe" | "startupProbe" | "lifecycle"> {
+    const target: ProbeTarget = { appPort, redirected: ctx.interception === InterceptionMode.Iptables };
+    return {
+        readinessProbe: renderProbe(app.readinessProbe, target),
+        livenessProbe: renderProbe(app.livenessProbe, target),
+        startupProbe: renderProbe(app.startupProbe, target),
+        lifecycle: renderLifecycle(app.lifecycle, preStopDrain(ctx.drainSeconds, ctx.adminPort), target),
+    };
+}
+
 export function appContainer(app: AppContainerArgs, ctx: AppContainerContext): k8s.types.input.core.v1.Container {
-    const target: ProbeTarget = { appPort: app.port, redirected: ctx.interception === InterceptionMode.Iptables };
     const extra = (app.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? PortProtocol.Tcp }));
     return {
         name: "app",
@@ -92,10 +113,7 @@ export function appContainer(app: AppContainerArgs, ctx: AppContainerContext): k
         envFrom: app.envFrom === undefined || app.envFrom.length === 0 ? undefined : app.envFrom,
         ports: [{ name: "http", containerPort: app.port, protocol: PortProtocol.Tcp }, ...extra],
         resources: app.resources === undefined ? undefined : resourceRequirements(app.resources),
-        readinessProbe: renderProbe(app.readinessProbe, target),
-        livenessProbe: renderProbe(app.livenessProbe, target),
-        startupProbe: renderProbe(app.startupProbe, target),
-        lifecycle: renderLifecycle(app.lifecycle, preStopDrain(ctx.drainSeconds, ctx.adminPort), target),
+        ...sidecarHandlers(app, app.port, ctx),
         volumeMounts: renderVolumeMounts(app.volumeMounts),
         securityContext: appSecurityContext(ctx.profile, app.securityContext),
     };

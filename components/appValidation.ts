@@ -1,17 +1,18 @@
 // TlsSidecarApp's argument checks: every independent check runs, so one ConfigError names every bad argument.
+import * as pulumi from "@pulumi/pulumi";
 import { validateCertificatesArgs } from "./certificateValidation";
-import { ClientAuth, InterceptionMode, RedirectMode, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
 import { validatePodSecurity } from "./podSecurityValidation";
 import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
 import { TUNNEL_DEFAULTS } from "./tunnel";
+import { checkServiceArgs } from "./service";
 import { validateTunnelCommon } from "./tunnelValidation";
 import {
     checkDnsLabel,
     checked,
     checkEnum,
     checkIntegerRange,
-    checkNodePort,
     checkNonEmptyString,
     checkPort,
     checkPositiveInteger,
@@ -21,7 +22,8 @@ import {
     isKnown,
     Problems,
 } from "./validation";
-import { NamedPort, ownPorts, validateWorkloadParts } from "./workloadValidation";
+import { NamedPort, ownPorts, validateWorkloadParts, WorkloadPartsArgs } from "./workloadValidation";
+import type { RedirectArgs } from "./sidecarPod";
 
 /** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
 export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
@@ -36,8 +38,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     const ports = checkPorts(args, problems);
     checkTunnel(args, ports, problems);
     checkRedirect(args, problems);
-    if (args.service?.port !== undefined) problems.check(() => checked(args.service!.port!, (v) => checkPort("service.port", v)));
-    if (args.service?.nodePort !== undefined) problems.check(() => checked(args.service!.nodePort!, (v) => checkNodePort("service.nodePort", v)));
+    checkServiceArgs(args.service, args.tunnel !== undefined, problems);
     problems.check(() => checkResources("proxy.resources", args.proxy?.resources));
     problems.check(() => checkResources("redirect.resources", args.redirect?.resources));
     problems.check(() => checkResources("app.resources", args.app.resources));
@@ -76,7 +77,7 @@ function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
 }
 
 /** The pod's own ports: each valid, and no two the same. Returns them by argument path. */
-function checkPorts(args: TlsSidecarAppArgs, problems: Problems): NamedPort[] {
+export function checkPorts(args: WorkloadPartsArgs, problems: Problems): NamedPort[] {
     const ports = ownPorts(args);
     for (const [path, port] of ports) {
         problems.check(() => checked(port, (v) => checkPort(path, v)));
@@ -92,7 +93,7 @@ function checkPorts(args: TlsSidecarAppArgs, problems: Problems): NamedPort[] {
     return ports;
 }
 
-function checkRedirect(args: TlsSidecarAppArgs, problems: Problems): void {
+export function checkRedirect(args: { app: { port: pulumi.Input<number> }; redirect?: RedirectArgs }, problems: Problems): void {
     (args.redirect?.excludePorts ?? []).forEach((p, i) => {
         const path = `redirect.excludePorts[${i}]`;
         if (problems.check(() => checked(p, (v) => checkPort(path, v))) && isKnown(p) && isKnown(args.app.port) && p === args.app.port) {
@@ -101,18 +102,9 @@ function checkRedirect(args: TlsSidecarAppArgs, problems: Problems): void {
     });
 }
 
-/** `tunnel` and the Service type it allows. `ports` are the pod's other ports, by argument path. */
+/** `tunnel` (the Service type it allows is checked in service.ts). `ports` are the pod's other ports, by argument path. */
 function checkTunnel(args: TlsSidecarAppArgs, ports: NamedPort[], problems: Problems): void {
     const tunnel = args.tunnel;
-    if (args.service?.type !== undefined) problems.check(() => checkEnum("service.type", args.service!.type, ServiceType));
-    if (args.service?.type === ServiceType.None && tunnel === undefined) {
-        problems.add({ path: "service.type", value: args.service.type, allowed: '"NodePort" or "ClusterIP" without a tunnel ("None" only with tunnel: nothing else would reach the app)' });
-    }
-    const serviceType = args.service?.type ?? (tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
-    if (args.service?.nodePort !== undefined && serviceType !== ServiceType.NodePort) {
-        const why = args.service?.type === undefined ? `service.type "${serviceType}", the default with a tunnel` : `service.type "${serviceType}"`;
-        problems.add({ path: "service.nodePort", value: args.service.nodePort, allowed: `no node port with ${why}: set service.type "NodePort", or leave service.nodePort unset` });
-    }
     if (tunnel === undefined) {
         return;
     }

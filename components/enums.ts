@@ -79,8 +79,18 @@ export enum ServiceType {
     NodePort = "NodePort",
     /** In-cluster only: the default with a tunnel. */
     ClusterIP = "ClusterIP",
+    /** A cloud's (or MetalLB's) load balancer in front of node ports; `url` is its address once it has one. */
+    LoadBalancer = "LoadBalancer",
     /** No Service at all: only with a tunnel, the one way in. */
     None = "None",
+}
+
+/** How a NodePort or LoadBalancer Service routes traffic from outside the cluster. */
+export enum ExternalTrafficPolicy {
+    /** To any ready pod, on any node; the source address becomes a node's (Kubernetes' default). */
+    Cluster = "Cluster",
+    /** Only to pods on the node the traffic arrived at, keeping the client's source address (so X-Forwarded-For is true). */
+    Local = "Local",
 }
 
 /**

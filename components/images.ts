@@ -14,8 +14,9 @@ export interface RegistryArgs {
     /**
      * Also create a `kubernetes.io/dockerconfigjson` Secret from `server`, `username` and `password` in the pods'
      * namespace, and name it in the pods' imagePullSecrets, so the kubelet can pull what was pushed (the app's image
-     * too, when it is in this registry). The password stays a Pulumi secret. Needs `username` and `password`; not with
-     * `prebuilt` (name an existing pull Secret in `pod.imagePullSecrets` instead). Default false.
+     * too, when it is in this registry). The password stays a Pulumi secret. Needs `username` and `password`. With
+     * `prebuilt` images nothing is pushed and the registry is read only for this: give the `server` the prebuilt
+     * references name. Default false.
      */
     pullSecret?: boolean;
 }
@@ -29,7 +30,10 @@ export interface PrebuiltImagesArgs {
 }
 
 export interface SidecarImagesArgs {
-    /** Where to push the images built from `images/proxy` and `images/init`. Required unless `prebuilt` is set. */
+    /**
+     * Where to push the images built from `images/proxy` and `images/init`. Required unless `prebuilt` is set; with
+     * `prebuilt`, only read for `pullSecret`.
+     */
     registry?: RegistryArgs;
     /** Repository path under the registry; the images are `<server>/<repository>/proxy` and `…/init`. Default "tls-sidecar". */
     repository?: pulumi.Input<string>;
@@ -111,47 +115,47 @@ export class SidecarImages extends pulumi.ComponentResource {
     }
 }
 
+/** `images.registry`: a server, both credentials or neither, and a pull Secret only with credentials. */
+function checkRegistry(registry: RegistryArgs, problems: Problems): void {
+    if (isKnown(registry.server)) {
+        problems.check(() => checkNonEmptyString("images.registry.server", registry.server));
+    }
+    if ((registry.username === undefined) !== (registry.password === undefined)) {
+        problems.add({
+            path: registry.username === undefined ? "images.registry.username" : "images.registry.password",
+            value: undefined,
+            allowed: "both images.registry.username and images.registry.password, or neither",
+        });
+    }
+    const pullSecret = registry.pullSecret;
+    if (pullSecret !== undefined && typeof pullSecret !== "boolean") {
+        problems.add({ path: "images.registry.pullSecret", value: pullSecret, allowed: "true or false" });
+    } else if (pullSecret === true && registry.username === undefined) {
+        problems.add({
+            path: "images.registry.pullSecret",
+            value: pullSecret,
+            allowed: "false without images.registry.username and images.registry.password: a pull Secret holds the registry's credentials (for an anonymous registry the kubelet needs none)",
+        });
+    }
+}
+
 export function validateImagesArgs(args: SidecarImagesArgs): void {
+    const problems = new Problems();
     if (args.prebuilt) {
-        const problems = new Problems();
-        if (args.registry?.pullSecret === true) {
-            problems.add({
-                path: "images.registry.pullSecret",
-                value: true,
-                allowed: "false with images.prebuilt (nothing is pushed, so no registry credentials are at hand): name an existing kubernetes.io/dockerconfigjson Secret in pod.imagePullSecrets",
-            });
-        }
         for (const key of ["proxy", "init"] as const) {
             const ref = args.prebuilt[key];
             if (isKnown(ref)) {
                 problems.check(() => checkNonEmptyString(`images.prebuilt.${key}`, ref));
             }
         }
-        problems.throwIfAny();
-        return;
+        // With prebuilt images a registry is only read for its pull Secret (and ignored without one, as it always was).
+        if (args.registry?.pullSecret !== undefined) {
+            checkRegistry(args.registry, problems);
+        }
+    } else if (!args.registry) {
+        problems.add({ path: "images.registry", value: undefined, allowed: "a registry to push the built images to, or images.prebuilt with both image references" });
+    } else {
+        checkRegistry(args.registry, problems);
     }
-    if (!args.registry) {
-        throw new ConfigError("images.registry", undefined, "a registry to push the built images to, or images.prebuilt with both image references");
-    }
-    if (isKnown(args.registry.server)) {
-        checkNonEmptyString("images.registry.server", args.registry.server);
-    }
-    if ((args.registry.username === undefined) !== (args.registry.password === undefined)) {
-        throw new ConfigError(
-            args.registry.username === undefined ? "images.registry.username" : "images.registry.password",
-            undefined,
-            "both images.registry.username and images.registry.password, or neither",
-        );
-    }
-    const pullSecret = args.registry.pullSecret;
-    if (pullSecret !== undefined && typeof pullSecret !== "boolean") {
-        throw new ConfigError("images.registry.pullSecret", pullSecret, "true or false");
-    }
-    if (pullSecret === true && args.registry.username === undefined) {
-        throw new ConfigError(
-            "images.registry.pullSecret",
-            pullSecret,
-            "false without images.registry.username and images.registry.password: a pull Secret holds the registry's credentials (for an anonymous registry the kubelet needs none)",
-        );
-    }
+    problems.throwIfAny();
 }

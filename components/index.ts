@@ -5,11 +5,14 @@ export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, ima
 export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./pullSecret";
 export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
-export { SidecarWorkload, SidecarWorkloadArgs, ProxyArgs, RedirectArgs, ServiceArgs } from "./workload";
+export { SidecarWorkload, SidecarWorkloadArgs } from "./workload";
+export { ProxyArgs, RedirectArgs } from "./sidecarPod";
+export { ServiceArgs } from "./service";
 export { AppContainerArgs, ContainerPortArgs, EnvFromSourceArgs, EnvSourceRefArgs } from "./appContainer";
 export { ProbeArgs, HttpGetActionArgs, HttpHeaderArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, LifecycleArgs, LifecycleHandlerArgs } from "./probes";
 export { VolumeArgs, VolumeMountArgs, EmptyDirVolumeArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, KeyToPathArgs } from "./volumes";
 export { PodArgs } from "./podOptions";
+export { NetworkPolicyArgs, NetworkPolicyPeerArgs, NetworkPolicyPortArgs, IpBlockArgs, networkPolicyRules } from "./networkPolicy";
 export {
     AffinityArgs,
     NodeAffinityArgs,
@@ -28,7 +31,10 @@ export {
 export { WorkloadArgs, ROLLOUT_DEFAULTS } from "./workloadOptions";
 export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
 export { ContainerSecurityContextArgs, PodSecurityContextArgs, CapabilitiesArgs, SeccompProfileArgs } from "./securityContext";
-export { TlsSidecarApp, TlsSidecarAppArgs, TlsArgs } from "./tlsSidecarApp";
+export { TlsSidecarApp, TlsSidecarAppArgs } from "./tlsSidecarApp";
+export { TlsArgs } from "./tlsArgs";
+export { TlsSidecar, TlsSidecarArgs } from "./tlsSidecar";
+export { withTlsSidecar, TlsSidecarRefs, TlsSidecarPodArgs } from "./withTlsSidecar";
 export {
     CloudflareTunnelSidecar,
     CloudflareTunnelSidecarArgs,

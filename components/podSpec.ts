@@ -65,7 +65,7 @@ export interface PodSpecParts {
     interception: InterceptionMode;
     nativeSidecar: boolean;
     secretName: pulumi.Input<string>;
-    podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
+    podSecurityContext?: pulumi.Input<k8s.types.input.core.v1.PodSecurityContext>;
     /** The app's volumes, beside the proxy's Secret. */
     appVolumes: k8s.types.input.core.v1.Volume[];
     /** The pod's own fields: service account, image pull secrets, scheduling (see podOptions.ts). */

@@ -3,7 +3,7 @@
 // imagePullSecrets. The password stays a Pulumi secret: the Secret's data is a secret Output, never plaintext state.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegistryArgs } from "./images";
+import type { RegistryArgs, SidecarImagesArgs } from "./images";
 
 /** The Secret type the kubelet reads pull credentials from, and the one key it reads. */
 export const PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson";
@@ -35,4 +35,9 @@ export function registryPullSecret(name: string, namespace: pulumi.Input<string>
         // @pulumi/kubernetes marks a Secret's `data` and `stringData` outputs secret itself (additionalSecretOutputs).
         opts,
     );
+}
+
+/** With `images.registry.pullSecret` (images built here or prebuilt), the pull Secret; else undefined. */
+export function pullSecretFor(name: string, namespace: pulumi.Input<string>, images: SidecarImagesArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret | undefined {
+    return images.registry?.pullSecret === true ? registryPullSecret(name, namespace, images.registry, opts) : undefined;
 }

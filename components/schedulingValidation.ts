@@ -85,7 +85,7 @@ function checkNodeTerm(at: string, term: NodeSelectorTermArgs, problems: Problem
     });
 }
 
-function checkLabelSelector(at: string, ls: LabelSelectorArgs | undefined, problems: Problems): void {
+export function checkLabelSelector(at: string, ls: LabelSelectorArgs | undefined, problems: Problems): void {
     if (ls === undefined) {
         return;
     }

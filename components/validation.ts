@@ -195,6 +195,16 @@ export function checkIpAddress(path: string, value: unknown): void {
     }
 }
 
+/** An IPv4 or IPv6 CIDR such as "203.0.113.0/24" or "2001:db8::/32". */
+export function checkCidr(path: string, value: unknown): void {
+    const [address, prefix, ...rest] = typeof value === "string" ? value.split("/") : [];
+    const family = net.isIP(address ?? "");
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || rest.length > 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) {
+        throw new ConfigError(path, value, 'a CIDR such as "203.0.113.0/24" or "2001:db8::/32" (an address, "/" and a prefix length of at most 32 for IPv4, 128 for IPv6)');
+    }
+}
+
 /** A host for the URL: either a DNS name or an IP address. */
 export function checkHost(path: string, value: unknown): void {
     if (typeof value === "string" && net.isIP(value) !== 0) {

@@ -2,53 +2,26 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appContainer, AppContainerArgs } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode, PodSecurityProfile, RedirectMode, ServiceType, WorkloadKind } from "./enums";
+import { InterceptionMode, PodSecurityProfile, ServiceType, WorkloadKind } from "./enums";
 import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
+import { NetworkPolicyArgs, sidecarNetworkPolicy } from "./networkPolicy";
 import { podFields, PodArgs } from "./podOptions";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, podSpec, PodSpecParts, ResourcesArgs } from "./podSpec";
+import { podSpec } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
 import { preStopSleepSeconds } from "./probes";
 import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
+import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
+import { checkServiceArgs, ServiceArgs, serviceTypeOf, sidecarService } from "./service";
 import { renderVolumes } from "./volumes";
 import { Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArgs } from "./workloadOptions";
 
 export { AppContainerArgs } from "./appContainer";
+export { ServiceArgs } from "./service";
 
-/** The TLS proxy sidecar. */
-export interface ProxyArgs {
-    /** Port the proxy terminates TLS on. Default 8443. */
-    port?: pulumi.Input<number>;
-    /** Port of the proxy's /healthz, /readyz and /metrics (HTTPS). Default 9901. */
-    adminPort?: pulumi.Input<number>;
-    /** Client-certificate authentication. Default none. */
-    clientAuth?: ClientAuth;
-    /** Default: 10m CPU and 20Mi requested, 64Mi memory limit, no CPU limit. */
-    resources?: ResourcesArgs;
-    /** How long the proxy drains in-flight requests on SIGTERM. Default 25. */
-    shutdownTimeoutSeconds?: number;
-}
-
-/** The init container that redirects the app port to the proxy (iptables interception only). */
-export interface RedirectArgs {
-    /** Default auto. */
-    mode?: RedirectMode;
-    /** Ports never redirected. */
-    excludePorts?: pulumi.Input<number>[];
-    resources?: ResourcesArgs;
-}
-
-/** The Service in front of the pods. */
-export interface ServiceArgs {
-    /** Port of the Service. Default 443. */
-    port?: pulumi.Input<number>;
-    /** Fixed node port (30000-32767). Default: allocated by the cluster. */
-    nodePort?: pulumi.Input<number>;
-    /** Default NodePort; `None` creates no Service (a tunnel is then the only way in). */
-    type?: ServiceType;
-}
+export { ProxyArgs, RedirectArgs } from "./sidecarPod";
 
 export { WORKLOAD_DEFAULTS };
 
@@ -59,6 +32,7 @@ export interface SidecarWorkloadArgs {
     app: AppContainerArgs;
     proxy?: ProxyArgs;
     redirect?: RedirectArgs;
+    /** Default NodePort (ClusterIP with a tunnel). */
     service?: ServiceArgs;
     proxyImage: pulumi.Input<string>;
     initImage: pulumi.Input<string>;
@@ -82,19 +56,19 @@ export interface SidecarWorkloadArgs {
     pod?: PodArgs;
     /** The Deployment (or bare Pod): its labels and annotations, rollout, PodDisruptionBudget. */
     workload?: WorkloadArgs;
+    /** A NetworkPolicy letting in only the TLS and admin ports (see networkPolicy.ts). Default: none. */
+    networkPolicy?: NetworkPolicyArgs;
 }
 
-/** Each field given overrides its default; fields left undefined keep it. */
-function withDefaults(defaults: ResourcesArgs, given: ResourcesArgs | undefined): ResourcesArgs {
-    const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
-    return { ...defaults, ...Object.fromEntries(set) };
-}
-
-/** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the NodePort Service. */
+/** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the Service (see service.ts). */
 export class SidecarWorkload extends pulumi.ComponentResource {
     readonly serviceName: pulumi.Output<string>;
     readonly nodePort: pulumi.Output<number>;
+    /** A LoadBalancer Service's ingress hostname or IP, once it has one; else undefined. */
+    readonly loadBalancerAddress: pulumi.Output<string | undefined>;
     readonly workloadName: pulumi.Output<string>;
+    /** With `networkPolicy`: the NetworkPolicy's name (else undefined). */
+    readonly networkPolicyName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         // A pod the API server (or its namespace's Pod Security level) would reject is refused before anything is registered.
@@ -103,8 +77,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
 
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;
-        const proxyPort = args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort;
-        const adminPort = args.proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort;
+        const { proxyPort, adminPort } = sidecarPorts(args.proxy);
         const drainSeconds = args.app.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
         const profile = args.podSecurity ?? PodSecurityProfile.None;
         const kind = args.kind ?? WorkloadKind.Deployment;
@@ -112,28 +85,22 @@ export class SidecarWorkload extends pulumi.ComponentResource {
         const selector = selectorLabels(args.serviceName, name);
         const labels = withUserLabels(selector);
 
-        const parts: PodSpecParts = {
+        const parts = sidecarPodParts({
             app: appContainer(args.app, { profile, interception, adminPort, drainSeconds }),
             appPort,
-            proxyImage: args.proxyImage,
-            proxyPort,
-            adminPort,
-            clientAuth: args.proxy?.clientAuth ?? ClientAuth.None,
-            proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, args.proxy?.resources),
-            shutdownTimeoutSeconds: args.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
-            drainSeconds,
-            initImage: args.initImage,
-            redirectMode: args.redirect?.mode ?? RedirectMode.Auto,
-            excludePorts: args.redirect?.excludePorts ?? [],
-            initResources: withDefaults(DEFAULT_INIT_RESOURCES, args.redirect?.resources),
+            proxy: args.proxy,
+            redirect: args.redirect,
             interception,
-            nativeSidecar: args.nativeSidecar ?? true,
+            nativeSidecar: args.nativeSidecar,
+            drainSeconds,
+            proxyImage: args.proxyImage,
+            initImage: args.initImage,
             secretName: args.secretName,
             podSecurityContext: podSecurityContext(profile, args.podSecurityContext),
             appVolumes: renderVolumes(args.pod?.volumes),
             podFields: podFields(args.pod, selector),
             preStopSeconds: preStopSleepSeconds(args.app.lifecycle),
-        };
+        });
         const spec = args.tunnel === undefined ? podSpec(parts) : withTunnel(podSpec(parts), args.tunnel);
 
         if (kind === WorkloadKind.Deployment) {
@@ -166,39 +133,42 @@ export class SidecarWorkload extends pulumi.ComponentResource {
             new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { namespace: args.namespace, labels }, spec: disruptionBudgetSpec(selector) }, { parent: this });
         }
 
-        const serviceType = args.service?.type ?? ServiceType.NodePort;
-        if (serviceType === ServiceType.None) {
-            // No Service: a tunnel is the only way in. Typed as always present for compatibility; the value is undefined.
-            this.serviceName = pulumi.output(undefined) as unknown as pulumi.Output<string>;
-            this.nodePort = pulumi.output(undefined) as unknown as pulumi.Output<number>;
-            this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
-            return;
-        }
-        const service = new k8s.core.v1.Service(
-            name,
-            {
-                metadata: { name: args.serviceName, namespace: args.namespace, labels },
-                spec: {
-                    type: serviceType,
-                    selector,
-                    ports: [
-                        {
-                            name: "https",
-                            protocol: "TCP",
-                            port: args.service?.port ?? WORKLOAD_DEFAULTS.servicePort,
-                            // iptables: the app port, redirected to the proxy inside the pod. service: the proxy itself.
-                            targetPort: interception === InterceptionMode.Iptables ? appPort : proxyPort,
-                            nodePort: serviceType === ServiceType.NodePort ? args.service?.nodePort : undefined,
-                        },
-                    ],
-                },
-            },
-            { parent: this },
-        );
-        this.serviceName = service.metadata.name;
-        // Undefined unless a NodePort Service (typed as a number for compatibility).
-        this.nodePort = serviceType === ServiceType.NodePort ? service.spec.ports.apply((ports) => ports[0].nodePort) : (pulumi.output(undefined) as unknown as pulumi.Output<number>);
-        this.registerOutputs({ serviceName: this.serviceName, nodePort: this.nodePort, workloadName: this.workloadName });
+        const policy =
+            args.networkPolicy === undefined
+                ? undefined
+                : sidecarNetworkPolicy(name, args.namespace, labels, selector, args.networkPolicy, { appPort, proxyPort, adminPort, interception }, { parent: this });
+        this.networkPolicyName = policy?.metadata.name ?? pulumi.output(undefined);
+
+        const serviceType = serviceTypeOf(args.service, args.tunnel !== undefined);
+        const none = pulumi.output(undefined);
+        const service =
+            serviceType === ServiceType.None
+                ? undefined
+                : sidecarService(
+                      name,
+                      {
+                          namespace: args.namespace,
+                          serviceName: args.serviceName,
+                          service: { ...args.service, type: serviceType },
+                          selector,
+                          labels,
+                          // iptables: the app port, redirected to the proxy inside the pod. service: the proxy itself.
+                          targetPort: interception === InterceptionMode.Iptables ? appPort : proxyPort,
+                      },
+                      { parent: this },
+                  );
+        // Without a Service (a tunnel is the only way in) these are undefined, typed as always present for compatibility.
+        this.serviceName = (service?.serviceName ?? none) as pulumi.Output<string>;
+        // Undefined unless NodePort or LoadBalancer (typed as a number for compatibility).
+        this.nodePort = (service?.nodePort ?? none) as pulumi.Output<number>;
+        this.loadBalancerAddress = service?.loadBalancerAddress ?? none;
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            nodePort: this.nodePort,
+            loadBalancerAddress: this.loadBalancerAddress,
+            workloadName: this.workloadName,
+            networkPolicyName: this.networkPolicyName,
+        });
     }
 }
 
@@ -207,5 +177,6 @@ function validateSidecarWorkloadArgs(args: SidecarWorkloadArgs): void {
     const problems = new Problems();
     problems.check(() => validatePodSecurity(args));
     problems.check(() => validateWorkloadParts(args, args.kind, args.tunnel?.metricsPort));
+    checkServiceArgs(args.service, args.tunnel !== undefined, problems);
     problems.throwIfAny();
 }

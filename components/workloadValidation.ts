@@ -4,11 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppContainerArgs, checkAppPorts, checkEnvFrom } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, WorkloadKind } from "./enums";
+import { checkNetworkPolicyArgs, NetworkPolicyArgs } from "./networkPolicy";
 import { checkPodArgs, PodArgs } from "./podOptions";
 import { checkProbesAndHooks } from "./probeValidation";
 import { Problems } from "./validation";
 import { checkVolumes } from "./volumes";
-import type { ProxyArgs } from "./workload";
+import type { ProxyArgs } from "./sidecarPod";
 import { checkWorkloadArgs, WorkloadArgs } from "./workloadOptions";
 
 export type NamedPort = [string, pulumi.Input<number>];
@@ -20,6 +21,7 @@ export interface WorkloadPartsArgs {
     interception?: InterceptionMode;
     pod?: PodArgs;
     workload?: WorkloadArgs;
+    networkPolicy?: NetworkPolicyArgs;
 }
 
 /** The pod's own ports by argument path: app.port, proxy.port, proxy.adminPort, and cloudflared's when there is one. */
@@ -47,5 +49,8 @@ export function validateWorkloadParts(a: WorkloadPartsArgs, kind: WorkloadKind |
     checkVolumes(a.pod?.volumes, a.app.volumeMounts, problems);
     checkPodArgs(a.pod, problems);
     checkWorkloadArgs(a.workload, kind, problems);
+    const [, proxyPort, adminPort] = ownPorts(a).map(([, port]) => port);
+    const openable = [...(a.app.ports ?? []).map((p) => p.containerPort), ...(tunnelMetricsPort === undefined ? [] : [tunnelMetricsPort])];
+    checkNetworkPolicyArgs(a.networkPolicy, { appPort: a.app.port, proxyPort, adminPort, interception: rules.interception }, openable, problems);
     problems.throwIfAny();
 }

@@ -4,8 +4,12 @@
 import {
     CertificateRollout,
     ClientAuth,
+    ExternalTrafficPolicy,
     InterceptionMode,
     KeyAlgorithm,
+    LabelSelectorOperator,
+    NetworkPolicyArgs,
+    NetworkPolicyPeerArgs,
     PodSecurityProfile,
     RedirectMode,
     ServiceType,
@@ -15,6 +19,7 @@ import {
     WorkloadKind,
 } from "../components";
 import { checkTunnelToken } from "../components/tunnelValidation";
+import { checkCidr, checkDnsLabel } from "../components/validation";
 import { ConfigReader } from "./reader";
 
 /** The tunnel, when `tunnel` is true. A token or token Secret without it is a mistake, not something to ignore. */
@@ -74,18 +79,60 @@ function podFromConfig(read: ConfigReader): TlsSidecarAppArgs["pod"] {
     };
 }
 
+const NAMESPACE_LABEL = "kubernetes.io/metadata.name";
+
+/** Peers from namespace names (by the label Kubernetes gives every namespace) and CIDRs; undefined for none. */
+function peersFromConfig(read: ConfigReader, namespacesKey: string, cidrsKey?: string): NetworkPolicyPeerArgs[] | undefined {
+    const namespaces = read.list<string>(namespacesKey) ?? [];
+    namespaces.forEach((ns, i) => read.check(`${namespacesKey}[${i}]`, () => checkDnsLabel(namespacesKey, ns)));
+    const cidrs = cidrsKey === undefined ? [] : (read.list<string>(cidrsKey) ?? []);
+    cidrs.forEach((cidr, i) => read.check(`${cidrsKey}[${i}]`, () => checkCidr(cidrsKey!, cidr)));
+    const peers: NetworkPolicyPeerArgs[] = [
+        ...(namespaces.length > 0 ? [{ namespaceSelector: { matchExpressions: [{ key: NAMESPACE_LABEL, operator: LabelSelectorOperator.In, values: namespaces }] } }] : []),
+        ...cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    ];
+    return peers.length > 0 ? peers : undefined;
+}
+
+/** The NetworkPolicy, when `networkPolicy` is true; its sources without it are a mistake, not something to ignore. */
+function networkPolicyFromConfig(read: ConfigReader): NetworkPolicyArgs | undefined {
+    const from = peersFromConfig(read, "networkPolicyFromNamespaces", "networkPolicyFromCidrs");
+    const adminFrom = peersFromConfig(read, "networkPolicyAdminFromNamespaces");
+    if (!read.boolean("networkPolicy")) {
+        if (from !== undefined || adminFrom !== undefined) {
+            read.refuse("networkPolicy", false, "true when networkPolicyFromNamespaces, networkPolicyFromCidrs or networkPolicyAdminFromNamespaces is set (or empty them)");
+        }
+        return undefined;
+    }
+    return { from, adminFrom };
+}
+
+/** The Service; empty lists and choices leave the component's defaults. */
+function serviceFromConfig(read: ConfigReader): TlsSidecarAppArgs["service"] {
+    const nodePort = read.integer("nodePort");
+    const ranges = read.list<string>("loadBalancerSourceRanges");
+    return {
+        port: read.integer("servicePort"),
+        // 0 asks the cluster to allocate the node port.
+        nodePort: nodePort === 0 ? undefined : nodePort,
+        type: read.optionalChoice("serviceType", ServiceType),
+        annotations: read.keyValues("serviceAnnotations"),
+        loadBalancerSourceRanges: ranges === undefined || ranges.length === 0 ? undefined : ranges,
+        externalTrafficPolicy: read.optionalChoice("externalTrafficPolicy", ExternalTrafficPolicy),
+    };
+}
+
 function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
     const proxyImage = read.optional("proxyImage");
     const initImage = read.optional("initImage");
     const pullSecret = read.boolean("registryPullSecret");
+    const registry = { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword"), pullSecret };
     if (proxyImage !== undefined || initImage !== undefined) {
-        if (pullSecret === true) {
-            read.refuse("registryPullSecret", true, "false with proxyImage and initImage (nothing is pushed with the registry's credentials): name an existing pull Secret in imagePullSecrets");
-        }
-        return { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" } };
+        // Nothing is pushed; the registry keys only make the pull Secret, when asked for.
+        return { prebuilt: { proxy: proxyImage ?? "", init: initImage ?? "" }, registry: pullSecret === true ? registry : undefined };
     }
     return {
-        registry: { server: read.string("registryServer"), username: read.optional("registryUsername"), password: read.secret("registryPassword"), pullSecret },
+        registry,
         repository: read.string("imageRepository"),
         tag: read.string("imageTag"),
         goImage: read.optional("goImage"),
@@ -96,7 +143,6 @@ function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
 
 /** Reads the stack's configuration into the component's arguments; bad values read as undefined, with a problem kept. */
 export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSidecarAppArgs } {
-    const nodePort = read.integer("nodePort");
     const args: TlsSidecarAppArgs = {
         namespace: read.string("namespace"),
         app: {
@@ -106,6 +152,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
             securityContext: appSecurityFromConfig(read),
         },
         podSecurity: read.choice("podSecurity", PodSecurityProfile),
+        networkPolicy: networkPolicyFromConfig(read),
         publicHost: read.string("publicHost"),
         interception: read.choice("interception", InterceptionMode),
         workloadKind: read.choice("workloadKind", WorkloadKind),
@@ -125,8 +172,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
             },
         },
         redirect: { mode: read.choice("redirectMode", RedirectMode), excludePorts: read.list<number>("excludePorts") },
-        // 0 asks the cluster to allocate the node port.
-        service: { port: read.integer("servicePort"), nodePort: nodePort === 0 ? undefined : nodePort, type: read.optionalChoice("serviceType", ServiceType) },
+        service: serviceFromConfig(read),
         tls: {
             hostnames: read.list<string>("hostnames"),
             ipAddresses: read.list<string>("ipAddresses"),

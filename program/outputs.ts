@@ -14,15 +14,16 @@ export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): Stack
     const tunnel = args.tunnel;
     const when = (condition: boolean, outputs: StackOutputs): StackOutputs => (condition ? outputs : {});
     return {
-        ...when(serviceType === ServiceType.NodePort, { nodePort: app.nodePort }),
+        ...when(serviceType === ServiceType.NodePort || serviceType === ServiceType.LoadBalancer, { nodePort: app.nodePort }),
         ...when(withService || tunnel?.hostname !== undefined, { url: app.url }),
         ...when(withService, { clusterUrl: app.clusterUrl }),
         ...when(generated || tls.caCertificatePem !== undefined, { caCertPem: app.caCertPem }),
         namespace: app.namespace,
         ...when(withService, { serviceName: app.serviceName }),
         secretName: app.secretName,
-        ...when(args.images.prebuilt === undefined && args.images.registry?.pullSecret === true, { pullSecretName: app.pullSecretName }),
+        ...when(args.images.registry?.pullSecret === true, { pullSecretName: app.pullSecretName }),
         workloadName: app.workloadName,
+        ...when(args.networkPolicy !== undefined, { networkPolicyName: app.networkPolicyName }),
         proxyImage: app.proxyImage,
         initImage: app.initImage,
         ...when(generated, { certNotAfter: app.certNotAfter, caNotAfter: app.caNotAfter, certRenewAfter: app.certRenewAfter }),

@@ -7,17 +7,18 @@ import { codeNames, tableRows } from "./support/readme";
 
 /** What decides which outputs exist. */
 interface Shape {
-    service: "NodePort" | "ClusterIP" | "None";
+    service: "NodePort" | "LoadBalancer" | "ClusterIP" | "None";
     tunnel?: "app" | "proxy";
     tunnelHostname?: boolean;
     certificate: "generated" | "provided" | "provided with a CA" | "existing Secret";
     pullSecret?: boolean;
+    networkPolicy?: boolean;
 }
 
 /** The README's "exported" column, phrase by phrase. */
 const WHEN: Record<string, (s: Shape) => boolean> = {
     always: () => true,
-    "with a NodePort Service": (s) => s.service === "NodePort",
+    "with a NodePort or LoadBalancer Service": (s) => s.service === "NodePort" || s.service === "LoadBalancer",
     "with a Service": (s) => s.service !== "None",
     "with a Service or a tunnel hostname": (s) => s.service !== "None" || s.tunnelHostname === true,
     "with a generated certificate or `tlsCaCertificate`": (s) => s.certificate === "generated" || s.certificate === "provided with a CA",
@@ -25,6 +26,7 @@ const WHEN: Record<string, (s: Shape) => boolean> = {
     "with a tunnel": (s) => s.tunnel !== undefined,
     "with a tunnel to the proxy": (s) => s.tunnel === "proxy",
     "with `registryPullSecret`": (s) => s.pullSecret === true,
+    "with `networkPolicy`": (s) => s.networkPolicy === true,
 };
 
 function documented(shape: Shape): string[] {
@@ -48,6 +50,8 @@ const CASES: [string, Record<string, unknown>, Shape][] = [
     ["a tunnel to the app, with a hostname", { ...TUNNEL, tunnelHostname: "hello.example.com" }, { service: "ClusterIP", tunnel: "app", tunnelHostname: true, certificate: "generated" }],
     ["a tunnel to the proxy and no Service", { ...TUNNEL, tunnelOrigin: "proxy", serviceType: "None" }, { service: "None", tunnel: "proxy", certificate: "generated" }],
     ["a tunnel beside a NodePort Service", { ...TUNNEL, serviceType: "NodePort" }, { service: "NodePort", tunnel: "app", certificate: "generated" }],
+    ["a NetworkPolicy", { networkPolicy: true }, { service: "NodePort", certificate: "generated", networkPolicy: true }],
+    ["a LoadBalancer Service", { serviceType: "LoadBalancer" }, { service: "LoadBalancer", certificate: "generated" }],
     ["an existing TLS Secret", { tlsSecretName: "shop-tls" }, { service: "NodePort", certificate: "existing Secret" }],
     ["a provided certificate", { tlsCertificate: CERT, tlsPrivateKey: KEY }, { service: "NodePort", certificate: "provided" }],
     ["a registry pull Secret", { registryUsername: "ci", registryPassword: "pw", registryPullSecret: true }, { service: "NodePort", certificate: "generated", pullSecret: true }],

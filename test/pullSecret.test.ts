@@ -23,9 +23,9 @@ const CASES: RejectionCase[] = [
         /^images\.registry\.pullSecret: true is not allowed; expected false without images\.registry\.username and images\.registry\.password: a pull Secret holds the registry's credentials/,
     ],
     [
-        "a pull Secret with prebuilt images",
-        () => ({ images: { registry: { ...REGISTRY, pullSecret: true }, prebuilt: { proxy: "p@sha256:1", init: "i@sha256:2" } } }),
-        /^images\.registry\.pullSecret: true is not allowed; expected false with images\.prebuilt .*name an existing kubernetes\.io\/dockerconfigjson Secret in pod\.imagePullSecrets$/,
+        "a pull Secret for prebuilt images without credentials",
+        () => ({ images: { registry: { server: "registry.example:5000", pullSecret: true }, prebuilt: { proxy: "p@sha256:1", init: "i@sha256:2" } } }),
+        /^images\.registry\.pullSecret: true is not allowed; expected false without images\.registry\.username/,
     ],
     ["a pull Secret that is not a boolean", () => ({ images: { registry: { ...REGISTRY, pullSecret: "yes" as unknown as boolean } } }), /^images\.registry\.pullSecret: "yes" is not allowed; expected true or false$/],
 ];
@@ -76,6 +76,21 @@ describe("the registry's pull Secret", () => {
         assert.ok(["data", "stringData"].every((k) => secretOutputs?.includes(k)), `the state's data is marked secret too: ${secretOutputs}`);
     });
 
+    it("with prebuilt images, is made from the registry given for it, and nothing is built", async () => {
+        const prebuilt = { proxy: `${REGISTRY.server}/tls/proxy@sha256:1`, init: `${REGISTRY.server}/tls/init@sha256:2` };
+        await deployed(c, { images: { prebuilt, registry: { ...REGISTRY, pullSecret: true } } });
+        const [secret] = pullSecrets(mocks);
+        assert.strictEqual(secret.inputs.stringData[c.DOCKER_CONFIG_KEY], c.dockerConfigJson(REGISTRY.server, REGISTRY.username, REGISTRY.password));
+        assert.deepStrictEqual(mocks.one(DEPLOYMENT).inputs.spec.template.spec.imagePullSecrets, [{ name: secret.state.metadata.name }]);
+        assert.deepStrictEqual(mocks.ofType("docker:index/image:Image"), []);
+    });
+
+    it("with prebuilt images, a registry without pullSecret is ignored as before", async () => {
+        await deployed(c, { images: { prebuilt: { proxy: "p@sha256:1", init: "i@sha256:2" }, registry: REGISTRY } });
+        assert.deepStrictEqual(pullSecrets(mocks), []);
+        assert.deepStrictEqual(mocks.ofType("docker:index/image:Image"), []);
+    });
+
     it("is not made unless asked for: no Secret, no imagePullSecrets", async () => {
         const app = await deployed(c, { images: { registry: REGISTRY } });
         assert.deepStrictEqual(pullSecrets(mocks), []);
@@ -98,9 +113,17 @@ describe("the program's registryPullSecret", () => {
         assert.deepStrictEqual(run.mocks.one(DEPLOYMENT).inputs.spec.template.spec.imagePullSecrets, [{ name: secret.state.metadata.name }]);
     });
 
+    it("with proxyImage and initImage, makes it from the registry keys, building nothing", async () => {
+        const run = await runProgram("dev", { proxyImage: "localhost:5000/t/proxy@sha256:1", initImage: "localhost:5000/t/init@sha256:2", registryUsername: "e2e", registryPassword: "pw", registryPullSecret: true }, ["registryPassword"]);
+        const [secret] = pullSecrets(run.mocks);
+        assert.strictEqual(secret.inputs.stringData[".dockerconfigjson"], (await import("../components")).dockerConfigJson("localhost:5000", "e2e", "pw"));
+        assert.strictEqual(run.outputs.pullSecretName, secret.state.metadata.name);
+        assert.deepStrictEqual(run.mocks.ofType("docker:index/image:Image"), []);
+    });
+
     for (const [overrides, message] of [
         [{ registryPullSecret: true }, /^invalid configuration: tls-sidecar:registryPullSecret: true is not allowed; expected false without images\.registry\.username/],
-        [{ registryPullSecret: true, proxyImage: "p@sha256:1", initImage: "i@sha256:2" }, /^invalid configuration: tls-sidecar:registryPullSecret: true is not allowed; expected false with proxyImage and initImage/],
+        [{ registryPullSecret: true, proxyImage: "p@sha256:1", initImage: "i@sha256:2" }, /^invalid configuration: tls-sidecar:registryPullSecret: true is not allowed; expected false without images\.registry\.username/],
         [{ registryPullSecret: "yes" }, /tls-sidecar:registryPullSecret: "yes" .*true or false/],
     ] as [Record<string, unknown>, RegExp][]) {
         it(`refuses ${JSON.stringify(overrides)}, naming the key, before creating anything`, async () => {

@@ -79,7 +79,7 @@ describe("the cross-language component schema", function () {
         }
     });
 
-    for (const component of ["TlsSidecarApp", "SidecarImages", "SidecarCertificates", "SidecarWorkload"]) {
+    for (const component of ["TlsSidecarApp", "TlsSidecar", "SidecarImages", "SidecarCertificates", "SidecarWorkload"]) {
         it(`${component}: every argument is an input, required exactly when not optional`, () => {
             const resource = schema.resources[`tls-sidecar:index:${component}`];
             const members = interfaceMembers(`${component}Args`);
@@ -145,6 +145,8 @@ describe("the cross-language component schema", function () {
         ["LabelSelectorOperator", Object.values(components.LabelSelectorOperator)],
         ["UnsatisfiableConstraintAction", Object.values(components.UnsatisfiableConstraintAction)],
         ["NodeInclusionPolicy", Object.values(components.NodeInclusionPolicy)],
+        ["ServiceType", Object.values(components.ServiceType)],
+        ["ExternalTrafficPolicy", Object.values(components.ExternalTrafficPolicy)],
     ] as const) {
         it(`exposes the enum ${name} with all its values`, () => {
             const type = schema.types[`tls-sidecar:index:${name}`];
@@ -195,7 +197,8 @@ describe("the cross-language component schema", function () {
             "LifecycleArgs", "LifecycleHandlerArgs", "ContainerPortArgs", "EnvFromSourceArgs", "EnvSourceRefArgs", "VolumeArgs", "VolumeMountArgs", "EmptyDirVolumeArgs",
             "ConfigMapVolumeArgs", "SecretVolumeArgs", "PersistentVolumeClaimVolumeArgs", "KeyToPathArgs", "TolerationArgs", "AffinityArgs", "NodeAffinityArgs",
             "NodeSelectorArgs", "NodeSelectorTermArgs", "NodeSelectorRequirementArgs", "PreferredSchedulingTermArgs", "PodAffinityArgs", "PodAffinityTermArgs",
-            "WeightedPodAffinityTermArgs", "LabelSelectorArgs", "LabelSelectorRequirementArgs", "TopologySpreadConstraintArgs",
+            "WeightedPodAffinityTermArgs", "LabelSelectorArgs", "LabelSelectorRequirementArgs", "TopologySpreadConstraintArgs", "ServiceArgs", "RegistryArgs",
+            "NetworkPolicyArgs", "NetworkPolicyPeerArgs", "NetworkPolicyPortArgs", "IpBlockArgs",
         ];
         for (const type of types) {
             assert.ok(schema.types[`tls-sidecar:index:${type}`], `${type} is a schema type`);
@@ -206,6 +209,14 @@ describe("the cross-language component schema", function () {
         assert.deepStrictEqual([pod.imagePullSecrets.type, pod.imagePullSecrets.items.type], ["array", "string"]);
         assert.strictEqual(schema.types["tls-sidecar:index:WorkloadArgs"].properties.maxSurge.type, "string", "int-or-string as a string: the schema has no unions");
         assert.strictEqual(schema.types["tls-sidecar:index:HttpGetActionArgs"].properties.scheme.$ref, "#/types/tls-sidecar:index:ProbeScheme");
+        const service = schema.types["tls-sidecar:index:ServiceArgs"].properties;
+        assert.strictEqual(service.externalTrafficPolicy.$ref, "#/types/tls-sidecar:index:ExternalTrafficPolicy");
+        assert.deepStrictEqual([service.loadBalancerSourceRanges.type, service.loadBalancerSourceRanges.items.type], ["array", "string"]);
+        assert.deepStrictEqual(service.annotations.additionalProperties, { type: "string" });
+        assert.strictEqual(schema.types["tls-sidecar:index:RegistryArgs"].properties.pullSecret.type, "boolean");
+        assert.strictEqual(app.networkPolicy.$ref, "#/types/tls-sidecar:index:NetworkPolicyArgs");
+        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyArgs"].properties.from.items.$ref, "#/types/tls-sidecar:index:NetworkPolicyPeerArgs");
+        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyPeerArgs"].properties.namespaceSelector.$ref, "#/types/tls-sidecar:index:LabelSelectorArgs");
     });
 
     it("documents inputs and outputs from the doc comments", () => {

@@ -35,7 +35,7 @@ const CASES: RejectionCase[] = [
     ["a bad resource quantity", () => ({ tunnel: { token: TOKEN, resources: { memoryLimit: "1 GB" } } }), /^tunnel\.resources\.memoryLimit: "1 GB" .*Kubernetes quantity/],
     ["an unknown resource field", () => ({ tunnel: { token: TOKEN, resources: { gpu: "1" } as Components.ResourcesArgs } }), /^tunnel\.resources\.gpu: "1" .*one of cpuRequest/],
     ["client certificates required with a tunnel", () => ({ proxy: { clientAuth: "require" as Components.ClientAuth }, tunnel: { token: TOKEN } }), /^proxy\.clientAuth: "require" .*cloudflared presents no client certificate/],
-    ["an unknown Service type", () => ({ service: { type: "LoadBalancer" as Components.ServiceType } }), /^service\.type: "LoadBalancer" .*one of "NodePort", "ClusterIP", "None"$/],
+    ["an unknown Service type", () => ({ service: { type: "ExternalName" as Components.ServiceType } }), /^service\.type: "ExternalName" .*one of "NodePort", "ClusterIP", "LoadBalancer", "None"$/],
     ["no Service without a tunnel", () => ({ service: { type: "None" as Components.ServiceType } }), /^service\.type: "None" .*only with tunnel/],
     ["a node port on a ClusterIP Service", () => ({ service: { type: "ClusterIP" as Components.ServiceType, nodePort: 31443 } }), /^service\.nodePort: 31443 .*no node port with service\.type "ClusterIP"/],
     ["a node port with a tunnel's default ClusterIP", () => ({ service: { nodePort: 31443 }, tunnel: { token: TOKEN } }), /^service\.nodePort: 31443 .*"ClusterIP", the default with a tunnel/],
@@ -179,7 +179,7 @@ describe("the program with a tunnel", () => {
         [{ ...WITH_TUNNEL, tunnelMemoryLimit: "256 MB" }, /tls-sidecar:tunnelMemoryLimit: "256 MB" .*quantity/],
         [{ ...WITH_TUNNEL, tunnelTokenSecretName: "cf" }, /tls-sidecar:tunnelTokenSecretName: "cf" .*not both/],
         [{ ...WITH_TUNNEL, clientAuth: "require" }, /tls-sidecar:clientAuth: "require" .*cloudflared presents no client certificate/],
-        [{ serviceType: "LoadBalancer" }, /tls-sidecar:serviceType: "LoadBalancer" .*"NodePort", "ClusterIP", "None"/],
+        [{ serviceType: "ExternalName" }, /tls-sidecar:serviceType: "ExternalName" .*"NodePort", "ClusterIP", "LoadBalancer", "None"/],
         [{ serviceType: "None" }, /tls-sidecar:serviceType: "None" .*only with tunnel/],
         [{ serviceType: "ClusterIP" }, /tls-sidecar:nodePort: 30443 .*service\.type "ClusterIP"/],
     ];

@@ -1,10 +1,9 @@
 // The consumer program under mocks, fed the outputs a tls-sidecar stack exports (from the real program, run
 // under mocks too), as its StackReference would read them.
 import * as assert from "assert";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineMocks, promiseOf, settled } from "../../test/support/mocks";
-import { runProgram } from "../../test/support/program";
+import { runExample, runProgram } from "../../test/support/program";
 
 const PROJECT = "tls-sidecar-consumer";
 const PRODUCER = "acme/tls-sidecar/dev";
@@ -27,16 +26,7 @@ class ConsumerMocks extends EngineMocks {
 
 async function runConsumer(producerOutputs: Record<string, unknown>, config: Record<string, string> = {}, secretOutputs: string[] = []) {
     const mocks = new ConsumerMocks(producerOutputs, secretOutputs);
-    await pulumi.runtime.setMocks(mocks, PROJECT, "test", false);
-    pulumi.runtime.setAllConfig({
-        [`${PROJECT}:producerStack`]: PRODUCER,
-        [`${PROJECT}:namespace`]: "clients",
-        [`${PROJECT}:curlImage`]: "curlimages/curl:8.11.1",
-        ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`${PROJECT}:${k}`, v])),
-    });
-    const entry = require.resolve(path.join(__dirname, "index.ts"));
-    delete require.cache[entry];
-    const program = await import(entry);
+    const program = await runExample(__dirname, PROJECT, mocks, { producerStack: PRODUCER, namespace: "clients", curlImage: "curlimages/curl:8.11.1", ...config });
     await settled(program.targetUrl);
     await settled(program.jobName);
     return { mocks, program };

@@ -69,6 +69,8 @@ export function canonical(value: unknown): string {
 
 export class EngineMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
+    /** What a cloud's controller puts in a LoadBalancer Service's status.loadBalancer.ingress; [] for none yet. */
+    loadBalancerIngress: { ip?: string; hostname?: string }[] = [{ ip: "198.51.100.7" }];
     private nextNodePort = NODE_PORT_FIRST + 443;
 
     /** `prior`: the resources of the previous run of the same stack, i.e. the state an engine would diff against. */
@@ -129,7 +131,8 @@ export class EngineMocks implements pulumi.runtime.Mocks {
                 // As the API server: node ports only for NodePort and LoadBalancer Services (the default type is ClusterIP).
                 const allocates = ["NodePort", "LoadBalancer"].includes(state.spec?.type);
                 const ports = (state.spec?.ports ?? []).map((p: any) => (allocates ? { ...p, nodePort: p.nodePort ?? this.nextNodePort++ } : p));
-                return { ...state, spec: { ...state.spec, ports, clusterIP: "10.96.0.10" } };
+                const status = state.spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: this.loadBalancerIngress } } : { loadBalancer: {} };
+                return { ...state, spec: { ...state.spec, ports, clusterIP: "10.96.0.10" }, status };
             }
             default:
                 return args.type.startsWith("kubernetes:") ? this.kubernetesObject(args, before) : inputs;

@@ -115,3 +115,12 @@ export async function refusal(stack: string, overrides: Record<string, unknown>,
     }
     throw new Error(`the program accepted ${JSON.stringify(overrides)}`);
 }
+
+/** Runs an example program (`<dir>/index.ts`) afresh under `mocks`, with `config` as its project's (unqualified keys). */
+export async function runExample(dir: string, project: string, mocks: pulumi.runtime.Mocks, config: Record<string, string>): Promise<any> {
+    await pulumi.runtime.setMocks(mocks, project, "test", false);
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
+    const entry = require.resolve(path.join(dir, "index.ts"));
+    delete require.cache[entry];
+    return import(entry);
+}
