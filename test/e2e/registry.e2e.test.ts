@@ -61,7 +61,7 @@ describe("real node: images from a registry that requires basic auth", function 
         await run("docker", ["rmi", appTag], { allowFail: true });
         // What the program asks @pulumi/docker to build and push, pushed for real: the e2e's builds of the same
         // Dockerfiles, under the image names the program computes.
-        const probe = await render("tls-e2e-private-probe", 30447, true);
+        const probe = await render("tls-e2e-private-probe", 30451, true);
         const images = probe.run.mocks.ofType("docker:index/image:Image");
         assert.equal(images.length, 2, "the program builds the proxy and the init image");
         for (const image of images) {
@@ -91,7 +91,7 @@ describe("real node: images from a registry that requires basic auth", function 
     it("without the pull Secret the kubelet is refused by the registry (401), so the pods cannot start", async () => {
         const ns = "tls-e2e-private-none";
         await deleteNamespace(ns);
-        const rendered = await render(ns, 30448, false);
+        const rendered = await render(ns, 30452, false);
         assert.ok(!rendered.objects.some((o) => o.kind === "Secret" && (o as { type?: string }).type === "kubernetes.io/dockerconfigjson"));
         await createNamespace(ns);
         await apply(rendered.objects); // the rollout cannot finish: what matters is why
@@ -107,7 +107,7 @@ describe("real node: images from a registry that requires basic auth", function 
     it("with images.registry.pullSecret: the dockerconfigjson Secret is made, named by the pods, and they pull, run and serve", async () => {
         const ns = "tls-e2e-private";
         await deleteNamespace(ns);
-        const rendered = await render(ns, 30449, true);
+        const rendered = await render(ns, 30453, true);
         const d = await deployFresh(ns, rendered);
         const secretName = String(rendered.outputs.pullSecretName);
         const live = await kubectlJson(["get", "secret", "-n", ns, secretName]);

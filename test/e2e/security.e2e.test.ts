@@ -22,13 +22,29 @@ describe("real node: Pod Security admission", function () {
         const images = await e2eSetup();
         await deleteNamespace(restricted);
         // The e2e app's image has no USER: restricted needs a non-root UID, which appRunAsUser gives it.
-        const rendered = await renderE2e(images, restricted, 30447, { podSecurity: "restricted", interception: "service", appRunAsUser: 65532 });
+        // With the NetworkPolicy too: the API server validates it (our bridge CNI does not enforce it, see README).
+        const rendered = await renderE2e(images, restricted, 30447, {
+            podSecurity: "restricted", interception: "service", appRunAsUser: 65532,
+            networkPolicy: true, networkPolicyFromCidrs: ["10.244.0.0/16", "127.0.0.0/8"], networkPolicyAdminFromNamespaces: ["kube-system"],
+        });
         const d = await deployFresh(restricted, rendered, { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" });
         const res = await httpsGet(d.target, "/");
         assert.equal(res.status, 200);
         assert.equal(JSON.parse(res.body).server, MARKER);
         const pod = (await kubectlJson(["get", "pods", "-n", restricted, "-l", d.selector])).items[0];
         assert.equal(pod.spec.containers.find((c: any) => c.name === "app").securityContext.runAsUser, 65532);
+        // The NetworkPolicy, as the API server stored it: it selects this pod, and opens only the TLS and admin
+        // ports (with service interception the app port is in no rule).
+        const policy = await kubectlJson(["get", "networkpolicy", "-n", restricted, String(rendered.outputs.networkPolicyName)]);
+        const labels: Record<string, string> = pod.metadata.labels;
+        assert.ok(Object.entries(policy.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v), "the policy selects the pod");
+        assert.deepEqual(policy.spec.policyTypes, ["Ingress"]);
+        const open = policy.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port)).sort();
+        const ports = pod.spec.initContainers.concat(pod.spec.containers).flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort));
+        const appPort = pod.spec.containers.find((c: any) => c.name === "app").ports?.[0]?.containerPort;
+        assert.ok(open.length >= 2 && open.every((p: number) => ports.includes(p)), `only the pod's own ports: ${open} of ${ports}`);
+        assert.ok(appPort > 0 && !open.includes(appPort), `the app port ${appPort} stays closed with service interception`);
+        assert.deepEqual(policy.spec.ingress[0].from.map((f: any) => f.ipBlock.cidr), ["10.244.0.0/16", "127.0.0.0/8"]);
     });
 
     it("iptables interception is refused by the API server in a namespace enforcing baseline (NET_ADMIN)", async function () {
