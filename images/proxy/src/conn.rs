@@ -104,7 +104,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        b: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write_vectored(cx, b)
     }
     fn is_write_vectored(&self) -> bool {
@@ -152,7 +156,13 @@ where
 
 /// Runs `conn` to its end: closed at a timeout (header timeout only for HTTP/1.1, where a request head
 /// can be half-sent), told to finish at a drain's GOAWAY or at the shutdown, dropped at the deadline.
-pub async fn drive<C: Graceful>(conn: C, state: &ConnState, drain: &Drain, header: Option<Duration>, idle: Option<Duration>) {
+pub async fn drive<C: Graceful>(
+    conn: C,
+    state: &ConnState,
+    drain: &Drain,
+    header: Option<Duration>,
+    idle: Option<Duration>,
+) {
     tokio::pin!(conn);
     let mut finishing = false;
     loop {

@@ -133,10 +133,7 @@ impl Drain {
             let _ = tokio::time::timeout(Duration::from_secs(2), self.tracker.wait()).await;
             log::warn("shutdown timeout reached, closed remaining connections", &[("closed_inflight", json!(left))]);
         }
-        log::info(
-            "shutdown complete",
-            &[("took", go_duration(start.elapsed()).into()), ("forced", forced.into())],
-        );
+        log::info("shutdown complete", &[("took", go_duration(start.elapsed()).into()), ("forced", forced.into())]);
         forced
     }
 }

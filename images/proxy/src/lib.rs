@@ -47,13 +47,15 @@ pub async fn run(cfg: Config) -> u8 {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let (mut term, mut int, mut hup) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup())) {
-        (Ok(t), Ok(i), Ok(h)) => (t, i, h),
-        _ => return fail("cannot install signal handlers".into()),
-    };
+    let (mut term, mut int, mut hup) =
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup())) {
+            (Ok(t), Ok(i), Ok(h)) => (t, i, h),
+            _ => return fail("cannot install signal handlers".into()),
+        };
 
     let drain = Arc::new(drain::Drain::new(cfg.drain_delay, cfg.shutdown_timeout));
-    let p = Arc::new(proxy::Proxy { metrics: metrics.clone(), drain: drain.clone(), upstream, access_log: cfg.access_log });
+    let p =
+        Arc::new(proxy::Proxy { metrics: metrics.clone(), drain: drain.clone(), upstream, access_log: cfg.access_log });
     let health = health::Health::new(certs.clone(), drain.clone(), cfg.upstream.dial_addr.clone());
     let adm = Arc::new(admin::Admin { health, metrics: metrics.clone() });
     certs.log_startup();

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram, in seconds.
-pub const DURATION_BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub const DURATION_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -63,7 +64,12 @@ impl Metrics {
         let head = |w: &mut String, name: &str, typ: &str, help: &str| {
             let _ = write!(w, "# HELP {name} {help}\n# TYPE {name} {typ}\n");
         };
-        head(&mut w, "proxy_requests_total", "counter", "Proxied requests by HTTP status code (code=\"other\" for out-of-range codes).");
+        head(
+            &mut w,
+            "proxy_requests_total",
+            "counter",
+            "Proxied requests by HTTP status code (code=\"other\" for out-of-range codes).",
+        );
         for (code, n) in self.requests.iter().enumerate() {
             let n = n.load(Relaxed);
             if n > 0 {
@@ -71,7 +77,12 @@ impl Metrics {
                 let _ = writeln!(w, "proxy_requests_total{{code=\"{label}\"}} {n}");
             }
         }
-        head(&mut w, "proxy_request_duration_seconds", "histogram", "Time from request headers read to the end of the response.");
+        head(
+            &mut w,
+            "proxy_request_duration_seconds",
+            "histogram",
+            "Time from request headers read to the end of the response.",
+        );
         let mut cum = 0;
         for (i, le) in DURATION_BUCKETS.iter().enumerate() {
             cum += self.dur_buckets[i].load(Relaxed);
@@ -87,19 +98,57 @@ impl Metrics {
             head(w, name, typ, help);
             let _ = writeln!(w, "{name} {v}");
         };
-        let counter = |w: &mut String, name, help, v: &AtomicU64| series(w, name, "counter", help, v.load(Relaxed).into());
+        let counter =
+            |w: &mut String, name, help, v: &AtomicU64| series(w, name, "counter", help, v.load(Relaxed).into());
         let gauge = |w: &mut String, name, help, v: &AtomicI64| series(w, name, "gauge", help, v.load(Relaxed).into());
-        counter(&mut w, "proxy_upstream_errors_total", "Requests answered 502 because the upstream failed (refused, reset, timed out).", &self.upstream_errors);
-        counter(&mut w, "proxy_client_canceled_total", "Requests whose client went away before the upstream answered.", &self.client_canceled);
-        counter(&mut w, "proxy_tls_handshake_errors_total", "Client connections closed without a completed TLS handshake.", &self.tls_handshake_errors);
-        head(&mut w, "proxy_cert_reloads_total", "counter", "Certificate loads, by result; a failed reload keeps the previous certificate.");
-        let _ = writeln!(w, "proxy_cert_reloads_total{{result=\"success\"}} {}", self.cert_reload_success.load(Relaxed));
-        let _ = writeln!(w, "proxy_cert_reloads_total{{result=\"failure\"}} {}", self.cert_reload_failure.load(Relaxed));
-        gauge(&mut w, "proxy_cert_expiry_timestamp_seconds", "NotAfter of the served certificate, Unix seconds.", &self.cert_expiry);
-        gauge(&mut w, "proxy_inflight_requests", "Requests being proxied, upgraded connections included.", &self.inflight);
+        counter(
+            &mut w,
+            "proxy_upstream_errors_total",
+            "Requests answered 502 because the upstream failed (refused, reset, timed out).",
+            &self.upstream_errors,
+        );
+        counter(
+            &mut w,
+            "proxy_client_canceled_total",
+            "Requests whose client went away before the upstream answered.",
+            &self.client_canceled,
+        );
+        counter(
+            &mut w,
+            "proxy_tls_handshake_errors_total",
+            "Client connections closed without a completed TLS handshake.",
+            &self.tls_handshake_errors,
+        );
+        head(
+            &mut w,
+            "proxy_cert_reloads_total",
+            "counter",
+            "Certificate loads, by result; a failed reload keeps the previous certificate.",
+        );
+        let _ =
+            writeln!(w, "proxy_cert_reloads_total{{result=\"success\"}} {}", self.cert_reload_success.load(Relaxed));
+        let _ =
+            writeln!(w, "proxy_cert_reloads_total{{result=\"failure\"}} {}", self.cert_reload_failure.load(Relaxed));
+        gauge(
+            &mut w,
+            "proxy_cert_expiry_timestamp_seconds",
+            "NotAfter of the served certificate, Unix seconds.",
+            &self.cert_expiry,
+        );
+        gauge(
+            &mut w,
+            "proxy_inflight_requests",
+            "Requests being proxied, upgraded connections included.",
+            &self.inflight,
+        );
         gauge(&mut w, "proxy_upgraded_connections", "Upgraded (e.g. WebSocket) connections open.", &self.upgraded);
         gauge(&mut w, "proxy_open_connections", "Client connections open on the proxy listener.", &self.open_conns);
-        counter(&mut w, "proxy_accepted_connections_total", "Client connections accepted on the proxy listener.", &self.accepted_conns);
+        counter(
+            &mut w,
+            "proxy_accepted_connections_total",
+            "Client connections accepted on the proxy listener.",
+            &self.accepted_conns,
+        );
         gauge(&mut w, "proxy_ready", "1 when /readyz succeeds.", &self.ready);
         if let Some(rss) = resident_bytes() {
             series(&mut w, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss.into());

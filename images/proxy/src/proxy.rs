@@ -39,7 +39,11 @@ pub struct ClientConn {
     pub state: Arc<ConnState>,
 }
 
-pub async fn handle(p: Arc<Proxy>, c: Arc<ClientConn>, mut req: Request<Incoming>) -> Result<Response<ProxyBody>, Infallible> {
+pub async fn handle(
+    p: Arc<Proxy>,
+    c: Arc<ClientConn>,
+    mut req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
     let access = p.access_log.then(|| {
         let host = req.uri().host().or_else(|| req.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
         Box::new([
@@ -66,7 +70,10 @@ pub async fn handle(p: Arc<Proxy>, c: Arc<ClientConn>, mut req: Request<Incoming
         Ok(r) => r,
         Err(e) => {
             p.metrics.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            log::warn("upstream error", &[("method", method.as_str().into()), ("path", path.into()), ("error", e.into())]);
+            log::warn(
+                "upstream error",
+                &[("method", method.as_str().into()), ("path", path.into()), ("error", e.into())],
+            );
             x.code = 502;
             return Ok(text(StatusCode::BAD_GATEWAY, UPSTREAM_DOWN_BODY, x));
         }
@@ -95,7 +102,12 @@ pub async fn handle(p: Arc<Proxy>, c: Arc<ClientConn>, mut req: Request<Incoming
 
 /// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`),
 /// HTTP/1.1 or HTTP/2 as configured, the client's body streamed as it comes.
-fn to_upstream(up: &UpstreamClient, c: &ClientConn, req: Request<Incoming>, upgrade: bool) -> Option<Request<Incoming>> {
+fn to_upstream(
+    up: &UpstreamClient,
+    c: &ClientConn,
+    req: Request<Incoming>,
+    upgrade: bool,
+) -> Option<Request<Incoming>> {
     let (mut parts, body) = req.into_parts();
     let host = match parts.uri.authority() {
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),

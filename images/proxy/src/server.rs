@@ -131,7 +131,9 @@ async fn proxy_conn(tcp: TcpStream, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
     // nothing is closed like one that sends half a request.
     let handshake = async {
         match protos.header_timeout {
-            Some(t) => tokio::time::timeout(t, acceptor.accept(tcp)).await.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
+            Some(t) => tokio::time::timeout(t, acceptor.accept(tcp))
+                .await
+                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
             None => acceptor.accept(tcp).await,
         }
     };

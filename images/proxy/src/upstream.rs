@@ -100,7 +100,8 @@ impl UpstreamClient {
         let pool = match cfg.upstream_protocol {
             UpstreamProtocol::Http1 => Pool::Http1(h1.clone()),
             UpstreamProtocol::H2c => {
-                let target: Uri = format!("http://{}", cfg.upstream.dial_addr).parse().map_err(|e| format!("--upstream: {e}"))?;
+                let target: Uri =
+                    format!("http://{}", cfg.upstream.dial_addr).parse().map_err(|e| format!("--upstream: {e}"))?;
                 let fixed = FixedAddr { inner: tcp_connector(), target };
                 Pool::H2c(builder.clone().http2_only(true).build(fixed))
             }

@@ -135,15 +135,9 @@ const SIZE_SUFFIXES: &[(&str, i64)] = &[
 /// A byte size: `8192`, `64KiB`, `1MiB`, `1M` (decimal), `1Mi` (binary).
 pub fn parse_size(s: &str) -> Result<i64, String> {
     let s = s.trim();
-    let (digits, mult) = SIZE_SUFFIXES
-        .iter()
-        .find_map(|(suf, mult)| s.strip_suffix(suf).map(|d| (d.trim(), *mult)))
-        .unwrap_or((s, 1));
-    let n: i64 = digits
-        .parse()
-        .ok()
-        .filter(|n| *n >= 0)
-        .ok_or("want a byte size such as 8192, 64KiB or 1MiB")?;
+    let (digits, mult) =
+        SIZE_SUFFIXES.iter().find_map(|(suf, mult)| s.strip_suffix(suf).map(|d| (d.trim(), *mult))).unwrap_or((s, 1));
+    let n: i64 = digits.parse().ok().filter(|n| *n >= 0).ok_or("want a byte size such as 8192, 64KiB or 1MiB")?;
     n.checked_mul(mult).filter(|v| *v <= 1 << 62).ok_or_else(|| "size too large".into())
 }
 

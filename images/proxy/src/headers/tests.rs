@@ -23,9 +23,14 @@ fn hop_by_hop_and_named_headers_are_stripped() {
         ("x-end-to-end", "kept"),
     ]);
     let host = HeaderValue::from_static("app.example:8443");
-    to_upstream(&mut h, &Forwarded { client_ip: "::ffff:127.0.0.1".parse().unwrap(), host: Some(&host), client_cert: None });
+    to_upstream(
+        &mut h,
+        &Forwarded { client_ip: "::ffff:127.0.0.1".parse().unwrap(), host: Some(&host), client_cert: None },
+    );
     let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
-    for gone in ["x-hop-a", "x-hop-b", "keep-alive", "proxy-connection", "proxy-authorization", "te", "upgrade", "connection"] {
+    for gone in
+        ["x-hop-a", "x-hop-b", "keep-alive", "proxy-connection", "proxy-authorization", "te", "upgrade", "connection"]
+    {
         assert!(!names.contains(&gone), "{gone} in {names:?}");
     }
     assert_eq!(h["x-end-to-end"], "kept");
@@ -55,7 +60,10 @@ fn spoofed_forwarding_headers_are_replaced() {
 fn upgrades_and_grpc_trailers_survive() {
     let mut h = map(&[("connection", "Upgrade"), ("upgrade", "websocket"), ("te", "trailers, gzip")]);
     to_upstream(&mut h, &Forwarded { client_ip: "127.0.0.1".parse().unwrap(), host: None, client_cert: None });
-    assert_eq!((h["connection"].as_bytes(), h["upgrade"].as_bytes(), h["te"].as_bytes()), (&b"upgrade"[..], &b"websocket"[..], &b"trailers"[..]));
+    assert_eq!(
+        (h["connection"].as_bytes(), h["upgrade"].as_bytes(), h["te"].as_bytes()),
+        (&b"upgrade"[..], &b"websocket"[..], &b"trailers"[..])
+    );
 
     let mut r = map(&[("connection", "X-Resp-Hop"), ("x-resp-hop", "1"), ("keep-alive", "max=1"), ("x-end", "kept")]);
     to_client(&mut r, false);

@@ -97,16 +97,17 @@ pub fn parse_key_pair(
     let certified = CertifiedKey::new(chain, signing);
     match certified.keys_match() {
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
-        Err(_) => return Err(format!("{crt} / {key}: invalid key pair: the private key does not match the certificate")),
+        Err(_) => {
+            return Err(format!("{crt} / {key}: invalid key pair: the private key does not match the certificate"));
+        }
     }
     Ok(KeyPair { certified: Arc::new(certified), leaf })
 }
 
 /// Every CERTIFICATE block of a PEM file, in order; at least one.
 fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<_, _>>()
-        .map_err(|_| "invalid PEM".to_string())?;
+    let certs: Vec<_> =
+        CertificateDer::pem_slice_iter(pem).collect::<Result<_, _>>().map_err(|_| "invalid PEM".to_string())?;
     if certs.is_empty() {
         return Err("no PEM CERTIFICATE block found".into());
     }
@@ -124,7 +125,8 @@ pub fn parse_ca(pem: &[u8]) -> Result<RootCertStore, String> {
 
 /// Serial (lower-case hex as Go's `%x` prints it), subject CN, DNS names and validity of a leaf.
 pub fn leaf_info(der: &CertificateDer<'_>) -> Result<LeafInfo, String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| format!("invalid certificate: {e}"))?;
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| format!("invalid certificate: {e}"))?;
     let hex: String = cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect();
     let serial_hex = match hex.trim_start_matches('0') {
         "" => "0".to_string(),

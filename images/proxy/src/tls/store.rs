@@ -137,7 +137,12 @@ fn valid_at(leaf: &LeafInfo, now: i64) -> Result<(), String> {
 }
 
 /// Reads and validates `dir` without touching what is served.
-fn load(dir: &Path, client_auth: ClientAuth, provider: &Arc<CryptoProvider>, sessions: &Sessions) -> Result<Bundle, String> {
+fn load(
+    dir: &Path,
+    client_auth: ClientAuth,
+    provider: &Arc<CryptoProvider>,
+    sessions: &Sessions,
+) -> Result<Bundle, String> {
     let fingerprint = Fingerprint::of(dir);
     let (crt_path, key_path, ca_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE), dir.join(CA_FILE));
     let crt = certs::read_limited(&crt_path).map_err(|e| e.to_string())?;

@@ -11,9 +11,12 @@ use std::time::Duration;
 use super::CertStore;
 use super::certs::{CA_FILE, CERT_FILE, KEY_FILE};
 
-/// Device, inode, size and mtime of the three files, through their symlinks (None: absent).
+/// Device, inode, size and mtime (seconds, nanoseconds) of one file, through its symlinks.
+type FileId = (u64, u64, u64, i64, i64);
+
+/// The three files' ids (None: absent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fingerprint([Option<(u64, u64, u64, i64, i64)>; 3]);
+pub struct Fingerprint([Option<FileId>; 3]);
 
 impl Fingerprint {
     pub fn of(dir: &Path) -> Self {
