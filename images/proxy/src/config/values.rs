@@ -93,7 +93,8 @@ fn go_duration_nanos(s: &str) -> Option<i128> {
         let int: i128 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
         let mut frac: i128 = 0;
         let mut frac_scale: i128 = 1;
-        for d in frac_part.bytes().take(30) {
+        // 18 digits are finer than a nanosecond of an hour and keep frac * scale inside i128.
+        for d in frac_part.bytes().take(18) {
             frac = frac * 10 + i128::from(d - b'0');
             frac_scale *= 10;
         }
@@ -165,7 +166,8 @@ mod tests {
         for s in ["", "1", "soon", "forever", "s", ".s", "1x", "1.2.3s", "-", "+"] {
             assert!(parse_duration(s).unwrap_err().contains("duration"), "{s}");
         }
-        for s in ["-1s", "25h", "9999999h"] {
+        assert_eq!(parse_duration(&format!(".{}s", "9".repeat(60))), Ok(Duration::from_nanos(999_999_999)));
+        for s in ["-1s", "25h", "9999999h", "99999999999999999999999h"] {
             assert!(parse_duration(s).is_err(), "{s}");
         }
         assert_eq!(parse_duration("-1s").unwrap_err(), "must be between 0 and 24h");
