@@ -26,7 +26,11 @@ source "$ROOT/bench/lib.sh"
 bench_workdir icount
 
 bench_cert "$WORK/tls"
-(cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/proxy" .)
+if [ -f "$SRC/Cargo.toml" ]; then # the Rust proxy; a tree from before it (PROXY_SRC) may hold the Go one
+  (cd "$SRC" && cargo build -q --release --locked -j2 --bin proxy && cp target/release/proxy "$WORK/proxy")
+else
+  (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/proxy" .)
+fi
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
 bench_start_app "$PORT_APP"
 

@@ -1,4 +1,4 @@
-# Shared by bench/run.sh, bench/icount.sh and bench/pgo.sh (sourced, not run): a work dir removed on exit with
+# Shared by bench/run.sh and bench/icount.sh (sourced, not run): a work dir removed on exit with
 # every process started in it, the test certificate, and the app every proxy forwards to.
 
 # bench_workdir NAME: sets WORK (a fresh dir) and PIDS (processes to stop on exit).

@@ -7,7 +7,7 @@
 # Needs (Debian) nginx-light haproxy wrk openssl util-linux python3 curl, installed by the script when run as
 # root, plus Go (PATH or /usr/local/go/bin) to build the proxy; Docker is optional (image size only).
 # Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONNS, BENCH_CONNS_CLOSE, BENCH_OUT (raw JSON),
-# BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip the image build), GO_IMAGE.
+# BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip the image build), RUST_IMAGE.
 #
 # What runs where (2 cores): the server under test is pinned to core 0 with one worker
 # (nginx worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1); wrk (1 thread) and the
@@ -33,7 +33,7 @@ CONNS_KA=${BENCH_CONNS:-64}
 CONNS_CLOSE=${BENCH_CONNS_CLOSE:-32}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
-GO_IMAGE=${GO_IMAGE:-tls-sidecar-local/go:1.26}
+RUST_IMAGE=${RUST_IMAGE:-tls-sidecar-local/rust:1.95}
 OUT_JSON=${BENCH_OUT:-$ROOT/bench/results/latest.json}
 DOCS=${BENCH_DOCS:-$ROOT/docs}           # where benchmark.md and benchmark.svg go
 MEASURE_IMAGE=${BENCH_IMAGE:-1}           # 0: skip the docker build (the image size is then not reported)
@@ -69,21 +69,22 @@ chmod 644 "$WORK/tls/tls.key"
 cat "$WORK/tls/tls.crt" "$WORK/tls/tls.key" >"$WORK/tls/combined.pem"
 
 log "building the proxy"
-(cd "$ROOT/images/proxy" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$WORK/proxy" .)
+# The Rust proxy (images/proxy): its release profile strips the binary.
+(cd "$ROOT/images/proxy" && cargo build -q --release --locked -j2 --bin proxy && cp target/release/proxy "$WORK/proxy")
 BIN_BYTES=$(stat -c %s "$WORK/proxy")
 IMAGE_BYTES=None # Python literal: the report says "not measured"
 if [ "$MEASURE_IMAGE" = 0 ]; then
   log "BENCH_IMAGE=0: image size not measured"
 elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-  if ! docker image inspect "$GO_IMAGE" >/dev/null 2>&1; then
+  if ! docker image inspect "$RUST_IMAGE" >/dev/null 2>&1; then
     if [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
-      log "building the local Go image with test/e2e/infra/base-images.sh"
+      log "building the local Rust image with test/e2e/infra/base-images.sh"
       "$ROOT/test/e2e/infra/base-images.sh" || true
     fi
-    docker image inspect "$GO_IMAGE" >/dev/null 2>&1 || GO_IMAGE=golang:1.26-bookworm
+    docker image inspect "$RUST_IMAGE" >/dev/null 2>&1 || RUST_IMAGE=rust:1.95-bookworm
   fi
-  log "building the image (GO_IMAGE=$GO_IMAGE)"
-  if docker build -q --network host --build-arg GO_IMAGE="$GO_IMAGE" -t tls-sidecar/proxy:bench "$ROOT/images/proxy" >/dev/null; then
+  log "building the image (RUST_IMAGE=$RUST_IMAGE)"
+  if docker build -q --network host --build-arg RUST_IMAGE="$RUST_IMAGE" -t tls-sidecar/proxy:bench "$ROOT/images/proxy" >/dev/null; then
     IMAGE_BYTES=$(docker image inspect -f '{{.Size}}' tls-sidecar/proxy:bench)
   else
     log "docker build failed; image size not reported"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for a bounded time each: images/proxy/fuzz.sh [seconds per target, default 20].
-# Needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz). Unbounded: see README.md.
+# Needs the nightly toolchain (cargo-fuzz's sanitizers); installs cargo-fuzz from crates.io when it is missing.
+# Unbounded: see README.md.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-20}
-command -v cargo-fuzz >/dev/null || { echo "fuzz.sh: cargo-fuzz not found: cargo install cargo-fuzz" >&2; exit 1; }
+cargo +nightly --version >/dev/null 2>&1 || { echo "fuzz.sh: no nightly toolchain (rustup toolchain install nightly)" >&2; exit 1; }
+if ! command -v cargo-fuzz >/dev/null; then
+  echo "fuzz.sh: installing cargo-fuzz (once)"
+  cargo install --locked -j2 cargo-fuzz
+fi
 targets=$(cargo +nightly fuzz list)
 for t in $targets; do
   echo "fuzz.sh: $t for ${secs}s"
