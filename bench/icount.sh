@@ -27,7 +27,7 @@ bench_workdir icount
 
 bench_cert "$WORK/tls"
 if [ -f "$SRC/Cargo.toml" ]; then # the Rust proxy; a tree from before it (PROXY_SRC) may hold the Go one
-  (cd "$SRC" && cargo build -q --release --locked -j2 --bin proxy && cp target/release/proxy "$WORK/proxy")
+  (cd "$SRC" && cargo build -q --release --locked -j2 --bin proxy && cp "${CARGO_TARGET_DIR:-target}/release/proxy" "$WORK/proxy")
 else
   (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -o "$WORK/proxy" .)
 fi

@@ -70,7 +70,7 @@ cat "$WORK/tls/tls.crt" "$WORK/tls/tls.key" >"$WORK/tls/combined.pem"
 
 log "building the proxy"
 # The Rust proxy (images/proxy): its release profile strips the binary.
-(cd "$ROOT/images/proxy" && cargo build -q --release --locked -j2 --bin proxy && cp target/release/proxy "$WORK/proxy")
+(cd "$ROOT/images/proxy" && cargo build -q --release --locked -j2 --bin proxy && cp "${CARGO_TARGET_DIR:-target}/release/proxy" "$WORK/proxy")
 BIN_BYTES=$(stat -c %s "$WORK/proxy")
 IMAGE_BYTES=None # Python literal: the report says "not measured"
 if [ "$MEASURE_IMAGE" = 0 ]; then

@@ -14,6 +14,7 @@ pub mod proxy;
 pub mod server;
 pub mod tls;
 pub mod upstream;
+pub mod x509;
 pub mod xfcc;
 
 use std::sync::Arc;

@@ -5,8 +5,6 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -53,7 +51,8 @@ pub type Fields<'a> = &'a [(&'a str, Value)];
 
 /// Formats one line (without writing it); `time` is RFC 3339 in UTC with nanoseconds.
 pub fn format_line(level: Level, msg: &str, fields: Fields<'_>) -> String {
-    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = rfc3339(now.as_secs() as i64, Some(now.subsec_nanos()));
     let mut line = String::with_capacity(128);
     line.push_str("{\"time\":");
     line.push_str(&Value::from(now).to_string());
@@ -91,6 +90,26 @@ pub fn error(msg: &str, fields: Fields<'_>) {
     log(Level::Error, msg, fields)
 }
 
+/// RFC 3339 in UTC (`2026-12-02T00:27:14Z`), with nanoseconds when given (`...14.123456789Z`).
+pub fn rfc3339(unix: i64, nanos: Option<u32>) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days: the proleptic Gregorian date of a day count since 1970-01-01.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    match nanos {
+        Some(n) => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{n:09}Z"),
+        None => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
+    }
+}
+
 /// A duration as Go prints it in logs (`1.5s`, `300ms`, `0s`), so lines read the same as the flags.
 pub fn go_duration(d: std::time::Duration) -> String {
     let ms = d.as_millis();
@@ -114,7 +133,8 @@ mod tests {
         assert_eq!(v["level"], "WARN");
         assert_eq!(v["msg"], "a \"quoted\"\nmsg");
         assert_eq!((v["n"].as_i64(), v["s"].as_str()), (Some(3), Some("x")));
-        assert!(time::OffsetDateTime::parse(v["time"].as_str().unwrap(), &Rfc3339).is_ok());
+        let t = v["time"].as_str().unwrap();
+        assert!(t.len() == 30 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
     }
 
     #[test]
@@ -123,5 +143,14 @@ mod tests {
         assert_eq!(Level::parse("loud"), None);
         assert_eq!(go_duration(std::time::Duration::from_millis(1500)), "1.5s");
         assert_eq!(go_duration(std::time::Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0, None), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400, None), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_796_170_034, Some(5)), "2026-12-02T00:07:14.000000005Z");
+        assert_eq!(rfc3339(4_102_444_799, None), "2099-12-31T23:59:59Z");
+        assert_eq!(rfc3339(-1, None), "1969-12-31T23:59:59Z");
     }
 }

@@ -3,13 +3,13 @@
 //! The DN is Go's `pkix.Name.String()` (its attribute order and RFC 4514 escaping), so apps that matched
 //! on the Go proxy's header keep matching.
 
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use crate::x509::Cert;
 
 pub const HEADER: &str = "x-forwarded-client-cert";
 
 /// The header value for a verified client certificate (DER), or None if it does not parse.
 pub fn format(der: &[u8]) -> Option<String> {
-    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let cert = Cert::parse(der).ok()?;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
     let mut out = String::with_capacity(160);
     out.push_str("Hash=");
@@ -19,20 +19,13 @@ pub fn format(der: &[u8]) -> Option<String> {
     out.push_str(";Subject=\"");
     out.push_str(&quote_value(&subject_string(&cert)));
     out.push('"');
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        let names = &san.value.general_names;
-        for n in names {
-            if let GeneralName::URI(u) = n {
-                out.push_str(";URI=");
-                out.push_str(&quote_value(u));
-            }
-        }
-        for n in names {
-            if let GeneralName::DNSName(d) = n {
-                out.push_str(";DNS=");
-                out.push_str(&quote_value(d));
-            }
-        }
+    for u in cert.uris() {
+        out.push_str(";URI=");
+        out.push_str(&quote_value(&u));
+    }
+    for d in cert.dns_names() {
+        out.push_str(";DNS=");
+        out.push_str(&quote_value(&d));
     }
     Some(out)
 }
@@ -52,16 +45,14 @@ const NAMED: [(&str, &str); 9] = [
 
 /// Go's `Name.String()`: other attributes first and the named ones grouped by type (one multi-valued RDN
 /// per type; a single CN and SERIALNUMBER, the last one given), then the whole sequence reversed.
-pub fn subject_string(cert: &X509Certificate<'_>) -> String {
+pub fn subject_string(cert: &Cert) -> String {
     let mut other: Vec<String> = Vec::new();
     let mut named: Vec<Vec<String>> = vec![Vec::new(); NAMED.len()];
-    for atv in cert.subject().iter_attributes() {
-        let Ok(value) = atv.as_str() else { continue };
-        let oid = atv.attr_type().to_id_string();
+    for (oid, value) in cert.subject() {
         match NAMED.iter().position(|(o, _)| *o == oid) {
             Some(i @ (7 | 8)) => named[i] = vec![value.to_string()],
             Some(i) => named[i].push(value.to_string()),
-            None => other.push(format!("{oid}=#{}", go_asn1_string_hex(value))),
+            None => other.push(format!("{oid}=#{}", go_asn1_string_hex(&value))),
         }
     }
     let mut rdns: Vec<String> = other;

@@ -125,35 +125,20 @@ pub fn parse_ca(pem: &[u8]) -> Result<RootCertStore, String> {
 
 /// Serial (lower-case hex as Go's `%x` prints it), subject CN, DNS names and validity of a leaf.
 pub fn leaf_info(der: &CertificateDer<'_>) -> Result<LeafInfo, String> {
-    let (_, cert) =
-        x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| format!("invalid certificate: {e}"))?;
-    let hex: String = cert.raw_serial().iter().map(|b| format!("{b:02x}")).collect();
-    let serial_hex = match hex.trim_start_matches('0') {
-        "" => "0".to_string(),
-        s => s.to_string(),
-    };
-    let subject_cn = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).unwrap_or("").to_string();
-    let mut dns_names = Vec::new();
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        for name in &san.value.general_names {
-            if let x509_parser::extensions::GeneralName::DNSName(d) = name {
-                dns_names.push(d.to_string());
-            }
-        }
-    }
+    let cert = crate::x509::Cert::parse(der.as_ref())?;
+    let (not_before, not_after) = cert.validity();
     Ok(LeafInfo {
-        serial_hex,
-        subject_cn,
-        dns_names,
-        not_before: cert.validity().not_before.timestamp(),
-        not_after: cert.validity().not_after.timestamp(),
+        serial_hex: cert.serial_hex(),
+        subject_cn: cert.common_name(),
+        dns_names: cert.dns_names(),
+        not_before,
+        not_after,
     })
 }
 
 /// RFC 3339 in UTC, as Go formats times in logs and messages.
 pub fn rfc3339(unix: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
+    crate::log::rfc3339(unix, None)
 }
 
 #[cfg(test)]
