@@ -13,7 +13,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -79,7 +78,7 @@ impl Drain {
             let generation = self.early_generation.fetch_add(1, Relaxed) + 1;
             log::info(
                 "draining before SIGTERM (preStop): asking clients to reconnect",
-                &[("drain_delay", go_duration(self.drain_delay).into()), ("inflight", json!(m.inflight.load(Relaxed)))],
+                &[("drain_delay", go_duration(self.drain_delay).into()), ("inflight", m.inflight.load(Relaxed).into())],
             );
             let me = self.clone();
             tokio::spawn(async move {
@@ -116,7 +115,7 @@ impl Drain {
             &[
                 ("drain_delay", go_duration(delay).into()),
                 ("shutdown_timeout", go_duration(self.shutdown_timeout).into()),
-                ("inflight", json!(m.inflight.load(Relaxed))),
+                ("inflight", m.inflight.load(Relaxed).into()),
             ],
         );
         tokio::select! {
@@ -131,7 +130,7 @@ impl Drain {
             let left = m.inflight.load(Relaxed);
             self.force.cancel();
             let _ = tokio::time::timeout(Duration::from_secs(2), self.tracker.wait()).await;
-            log::warn("shutdown timeout reached, closed remaining connections", &[("closed_inflight", json!(left))]);
+            log::warn("shutdown timeout reached, closed remaining connections", &[("closed_inflight", left.into())]);
         }
         log::info("shutdown complete", &[("took", go_duration(start.elapsed()).into()), ("forced", forced.into())]);
         forced

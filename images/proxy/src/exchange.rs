@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use serde_json::json;
 
 use crate::conn::ConnState;
 use crate::log;
@@ -71,7 +70,7 @@ impl Drop for Exchange {
                     ("path", path.as_str().into()),
                     ("status", self.code.into()),
                     ("bytes", self.bytes.into()),
-                    ("duration_ms", json!(d.as_micros() as f64 / 1000.0)),
+                    ("duration_ms", (d.as_micros() as f64 / 1000.0).into()),
                 ],
             );
         }

@@ -19,7 +19,6 @@ pub mod xfcc;
 
 use std::sync::Arc;
 
-use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 
 use config::Config;
@@ -85,7 +84,7 @@ pub async fn run(cfg: Config) -> u8 {
             _ = hup.recv() => reload(&certs),
         }
     };
-    log::info("signal received, shutting down", &[("signal", json!(first))]);
+    log::info("signal received, shutting down", &[("signal", first.into())]);
     let shutdown = drain.shutdown(&metrics);
     tokio::pin!(shutdown);
     loop {

@@ -1,10 +1,9 @@
 //! JSON log lines on stderr in log/slog's shape (`time`, `level`, `msg`, then fields), which log pipelines
 //! and alerts already match on. Callers pass fields explicitly: nothing logs a certificate's PEM or a key.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
-
-use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -46,6 +45,79 @@ pub fn enabled(l: Level) -> bool {
     l as u8 >= MIN_LEVEL.load(Ordering::Relaxed)
 }
 
+/// A field's value. A few lines of JSON writing of our own instead of serde_json: the image has a
+/// size budget, and these are all the types the logs carry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+macro_rules! value_from {
+    ($($t:ty => $v:ident),*) => {$(
+        impl From<$t> for Value {
+            fn from(x: $t) -> Self {
+                Value::$v(x.into())
+            }
+        }
+    )*};
+}
+value_from!(&str => Str, String => Str, bool => Bool, u16 => Int, i64 => Int, f64 => Float, Vec<String> => List);
+
+impl From<u64> for Value {
+    fn from(x: u64) -> Self {
+        Value::Int(i64::try_from(x).unwrap_or(i64::MAX))
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+impl Value {
+    fn push_json(&self, out: &mut String) {
+        match self {
+            Value::Str(s) => push_str(out, s),
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Float(f) if f.is_finite() => {
+                let _ = write!(out, "{f}");
+            }
+            Value::Float(_) => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_str(out, item);
+                }
+                out.push(']');
+            }
+        }
+    }
+}
+
 /// One log line's fields, in order.
 pub type Fields<'a> = &'a [(&'a str, Value)];
 
@@ -55,16 +127,16 @@ pub fn format_line(level: Level, msg: &str, fields: Fields<'_>) -> String {
     let now = rfc3339(now.as_secs() as i64, Some(now.subsec_nanos()));
     let mut line = String::with_capacity(128);
     line.push_str("{\"time\":");
-    line.push_str(&Value::from(now).to_string());
+    push_str(&mut line, &now);
     line.push_str(",\"level\":\"");
     line.push_str(level.name());
     line.push_str("\",\"msg\":");
-    line.push_str(&Value::from(msg).to_string());
+    push_str(&mut line, msg);
     for (k, v) in fields {
         line.push(',');
-        line.push_str(&Value::from(*k).to_string());
+        push_str(&mut line, k);
         line.push(':');
-        line.push_str(&v.to_string());
+        v.push_json(&mut line);
     }
     line.push_str("}\n");
     line
@@ -127,12 +199,21 @@ mod tests {
 
     #[test]
     fn a_line_is_one_json_object() {
-        let line = format_line(Level::Warn, "a \"quoted\"\nmsg", &[("n", 3.into()), ("s", "x".into())]);
+        let fields = [
+            ("n", 3i64.into()),
+            ("s", "x\u{1}\\".into()),
+            ("f", 1.5.into()),
+            ("l", vec!["a\"".to_string(), "b".to_string()].into()),
+            ("b", true.into()),
+        ];
+        let line = format_line(Level::Warn, "a \"quoted\"\nmsg", &fields);
         assert!(line.ends_with("}\n") && line.matches('\n').count() == 1);
-        let v: Value = serde_json::from_str(&line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!((v["s"].as_str(), v["f"].as_f64(), v["b"].as_bool()), (Some("x\u{1}\\"), Some(1.5), Some(true)));
+        assert_eq!(v["l"], serde_json::json!(["a\"", "b"]));
         assert_eq!(v["level"], "WARN");
         assert_eq!(v["msg"], "a \"quoted\"\nmsg");
-        assert_eq!((v["n"].as_i64(), v["s"].as_str()), (Some(3), Some("x")));
+        assert_eq!(v["n"].as_i64(), Some(3));
         let t = v["time"].as_str().unwrap();
         assert!(t.len() == 30 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
     }

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
-use serde_json::json;
 
 use super::certs::{self, CA_FILE, CERT_FILE, KEY_FILE, LeafInfo, ReadError};
 use super::watch::Fingerprint;
@@ -115,7 +114,7 @@ impl CertStore {
                 ("serial", b.leaf.serial_hex.clone().into()),
                 ("not_after", certs::rfc3339(b.leaf.not_after).into()),
                 ("subject", b.leaf.subject_cn.clone().into()),
-                ("dns_names", json!(b.leaf.dns_names)),
+                ("dns_names", b.leaf.dns_names.clone().into()),
                 ("client_ca", b.client_ca.into()),
             ],
         );
