@@ -7,14 +7,13 @@
 #   PROXY_BIN=/path/to/proxy bench/icount.sh          # a built binary (bench/run.sh passes the one it measured)
 #   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh
 #
-# Runs the proxy (GOMAXPROCS=1) in front of nginx returning an 18-byte body (as bench/run.sh does),
+# Runs the proxy in front of nginx returning an 18-byte body (as bench/run.sh does),
 # then bench/icount drives ICOUNT_CONNS TLS keep-alive connections with wrk's request line:
 #   1. under valgrind --tool=callgrind: user-space instructions (Ir) per request, counted between
 #      callgrind_control --zero after the warm-up and --dump after exactly ICOUNT_N requests;
 #   2. natively under `perf stat -p`: syscalls, context switches and CPU time per request (the
 #      kernel side, which callgrind does not see; CPU time is noisy on a shared machine).
-# GODEBUG and GOMAXPROCS are set for a Go proxy and ignored by any other.
-# Needs valgrind, perf (linux-perf), nginx, openssl, Go (for bench/icount and the Go proxy; cargo for the Rust one).
+# Needs valgrind, perf (linux-perf), nginx, openssl, Go (for the bench/icount client) and cargo (the proxy).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${PROXY_SRC:-$ROOT/images/proxy}
@@ -28,7 +27,7 @@ source "$ROOT/bench/lib.sh"
 bench_workdir icount
 
 bench_cert "$WORK/tls"
-bench_build_proxy "$SRC" "$WORK/proxy" "" # symbols kept for callgrind_annotate (ICOUNT_KEEP)
+bench_build_proxy "$SRC" "$WORK/proxy"
 echo "icount: proxy: $PROXY_BUILT" >&2
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
 bench_start_app "$PORT_APP"
@@ -46,7 +45,7 @@ client=("$WORK/client" -addr 127.0.0.1:$PORT_PROXY -c "$CONNS" -warm "$WARM" -n 
 
 # 1. user-space instructions
 # async preemption signals (SIGURG) trip a callgrind assertion now and then
-GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$WORK/proxy" "${proxy_args[@]}" \
+valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$WORK/proxy" "${proxy_args[@]}" \
   2>"$WORK/valgrind.log" &
 VPID=$!; PIDS+=($VPID)
 wait_ready
@@ -56,7 +55,7 @@ kill $VPID; wait $VPID 2>/dev/null || true
 [ -n "${ICOUNT_KEEP:-}" ] && cp "$WORK"/cg.out.* "$ICOUNT_KEEP"
 
 # 2. syscalls and CPU time (native)
-GOMAXPROCS=1 "$WORK/proxy" "${proxy_args[@]}" 2>"$WORK/proxy.log" &
+"$WORK/proxy" "${proxy_args[@]}" 2>"$WORK/proxy.log" &
 PPID2=$!; PIDS+=($PPID2)
 wait_ready
 "${client[@]}" -warm 500 -n $((N * 10)) \

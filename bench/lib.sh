@@ -1,4 +1,4 @@
-# Shared by bench/run.sh, bench/icount.sh and bench/pgo.sh (sourced, not run): a work dir removed on exit with
+# Shared by bench/run.sh and bench/icount.sh (sourced, not run): a work dir removed on exit with
 # every process started in it, the test certificate, the app every proxy forwards to, the proxy under test
 # (built or given), and the server CPU time and process tree the benchmark reads.
 
@@ -56,31 +56,28 @@ bench_start_app() {
   return 1
 }
 
-# bench_build_proxy SRC OUT [GO_LDFLAGS]: the proxy under test as the executable OUT. PROXY_BIN (an already built binary) wins;
-# else SRC is built: with `cargo build --release` when SRC holds a Cargo.toml (the Rust proxy), else with
-# `go build` (today's Go proxy, with its default.pgo; -ldflags GO_LDFLAGS, default "-s -w", the image's). Sets PROXY_BUILT to how it was obtained (for the report).
+# bench_build_proxy SRC OUT: the proxy under test as the executable OUT. PROXY_BIN (an already built binary) wins;
+# else the Rust crate SRC is built with `cargo build --release`. Sets PROXY_BUILT to how it was obtained (for the report).
 bench_build_proxy() {
-  local src=$1 out=$2 ldflags=${3--s -w} exe
+  local src=$1 out=$2 exe
   if [ -n "${PROXY_BIN:-}" ]; then
     [ -f "$PROXY_BIN" ] && [ -x "$PROXY_BIN" ] || { echo "bench: PROXY_BIN=$PROXY_BIN is not an executable file" >&2; return 1; }
     cp "$PROXY_BIN" "$out"
     PROXY_BUILT="PROXY_BIN=$PROXY_BIN"
-  elif [ -f "$src/Cargo.toml" ]; then
-    command -v cargo >/dev/null || { echo "bench: $src is a Rust crate but cargo is not on PATH (or set PROXY_BIN)" >&2; return 1; }
-    # The binary's path from cargo's own build messages: no guessing of the crate or target directory.
-    exe=$(cd "$src" && cargo build --release --message-format=json-render-diagnostics | python3 -c '
+    return
+  fi
+  [ -f "$src/Cargo.toml" ] || { echo "bench: $src is not the proxy's crate (no Cargo.toml); set PROXY_BIN" >&2; return 1; }
+  command -v cargo >/dev/null || { echo "bench: $src is a Rust crate but cargo is not on PATH (or set PROXY_BIN)" >&2; return 1; }
+  # The binary's path from cargo's own build messages: no guessing of the crate or target directory.
+  exe=$(cd "$src" && cargo build --release --message-format=json-render-diagnostics | python3 -c '
 import json, sys
 bins = [m["executable"] for m in map(json.loads, sys.stdin)
         if m.get("reason") == "compiler-artifact" and m.get("executable") and "bin" in m["target"]["kind"]]
 if len(set(bins)) != 1:
     sys.exit("bench: cargo built %d binaries (%s); set PROXY_BIN to the proxy" % (len(set(bins)), ", ".join(sorted(set(bins)))))
 print(bins[0])') || return 1
-    cp "$exe" "$out"
-    PROXY_BUILT="cargo build --release ($src)"
-  else
-    (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out" .) || return 1
-    PROXY_BUILT="go build ($src)"
-  fi
+  cp "$exe" "$out"
+  PROXY_BUILT="cargo build --release ($src)"
 }
 
 # bench_tree PID: PID and all its descendants (nginx's master and worker), one per line.

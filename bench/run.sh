@@ -5,22 +5,22 @@
 #   BENCH_DURATION=2s BENCH_WARMUP=1s BENCH_ROUNDS=1 BENCH_ICOUNT=0 bench/run.sh   # quick smoke run
 #
 # Needs (Debian) nginx-light haproxy wrk nghttp2-client (h2load) openssl util-linux iproute2 (ss) python3 curl,
-# installed by the script when run as root, plus Go (PATH or /usr/local/go/bin) for bench/loadgen and the Go proxy,
-# cargo when images/proxy is the Rust crate, valgrind and linux-perf for BENCH_ICOUNT=1; Docker is optional
+# installed by the script when run as root, plus Go (PATH or /usr/local/go/bin) for bench/loadgen, cargo for the proxy,
+# valgrind and linux-perf for BENCH_ICOUNT=1; Docker is optional
 # (image size only).
 #
-# The proxy under test: PROXY_BIN (a built binary), else images/proxy built by `cargo build --release` when it
-# holds a Cargo.toml, else by `go build` (bench/lib.sh: bench_build_proxy). It is started with today's flags
+# The proxy under test: PROXY_BIN (a built binary), else the Rust crate images/proxy built by
+# `cargo build --release` (bench/lib.sh: bench_build_proxy). It is started with today's flags
 # (--listen --admin-listen --upstream --tls-dir --drain-delay --log-level) plus OURS_ARGS, and its
 # full-handshake instance also with OURS_NO_RESUMPTION_ARGS: the switch that stops it issuing session tickets.
-# Today's Go proxy has none (no flag, no PROXY_* variable), so it is empty by default and the run reports that
-# our full-handshake figure still pays for issuing a ticket; the Rust proxy needs one (for example
-# OURS_NO_RESUMPTION_ARGS=--tls-session-tickets=false). When it is set and the proxy still resumes, the run fails.
+# The proxy has no such switch yet (rustls keeps a stateful session cache and sends TLS 1.3 tickets by default),
+# so it is empty by default and the run reports that our full-handshake figure still pays for issuing a ticket.
+# When it is set and the proxy still resumes, the run fails.
 #
 # Environment: BENCH_DURATION (6s), BENCH_WARMUP (2s), BENCH_ROUNDS (5), BENCH_OPEN_ROUNDS (BENCH_ROUNDS),
 # BENCH_CONNS (64, keep-alive), BENCH_CONNS_CLOSE (32, handshakes), BENCH_H2_CONNS (16) x BENCH_H2_STREAMS (4),
 # BENCH_OPEN_CONNS (64), BENCH_OUT (raw JSON), BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip
-# the image build), BENCH_ICOUNT=0 (skip bench/icount.sh), GO_IMAGE, PROXY_BIN, OURS_ARGS, OURS_NO_RESUMPTION_ARGS.
+# the image build), BENCH_ICOUNT=0 (skip bench/icount.sh), RUST_IMAGE, PROXY_BIN, OURS_ARGS, OURS_NO_RESUMPTION_ARGS.
 #
 # What runs where (2 cores): every server under test is pinned to core 0 with one worker (nginx
 # worker_processes 1, HAProxy nbthread 1, our proxy GOMAXPROCS=1 when it is Go; tokio's default runtime counts
@@ -72,7 +72,7 @@ H2_STREAMS=${BENCH_H2_STREAMS:-4}
 OPEN_CONNS=${BENCH_OPEN_CONNS:-64}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
-GO_IMAGE=${GO_IMAGE:-tls-sidecar-local/go:1.26}
+RUST_IMAGE=${RUST_IMAGE:-tls-sidecar-local/rust:1.95}
 OUT_JSON=${BENCH_OUT:-$ROOT/bench/results/latest.json}
 DOCS=${BENCH_DOCS:-$ROOT/docs}           # where benchmark.md and benchmark.svg go
 MEASURE_IMAGE=${BENCH_IMAGE:-1}           # 0: skip the docker build (the image size is then not reported)
@@ -125,17 +125,13 @@ if [ "$MEASURE_IMAGE" = 0 ]; then
 elif [ -n "${PROXY_BIN:-}" ]; then
   log "PROXY_BIN given: image size not measured (the image is built from images/proxy)"
 elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-  build_args=()
-  if [ ! -f "$ROOT/images/proxy/Cargo.toml" ]; then
-    if ! docker image inspect "$GO_IMAGE" >/dev/null 2>&1; then
-      if [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
-        log "building the local Go image with test/e2e/infra/base-images.sh"
-        "$ROOT/test/e2e/infra/base-images.sh" || true
-      fi
-      docker image inspect "$GO_IMAGE" >/dev/null 2>&1 || GO_IMAGE=golang:1.26-bookworm
-    fi
-    build_args=(--build-arg GO_IMAGE="$GO_IMAGE")
+  # the Rust build stage: the locally made image when there is one (nothing can be pulled here), else the public one
+  if ! docker image inspect "$RUST_IMAGE" >/dev/null 2>&1 && [ -x "$ROOT/test/e2e/infra/base-images.sh" ]; then
+    log "building the local Rust image with test/e2e/infra/base-images.sh"
+    "$ROOT/test/e2e/infra/base-images.sh" || true
   fi
+  docker image inspect "$RUST_IMAGE" >/dev/null 2>&1 || RUST_IMAGE=rust:1.95-bookworm
+  build_args=(--build-arg RUST_IMAGE="$RUST_IMAGE")
   log "building the image ${build_args[*]}"
   if docker build -q --network host "${build_args[@]}" -t tls-sidecar/proxy:bench "$ROOT/images/proxy" >/dev/null; then
     IMAGE_BYTES=$(docker image inspect -f '{{.Size}}' tls-sidecar/proxy:bench)

@@ -39,8 +39,10 @@ export interface SidecarImagesArgs {
     repository?: pulumi.Input<string>;
     /** Tag to push. The pods use the pushed digest, so a rebuilt image rolls them whatever the tag. Default "latest". */
     tag?: pulumi.Input<string>;
-    /** Go build-stage image passed as the GO_IMAGE build arg (for air-gapped builds). Default: the Dockerfiles' own. */
+    /** Go build-stage image of the init image, passed as its GO_IMAGE build arg (for air-gapped builds). Default: the Dockerfile's own. */
     goImage?: pulumi.Input<string>;
+    /** Rust build-stage image of the proxy image, passed as its RUST_IMAGE build arg (for air-gapped builds). Default: the Dockerfile's own. */
+    rustImage?: pulumi.Input<string>;
     /** Base image passed as the BASE_IMAGE build arg where a final stage is not `scratch`. Default: the Dockerfiles' own. */
     baseImage?: pulumi.Input<string>;
     /** Target platform, e.g. "linux/amd64". Default: the Docker daemon's. */
@@ -81,12 +83,16 @@ export class SidecarImages extends pulumi.ComponentResource {
             const registry = args.registry!;
             const repository = args.repository ?? "tls-sidecar";
             const tag = args.tag ?? "latest";
-            const buildArgs: Record<string, pulumi.Input<string>> = {};
+            // Each Dockerfile gets the build args it declares: the proxy is Rust, the init image Go.
+            const buildArgs: Record<"proxy" | "init", Record<string, pulumi.Input<string>>> = { proxy: {}, init: {} };
+            if (args.rustImage !== undefined) {
+                buildArgs.proxy.RUST_IMAGE = args.rustImage;
+            }
             if (args.goImage !== undefined) {
-                buildArgs.GO_IMAGE = args.goImage;
+                buildArgs.init.GO_IMAGE = args.goImage;
             }
             if (args.baseImage !== undefined) {
-                buildArgs.BASE_IMAGE = args.baseImage;
+                buildArgs.init.BASE_IMAGE = args.baseImage;
             }
             const registryInput = {
                 server: registry.server,
@@ -101,7 +107,7 @@ export class SidecarImages extends pulumi.ComponentResource {
                         build: {
                             context: path.join(imagesDir(), component),
                             dockerfile: path.join(imagesDir(), component, "Dockerfile"),
-                            args: buildArgs,
+                            args: buildArgs[component],
                             platform: args.platform,
                         },
                         registry: registryInput,

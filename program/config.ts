@@ -136,6 +136,7 @@ function imagesFromConfig(read: ConfigReader): TlsSidecarAppArgs["images"] {
         repository: read.string("imageRepository"),
         tag: read.string("imageTag"),
         goImage: read.optional("goImage"),
+        rustImage: read.optional("rustImage"),
         baseImage: read.optional("baseImage"),
         platform: read.optional("platform"),
     };

@@ -85,6 +85,7 @@ export const DECLARED_KEYS: Record<string, ConfigType> = {
     imageRepository: "string",
     imageTag: "string",
     goImage: "string",
+    rustImage: "string",
     baseImage: "string",
     platform: "string",
     proxyImage: "string",

@@ -61,9 +61,13 @@ describe("SidecarImages (through TlsSidecarApp)", () => {
         });
 
         it("passes base images as build args only when given", async () => {
-            await deploy({ images: { registry: { server: "localhost:5000" }, goImage: "local/go:1.26", baseImage: "local/debian:bookworm", platform: "linux/amd64" } });
+            await deploy({ images: { registry: { server: "localhost:5000" }, goImage: "local/go:1.26", rustImage: "local/rust:1.95", baseImage: "local/debian:bookworm", platform: "linux/amd64" } });
+            const want: Record<string, Record<string, string>> = {
+                proxy: { RUST_IMAGE: "local/rust:1.95" },
+                init: { GO_IMAGE: "local/go:1.26", BASE_IMAGE: "local/debian:bookworm" },
+            };
             for (const image of mocks.ofType(IMAGE)) {
-                assert.deepStrictEqual(image.inputs.build.args, { GO_IMAGE: "local/go:1.26", BASE_IMAGE: "local/debian:bookworm" });
+                assert.deepStrictEqual(image.inputs.build.args, want[path.basename(image.inputs.build.context)]);
                 assert.strictEqual(image.inputs.build.platform, "linux/amd64");
                 assert.strictEqual(image.inputs.registry.password, undefined);
             }
@@ -86,11 +90,11 @@ describe("SidecarImages (through TlsSidecarApp)", () => {
     });
 
     describe("the build contexts", () => {
-        for (const component of ["proxy", "init"]) {
-            it(`images/${component} has a Dockerfile with a Go build stage taking GO_IMAGE and a non-root or scratch final stage`, () => {
+        for (const [component, arg] of [["proxy", "RUST_IMAGE"], ["init", "GO_IMAGE"]]) {
+            it(`images/${component} has a Dockerfile with a build stage taking ${arg} and a non-root or scratch final stage`, () => {
                 const dockerfile = fs.readFileSync(path.join(c.imagesDir(), component, "Dockerfile"), "utf8");
-                assert.match(dockerfile, /^ARG GO_IMAGE=/m);
-                assert.match(dockerfile, /^FROM \$\{?GO_IMAGE\}? AS /im);
+                assert.match(dockerfile, new RegExp(`^ARG ${arg}=`, "m"));
+                assert.match(dockerfile, new RegExp(`^FROM \\$\\{?${arg}\\}? AS `, "im"));
                 assert.doesNotMatch(dockerfile, /^(COPY|ADD)\b.*\.(key|pem|crt)\b/im, "no key or certificate is baked into the image");
             });
         }

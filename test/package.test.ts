@@ -78,16 +78,17 @@ describe("the npm package", function () {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
-    it("ships compiled JS and declarations, the Dockerfiles and Go sources, and no tests", () => {
+    it("ships compiled JS and declarations, the Dockerfiles and the Rust and Go sources, and no tests", () => {
         const files: string[] = run("tar", ["-tzf", tarball], work)
             .split("\n")
             .filter((f) => f !== "")
             .map((f) => f.replace(/^package\//, ""));
-        for (const f of ["bin/index.js", "bin/index.d.ts", "bin/tlsSidecarApp.js", "images/proxy/Dockerfile", "images/proxy/main.go", "images/init/Dockerfile", "images/init/main.go", "PulumiPlugin.yaml"]) {
+        for (const f of ["bin/index.js", "bin/index.d.ts", "bin/tlsSidecarApp.js", "images/proxy/Dockerfile", "images/proxy/Cargo.lock", "images/proxy/src/main.rs", "images/init/Dockerfile", "images/init/main.go", "PulumiPlugin.yaml"]) {
             assert.ok(files.includes(f), `${f} is in the tarball`);
         }
         assert.deepStrictEqual(
-            files.filter((f) => f.startsWith("test/") || f.endsWith("_test.go") || f.endsWith(".ts") && !f.endsWith(".d.ts")),
+            files.filter((f) => f.startsWith("test/") || f.endsWith("_test.go") || f.endsWith("tests.rs") || f.startsWith("images/proxy/tests/") ||
+                f.endsWith(".ts") && !f.endsWith(".d.ts")),
             [],
         );
     });

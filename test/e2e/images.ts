@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { docker, dockerUp, run, timed } from "./docker";
 
 export const LOCAL_GO_IMAGE = "tls-sidecar-local/go:1.26";
+export const LOCAL_RUST_IMAGE = "tls-sidecar-local/rust:1.95";
 export const LOCAL_DEBIAN_IMAGE = "tls-sidecar-local/debian:bookworm";
 
 export interface ImageSpec {
@@ -22,7 +23,8 @@ export type BuiltImages = Record<keyof typeof E2E_IMAGES, string>;
 export async function buildImage(repoRoot: string, spec: ImageSpec, tag: string): Promise<void> {
     await docker(["build", "--quiet", "--tag", tag,
         "--build-arg", `GO_IMAGE=${LOCAL_GO_IMAGE}`, "--build-arg", `BASE_IMAGE=${LOCAL_DEBIAN_IMAGE}`,
-        join(repoRoot, spec.context)], { timeoutMs: 600_000, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+        "--build-arg", `RUST_IMAGE=${LOCAL_RUST_IMAGE}`,
+        join(repoRoot, spec.context)], { timeoutMs: 1_200_000, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
 }
 
 /** Pushes tag to the registry and returns `<registry>/tls-sidecar-e2e/<name>@sha256:...`; the local registry tag is removed. */

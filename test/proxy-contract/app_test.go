@@ -1,6 +1,7 @@
 package proxycontract
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -70,7 +71,12 @@ func newAppOn(t testing.TB, ln net.Listener) *app {
 		code, _ := strconv.Atoi(r.PathValue("code"))
 		w.WriteHeader(code)
 	})
-	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.mux}}
+	a.mux.HandleFunc("/bidi", bidi)
+	// HTTP/1.1 and h2c (HTTP/2 with prior knowledge) on the same port, for --upstream-protocol.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.mux, Protocols: &protocols}}
 	a.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			a.newConns.Add(1)
@@ -301,4 +307,28 @@ func (a *app) upgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.Copy(conn, brw) // echo until either side closes
+}
+
+// bidi is a gRPC-shaped bidirectional stream: it answers at once, echoes
+// every line of the request body as it comes ("echo <line>"), and ends with
+// the trailers Grpc-Status and Grpc-Message (the count of lines). The
+// request's TE header is sent back as X-Seen-Te.
+func bidi(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex() // HTTP/1.1; HTTP/2 is full duplex anyway
+	w.Header().Set("Trailer", "Grpc-Status, Grpc-Message")
+	w.Header().Set("Content-Type", "application/grpc+text")
+	w.Header().Set("X-Seen-Te", r.Header.Get("Te"))
+	w.Header().Set("X-Seen-Proto", r.Proto)
+	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush()
+	n := 0
+	sc := bufio.NewScanner(r.Body)
+	for sc.Scan() {
+		fmt.Fprintf(w, "echo %s\n", sc.Text())
+		_ = rc.Flush()
+		n++
+	}
+	w.Header().Set("Grpc-Status", "0")
+	w.Header().Set("Grpc-Message", fmt.Sprintf("%d messages", n))
 }

@@ -16,7 +16,7 @@ import (
 
 // allFlags is every flag of the proxy (README "Flags").
 var allFlags = []string{
-	"listen", "upstream", "tls-dir", "admin-listen", "admin-tls", "client-auth", "shutdown-timeout",
+	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "shutdown-timeout",
 	"drain-delay", "read-header-timeout", "idle-timeout", "max-header-bytes", "upstream-max-idle-conns",
 	"access-log", "log-level", "watch-interval",
 }
@@ -148,6 +148,10 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 		{flag: "upstream", env: appA.url, cli: appB.url, opts: proxyOpts{upstream: appA.url}, observe: func(t *testing.T, p *proxy) string {
 			resp, _ := get(t, p.client(t, false), p.url("/"))
 			return resp.Header.Get("X-App")
+		}},
+		{flag: "upstream-protocol", env: "h2c", cli: "http1", observe: func(t *testing.T, p *proxy) string {
+			_, out := get(t, p.client(t, false), p.url("/"))
+			return map[string]string{"HTTP/2.0": "h2c", "HTTP/1.1": "http1"}[seenBody(t, out).Proto]
 		}},
 		{flag: "tls-dir", env: volA.dir, cli: volB.dir, opts: proxyOpts{ca: ca, vol: volA}, observe: func(t *testing.T, p *proxy) string {
 			leaf, err := p.servedLeaf()
@@ -348,6 +352,7 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 		{"upstream", "ftp://127.0.0.1:21", []string{"http://", "https://"}},
 		{"upstream", "http://user:secret@127.0.0.1:8080", []string{"user info"}},
 		{"upstream", "http://127.0.0.1:8080/?q=1", []string{"query"}},
+		{"upstream-protocol", "h3", []string{"http1", "h2c"}},
 		{"admin-tls", "maybe", []string{"true", "false"}},
 		{"client-auth", "maybe", []string{"none", "request", "require"}},
 		{"shutdown-timeout", "-1s", []string{"0", "24h"}},

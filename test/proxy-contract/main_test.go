@@ -5,12 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
-// proxyBin is the binary under test: $PROXY_BIN, or images/proxy built into a
-// temporary directory when that is unset.
+// proxyBin is the binary under test: $PROXY_BIN, or the Rust crate in
+// images/proxy built with `cargo build --release` when that is unset.
 var proxyBin string
 
 func TestMain(m *testing.M) {
@@ -30,29 +29,34 @@ func runSuite(m *testing.M) int {
 		proxyBin = bin
 		return m.Run()
 	}
-	dir, err := os.MkdirTemp("", "proxy-contract-")
+	bin, err := buildProxy()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(dir)
-	proxyBin = filepath.Join(dir, "proxy")
-	if err := buildProxy(proxyBin); err != nil {
 		fmt.Fprintf(os.Stderr, "building images/proxy (set PROXY_BIN to test another binary): %v\n", err)
 		return 2
 	}
+	proxyBin = bin
 	return m.Run()
 }
 
-// buildProxy builds ../../images/proxy (relative to this package, which is
-// where go test runs it) into out.
-func buildProxy(out string) error {
-	goTool, err := exec.LookPath("go")
+// buildProxy runs `cargo build --release` in ../../images/proxy (relative to
+// this package, which is where go test runs it; cargo rebuilds only what
+// changed) and returns the absolute path of the binary it made.
+func buildProxy() (string, error) {
+	dir, err := filepath.Abs(filepath.Join("..", "..", "images", "proxy"))
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", err
 	}
-	cmd := exec.Command(goTool, "build", "-o", out, ".")
-	cmd.Dir = filepath.Join("..", "..", "images", "proxy")
+	cmd := exec.Command("cargo", "build", "--release", "--locked", "-j2", "--bin", "proxy")
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	return cmd.Run()
+	if err := cmd.Run(); err != nil {
+		return "", err
+	}
+	target := os.Getenv("CARGO_TARGET_DIR")
+	if target == "" {
+		target = filepath.Join(dir, "target")
+	} else if !filepath.IsAbs(target) {
+		target = filepath.Join(dir, target)
+	}
+	return filepath.Join(target, "release", "proxy"), nil
 }

@@ -1,3 +1,0 @@
-module tlssidecar/proxy
-
-go 1.26

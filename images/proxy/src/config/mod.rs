@@ -1,0 +1,232 @@
+//! Flags and their `PROXY_*` environment variables: Go's `flag` syntax (`--name=value`, `--name value`,
+//! `-name`, bare booleans), the environment read first so that the command line wins, and one-line errors
+//! that name the flag or variable and what is allowed.
+
+mod upstream;
+pub mod values;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::log::Level;
+pub use upstream::{Upstream, UpstreamProtocol};
+use values::{parse_addr, parse_bool, parse_duration, parse_int, parse_size};
+
+/// `--client-auth`: whether handshakes ask for and verify a client certificate against `ca.crt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    None,
+    Request,
+    Require,
+}
+
+impl ClientAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Request => "request",
+            Self::Require => "require",
+        }
+    }
+}
+
+/// The validated configuration of one proxy process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: String,
+    pub upstream: Upstream,
+    pub upstream_protocol: UpstreamProtocol,
+    pub tls_dir: PathBuf,
+    pub admin_listen: String,
+    pub admin_tls: bool,
+    pub client_auth: ClientAuth,
+    pub shutdown_timeout: Duration,
+    pub drain_delay: Duration,
+    pub read_header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_header_bytes: usize,
+    pub upstream_max_idle_conns: usize,
+    pub access_log: bool,
+    pub log_level: Level,
+    pub watch_interval: Duration,
+}
+
+/// Why the process does not start serving: `--help` (exit 0) or an invalid value (exit 2).
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    Help(String),
+    Invalid(String),
+}
+
+type Setter = fn(&mut Config, &str) -> Result<(), String>;
+
+/// One flag: its name, the default shown in `--help`, what it does, whether it is a boolean, and how a
+/// value is applied.
+struct Flag {
+    name: &'static str,
+    default: &'static str,
+    usage: &'static str,
+    boolean: bool,
+    set: Setter,
+}
+
+const MAX_HEADER_BYTES_LIMIT: i64 = 64 << 20;
+
+/// A setter for a duration field.
+macro_rules! dur {
+    ($field:ident) => {
+        |c: &mut Config, s: &str| parse_duration(s).map(|d| c.$field = d)
+    };
+}
+
+#[rustfmt::skip]
+static FLAGS: &[Flag] = &[
+    Flag { name: "listen", default: ":8443", usage: "TLS listen address for proxied traffic (host:port)", boolean: false,
+        set: |c, s| parse_addr(s).map(|v| c.listen = v) },
+    Flag { name: "upstream", default: "http://127.0.0.1:8080", usage: "upstream base URL (http or https)", boolean: false,
+        set: |c, s| Upstream::parse(s).map(|v| c.upstream = v) },
+    Flag { name: "upstream-protocol", default: "http1", usage: "protocol to the upstream: http1|h2c (HTTP/2 with prior knowledge, for gRPC)", boolean: false,
+        set: |c, s| UpstreamProtocol::parse(s).map(|v| c.upstream_protocol = v) },
+    Flag { name: "tls-dir", default: "/etc/sidecar/tls", usage: "directory holding tls.crt, tls.key and optional ca.crt", boolean: false,
+        set: |c, s| if s.is_empty() { Err("a directory is required".into()) } else { c.tls_dir = s.into(); Ok(()) } },
+    Flag { name: "admin-listen", default: ":9901", usage: "admin listen address for /healthz, /readyz, /metrics, /drain", boolean: false,
+        set: |c, s| parse_addr(s).map(|v| c.admin_listen = v) },
+    Flag { name: "admin-tls", default: "true", usage: "serve the admin listener over HTTPS with the same certificate", boolean: true,
+        set: |c, s| parse_bool(s).map(|v| c.admin_tls = v) },
+    Flag { name: "client-auth", default: "none", usage: "client certificate mode: none|request|require (verified against ca.crt)", boolean: false,
+        set: |c, s| { c.client_auth = match s { "none" => ClientAuth::None, "request" => ClientAuth::Request,
+            "require" => ClientAuth::Require, _ => return Err("allowed: none|request|require".into()) }; Ok(()) } },
+    Flag { name: "shutdown-timeout", default: "25s", usage: "maximum time to drain in-flight requests on SIGTERM", boolean: false,
+        set: dur!(shutdown_timeout) },
+    Flag { name: "drain-delay", default: "3s", usage: "time /readyz reports failure before listeners close on SIGTERM", boolean: false,
+        set: dur!(drain_delay) },
+    Flag { name: "read-header-timeout", default: "10s", usage: "time allowed to read request headers", boolean: false,
+        set: dur!(read_header_timeout) },
+    Flag { name: "idle-timeout", default: "2m0s", usage: "keep-alive idle timeout for client connections", boolean: false,
+        set: dur!(idle_timeout) },
+    Flag { name: "max-header-bytes", default: "1048576", usage: "maximum size of request headers (bytes, or with KiB/MiB suffix)", boolean: false,
+        set: |c, s| match parse_size(s)? {
+            n if (1024..=MAX_HEADER_BYTES_LIMIT).contains(&n) => { c.max_header_bytes = n as usize; Ok(()) }
+            _ => Err(format!("must be between 1KiB and {}MiB", MAX_HEADER_BYTES_LIMIT >> 20)),
+        } },
+    Flag { name: "upstream-max-idle-conns", default: "512", usage: "idle keep-alive connections kept to the upstream", boolean: false,
+        set: |c, s| parse_int(s, 1, 1 << 16).map(|v| c.upstream_max_idle_conns = v as usize) },
+    Flag { name: "access-log", default: "false", usage: "log one JSON line per request", boolean: true,
+        set: |c, s| parse_bool(s).map(|v| c.access_log = v) },
+    Flag { name: "log-level", default: "info", usage: "log level: debug|info|warn|error", boolean: false,
+        set: |c, s| Level::parse(s).map(|v| c.log_level = v).ok_or_else(|| "allowed: debug|info|warn|error".into()) },
+    Flag { name: "watch-interval", default: "1s", usage: "how often --tls-dir is checked for changes (0 = only on SIGHUP)", boolean: false,
+        set: dur!(watch_interval) },
+];
+
+/// The environment variable that also sets flag `name`.
+pub fn env_name(name: &str) -> String {
+    format!("PROXY_{}", name.to_ascii_uppercase().replace('-', "_"))
+}
+
+impl Default for Config {
+    /// The documented defaults (every FLAGS default applied).
+    fn default() -> Self {
+        let mut c = Config {
+            listen: String::new(),
+            upstream: Upstream::parse("http://127.0.0.1:8080").expect("default upstream"),
+            upstream_protocol: UpstreamProtocol::Http1,
+            tls_dir: PathBuf::new(),
+            admin_listen: String::new(),
+            admin_tls: true,
+            client_auth: ClientAuth::None,
+            shutdown_timeout: Duration::ZERO,
+            drain_delay: Duration::ZERO,
+            read_header_timeout: Duration::ZERO,
+            idle_timeout: Duration::ZERO,
+            max_header_bytes: 0,
+            upstream_max_idle_conns: 0,
+            access_log: false,
+            log_level: Level::Info,
+            watch_interval: Duration::ZERO,
+        };
+        for f in FLAGS {
+            (f.set)(&mut c, f.default).expect("flag defaults are valid");
+        }
+        c
+    }
+}
+
+fn usage() -> String {
+    let mut out = String::from(
+        "Usage: proxy [flags]\nEvery flag can also be set with the environment variable PROXY_<NAME>\n\
+         (upper case, '-' as '_'); a flag on the command line wins.\n\n",
+    );
+    for f in FLAGS {
+        out += &format!("  --{} (env {}, default {:?})\n      {}\n", f.name, env_name(f.name), f.default, f.usage);
+    }
+    out
+}
+
+fn flag_names() -> String {
+    FLAGS.iter().map(|f| format!("--{}", f.name)).collect::<Vec<_>>().join(" ")
+}
+
+/// Reads flags from `args` and, for every flag, first from the environment through `env`. Unknown
+/// `PROXY_*` variables are ignored: Kubernetes injects `PROXY_PORT`-style service variables.
+pub fn parse<S: AsRef<str>>(args: &[S], env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let invalid = |m: String| ConfigError::Invalid(m.replace(['\n', '\r'], " "));
+    let mut cfg = Config::default();
+    for f in FLAGS {
+        let name = env_name(f.name);
+        if let Some(v) = env(&name) {
+            (f.set)(&mut cfg, &v)
+                .map_err(|e| invalid(format!("invalid value {v:?} for env {name} (flag --{}): {e}", f.name)))?;
+        }
+    }
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_ref();
+        i += 1;
+        if arg == "--" {
+            if let Some(extra) = args.get(i) {
+                return Err(positional(extra.as_ref()));
+            }
+            break;
+        }
+        let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')).filter(|b| !b.is_empty()) else {
+            return Err(positional(arg));
+        };
+        if body.starts_with(['-', '=']) {
+            return Err(invalid(format!("bad flag syntax: {arg}")));
+        }
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (body, None),
+        };
+        if name == "h" || name == "help" {
+            return Err(ConfigError::Help(usage()));
+        }
+        let Some(f) = FLAGS.iter().find(|f| f.name == name) else {
+            return Err(invalid(format!("unknown flag --{name}; allowed: {}", flag_names())));
+        };
+        let value = match (inline, f.boolean) {
+            (Some(v), _) => v.to_string(),
+            (None, true) => "true".to_string(),
+            (None, false) => match args.get(i) {
+                Some(v) => {
+                    i += 1;
+                    v.as_ref().to_string()
+                }
+                None => return Err(invalid(format!("flag needs an argument: --{name}"))),
+            },
+        };
+        (f.set)(&mut cfg, &value).map_err(|e| invalid(format!("invalid value {value:?} for flag --{name}: {e}")))?;
+    }
+    if cfg.upstream_protocol == UpstreamProtocol::H2c && cfg.upstream.is_https() {
+        return Err(invalid("--upstream-protocol=h2c needs an http:// --upstream (h2c is HTTP/2 without TLS)".into()));
+    }
+    Ok(cfg)
+}
+
+fn positional(arg: &str) -> ConfigError {
+    ConfigError::Invalid(format!("unexpected argument {arg:?}: this program takes only flags ({})", flag_names()))
+}
+
+#[cfg(test)]
+mod tests;

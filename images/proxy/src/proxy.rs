@@ -1,0 +1,160 @@
+//! The proxy handler: one client request to the app and its response back, with the header rewriting of
+//! `headers`, upgrades tunnelled byte for byte, and the short 502 when the app cannot be reached.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode, Uri, Version};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+
+use crate::conn::ConnState;
+use crate::drain::Drain;
+use crate::exchange::{Exchange, ProxyBody};
+use crate::headers::{self, Forwarded};
+use crate::log;
+use crate::metrics::Metrics;
+use crate::upstream::UpstreamClient;
+
+/// The whole 502 body: short, and it names no upstream address.
+pub const UPSTREAM_DOWN_BODY: &str = "502 Bad Gateway: upstream unavailable\n";
+
+/// What every request of every connection shares.
+pub struct Proxy {
+    pub metrics: Arc<Metrics>,
+    pub drain: Arc<Drain>,
+    pub upstream: UpstreamClient,
+    pub access_log: bool,
+}
+
+/// One client connection, as its requests need it.
+pub struct ClientConn {
+    pub peer: SocketAddr,
+    /// The verified client certificate as X-Forwarded-Client-Cert (formatted once per connection).
+    pub xfcc: Option<HeaderValue>,
+    pub h2: bool,
+    pub state: Arc<ConnState>,
+}
+
+pub async fn handle(
+    p: Arc<Proxy>,
+    c: Arc<ClientConn>,
+    mut req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let access = p.access_log.then(|| {
+        let host = req.uri().host().or_else(|| req.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
+        Box::new([
+            req.method().to_string(),
+            req.uri().path().to_string(),
+            host.unwrap_or("").to_string(),
+            format!("{:?}", req.version()),
+            c.peer.to_string(),
+        ])
+    });
+    let mut x = Exchange::start(p.metrics.clone(), c.state.clone(), access);
+    // HTTP/2 has no Upgrade (its connection-specific headers are refused by hyper before we get here).
+    let upgrade = !c.h2 && headers::upgrade_protocol(req.headers()).is_some();
+    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+    if upgrade {
+        x.upgraded();
+    }
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade) else {
+        x.code = 400;
+        return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x));
+    };
+    let mut resp = match p.upstream.send(out, upgrade).await {
+        Ok(r) => r,
+        Err(e) => {
+            p.metrics.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            log::warn(
+                "upstream error",
+                &[("method", method.as_str().into()), ("path", path.into()), ("error", e.into())],
+            );
+            x.code = 502;
+            return Ok(text(StatusCode::BAD_GATEWAY, UPSTREAM_DOWN_BODY, x));
+        }
+    };
+    x.code = resp.status().as_u16();
+    if let (StatusCode::SWITCHING_PROTOCOLS, Some(client)) = (resp.status(), client_upgrade) {
+        let app = hyper::upgrade::on(&mut resp);
+        headers::to_client(resp.headers_mut(), true);
+        tunnel(p.drain.clone(), client, app, x);
+        let (parts, _) = resp.into_parts();
+        return Ok(Response::from_parts(parts, ProxyBody::full(Bytes::new(), None)));
+    }
+    headers::to_client(resp.headers_mut(), false);
+    if p.drain.close_conns() {
+        // Draining: this client is asked to go elsewhere after this response. Idle connections are
+        // left alone, since a client may be sending on one right now.
+        if c.h2 {
+            c.state.goaway.notify_one();
+        } else {
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+    }
+    let (parts, body) = resp.into_parts();
+    Ok(Response::from_parts(parts, ProxyBody::stream(body, x)))
+}
+
+/// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`),
+/// HTTP/1.1 or HTTP/2 as configured, the client's body streamed as it comes.
+fn to_upstream(
+    up: &UpstreamClient,
+    c: &ClientConn,
+    req: Request<Incoming>,
+    upgrade: bool,
+) -> Option<Request<Incoming>> {
+    let (mut parts, body) = req.into_parts();
+    let host = match parts.uri.authority() {
+        Some(a) => HeaderValue::from_str(a.as_str()).ok(),
+        None => parts.headers.get(header::HOST).cloned(),
+    };
+    let fwd = Forwarded { client_ip: c.peer.ip(), host: host.as_ref(), client_cert: c.xfcc.as_ref() };
+    headers::to_upstream(&mut parts.headers, &fwd);
+    let target = &up.target;
+    let pq = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let path = if target.base_path.is_empty() { pq.to_string() } else { format!("{}{pq}", target.base_path) };
+    let h2c = up.is_h2c() && !upgrade;
+    let authority = match host.as_ref().and_then(|h| h.to_str().ok()).filter(|_| h2c) {
+        Some(h) => h.parse().unwrap_or_else(|_| target.authority.clone()),
+        None => target.authority.clone(),
+    };
+    parts.uri = Uri::builder().scheme(target.scheme.clone()).authority(authority).path_and_query(path).build().ok()?;
+    if h2c {
+        parts.version = Version::HTTP_2;
+        parts.headers.remove(header::HOST); // it travels as :authority
+    } else {
+        parts.version = Version::HTTP_11;
+    }
+    Some(Request::from_parts(parts, body))
+}
+
+/// Copies bytes both ways between the upgraded client and app connections until either side closes,
+/// or the shutdown deadline. The exchange (and the upgraded-connections gauge) lives as long.
+fn tunnel(drain: Arc<Drain>, client: hyper::upgrade::OnUpgrade, app: hyper::upgrade::OnUpgrade, x: Exchange) {
+    let force = drain.force.clone();
+    drain.tracker.spawn(async move {
+        let _exchange = x;
+        let Ok((client, app)) = tokio::try_join!(client, app) else { return };
+        let (mut client, mut app) = (TokioIo::new(client), TokioIo::new(app));
+        tokio::select! {
+            _ = tokio::io::copy_bidirectional(&mut client, &mut app) => {}
+            _ = force.cancelled() => {}
+        }
+    });
+}
+
+/// A short plain-text answer of the proxy's own.
+fn text(code: StatusCode, body: &'static str, x: Exchange) -> Response<ProxyBody> {
+    let mut r = Response::new(ProxyBody::full(body, Some(x)));
+    *r.status_mut() = code;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}

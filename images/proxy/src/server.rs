@@ -1,0 +1,174 @@
+//! Listeners and connections: bind, accept, the TLS handshake, then hyper's HTTP/1.1 or HTTP/2 server
+//! as ALPN chose, each with its limits set on purpose.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use hyper::server::conn::{http1, http2};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::{ClientAuth, Config};
+use crate::conn::{self, ConnState, Watched};
+use crate::proxy::{self, ClientConn, Proxy};
+use crate::tls::CertStore;
+use crate::{log, xfcc};
+
+/// Go's http2 default, and what browsers expect: enough for a page's parallel requests, bounded so
+/// one connection cannot hold thousands of upstream requests.
+const MAX_CONCURRENT_STREAMS: u32 = 250;
+/// Streams a client may open and reset before we accepted them (the "rapid reset" attack,
+/// CVE-2023-44487): beyond this the connection gets GOAWAY. h2's default, set so it stays deliberate.
+const MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
+/// Streams a client may make us reset through its errors (CVE-2024-27316's kin) before GOAWAY.
+const MAX_LOCAL_ERROR_RESET_STREAMS: usize = 1024;
+
+/// Binds `addr` (`:port` means every interface, IPv6 and IPv4 where the host has both).
+pub async fn bind(flag: &str, addr: &str) -> Result<TcpListener, String> {
+    let fail = |e: std::io::Error| {
+        let e = e.to_string();
+        let e = e.split(" (os error").next().unwrap_or(&e).to_string();
+        format!("--{flag} {addr}: {e}")
+    };
+    match addr.strip_prefix(':') {
+        Some(port) => match TcpListener::bind(format!("[::]:{port}")).await {
+            Ok(l) => Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(fail(e)),
+            Err(_) => TcpListener::bind(format!("0.0.0.0:{port}")).await.map_err(fail),
+        },
+        None => TcpListener::bind(addr).await.map_err(fail),
+    }
+}
+
+/// The HTTP servers for proxy connections, built once.
+pub struct Protocols {
+    h1: http1::Builder,
+    h2: http2::Builder<TokioExecutor>,
+    header_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    client_auth: ClientAuth,
+}
+
+fn non_zero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+impl Protocols {
+    pub fn new(cfg: &Config) -> Self {
+        let mut h1 = http1::Builder::new();
+        h1.timer(TokioTimer::new())
+            // Request line and headers beyond --max-header-bytes are answered 431.
+            .max_header_size(cfg.max_header_bytes)
+            // The read buffer must hold a head of that size (hyper's floor is 8 KiB).
+            .max_buf_size((cfg.max_header_bytes + (64 << 10)).max(8192))
+            // Our own header timeout (conn.rs): hyper's would also cut idle keep-alive connections.
+            .header_read_timeout(None)
+            .keep_alive(true)
+            .half_close(false);
+        let mut h2 = http2::Builder::new(TokioExecutor::new());
+        h2.timer(TokioTimer::new())
+            .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+            // SETTINGS_MAX_HEADER_LIST_SIZE: also bounds a header block's CONTINUATION frames, which h2
+            // counts against it (the CONTINUATION flood, CVE-2024-27316 and kin, ends in GOAWAY).
+            .max_header_list_size(cfg.max_header_bytes.min(u32::MAX as usize) as u32)
+            .max_pending_accept_reset_streams(MAX_PENDING_ACCEPT_RESET_STREAMS)
+            .max_local_error_reset_streams(MAX_LOCAL_ERROR_RESET_STREAMS)
+            // SETTINGS floods: h2 acknowledges each SETTINGS frame as it reads it and stops reading
+            // while its acknowledgements cannot be written, so a flood only fills its own socket.
+            // No keep-alive pings: --idle-timeout closes connections without streams.
+            .keep_alive_interval(None);
+        Self {
+            h1,
+            h2,
+            header_timeout: non_zero(cfg.read_header_timeout),
+            idle_timeout: non_zero(cfg.idle_timeout),
+            client_auth: cfg.client_auth,
+        }
+    }
+}
+
+/// Accepts proxy connections until the drain's listeners close; the listener closes when this returns.
+pub async fn serve_proxy(listener: TcpListener, p: Arc<Proxy>, protos: Arc<Protocols>, certs: Arc<CertStore>) {
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // EMFILE and friends: wait instead of spinning.
+                    log::warn("accept failed", &[("error", e.to_string().into())]);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = p.drain.graceful.cancelled() => return,
+        };
+        let (p, protos, certs) = (p.clone(), protos.clone(), certs.clone());
+        let tracker = p.drain.tracker.clone();
+        tracker.spawn(async move { proxy_conn(tcp, peer, p, protos, certs).await });
+    }
+}
+
+/// Decrements the open-connections gauge however a connection ends.
+struct Open(Arc<crate::metrics::Metrics>);
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open_conns.fetch_sub(1, Relaxed);
+    }
+}
+
+async fn proxy_conn(tcp: TcpStream, peer: SocketAddr, p: Arc<Proxy>, protos: Arc<Protocols>, certs: Arc<CertStore>) {
+    let m = p.metrics.clone();
+    m.accepted_conns.fetch_add(1, Relaxed);
+    m.open_conns.fetch_add(1, Relaxed);
+    let _open = Open(m.clone());
+    let _ = tcp.set_nodelay(true);
+    let acceptor = TlsAcceptor::from(certs.current().proxy.clone());
+    // The handshake counts against --read-header-timeout, as in Go: a client that connects and sends
+    // nothing is closed like one that sends half a request.
+    let handshake = async {
+        match protos.header_timeout {
+            Some(t) => tokio::time::timeout(t, acceptor.accept(tcp))
+                .await
+                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
+            None => acceptor.accept(tcp).await,
+        }
+    };
+    let tls = tokio::select! {
+        r = handshake => match r {
+            Ok(t) => t,
+            Err(e) => {
+                // Scanners, probes and plain HTTP: counted, and logged at debug only.
+                m.tls_handshake_errors.fetch_add(1, Relaxed);
+                log::debug("TLS handshake error", &[("remote", peer.to_string().into()), ("error", e.to_string().into())]);
+                return;
+            }
+        },
+        _ = p.drain.force.cancelled() => return,
+    };
+    let session = tls.get_ref().1;
+    let h2 = session.alpn_protocol() == Some(b"h2");
+    let xfcc = match protos.client_auth {
+        ClientAuth::None => None,
+        _ => session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|leaf| xfcc::format(leaf))
+            .and_then(|v| http::HeaderValue::from_str(&v).ok()),
+    };
+    let state = Arc::new(ConnState::new(!h2));
+    let io = TokioIo::new(Watched::new(tls, state.clone()));
+    let cc = Arc::new(ClientConn { peer, xfcc, h2, state: state.clone() });
+    let drain = p.drain.clone();
+    let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
+    if h2 {
+        let c = protos.h2.serve_connection(io, svc);
+        conn::drive(c, &state, &drain, None, protos.idle_timeout).await;
+    } else {
+        let c = protos.h1.serve_connection(io, svc).with_upgrades();
+        conn::drive(c, &state, &drain, protos.header_timeout, protos.idle_timeout).await;
+    }
+}

@@ -1,0 +1,108 @@
+//! TLS for both listeners: rustls with the aws-lc-rs provider, Mozilla's "intermediate" profile, and a
+//! certificate store that reloads the Secret volume without dropping sessions.
+
+pub mod certs;
+mod store;
+mod watch;
+
+use std::sync::Arc;
+
+use rustls::crypto::{CryptoProvider, aws_lc_rs};
+use rustls::server::{
+    ClientHello, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache, StoresServerSessions,
+};
+use rustls::server::{WebPkiClientVerifier, danger::ClientCertVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{RootCertStore, ServerConfig};
+
+pub use store::{Bundle, CertStore};
+pub use watch::watch;
+
+use crate::config::ClientAuth;
+
+/// Mozilla "intermediate": TLS 1.3's three suites, and for TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305
+/// (rustls has no CBC, no static RSA and no DHE suites at all). Groups: the post-quantum hybrid that
+/// current browsers offer first, then the profile's X25519, P-256 and P-384.
+pub fn provider() -> Arc<CryptoProvider> {
+    use aws_lc_rs::cipher_suite::*;
+    use aws_lc_rs::kx_group::*;
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            TLS13_AES_128_GCM_SHA256,
+            TLS13_AES_256_GCM_SHA384,
+            TLS13_CHACHA20_POLY1305_SHA256,
+            TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ],
+        kx_groups: vec![X25519MLKEM768, X25519, SECP256R1, SECP384R1],
+        ..aws_lc_rs::default_provider()
+    })
+}
+
+/// State every certificate generation shares, so that a reload does not invalidate TLS sessions: one
+/// ticket key (TLS 1.2 tickets and TLS 1.3 PSKs) and one session-ID cache.
+pub struct Sessions {
+    ticketer: Arc<dyn ProducesTickets>,
+    cache: Arc<dyn StoresServerSessions>,
+}
+
+impl Sessions {
+    pub fn new() -> Result<Self, String> {
+        let ticketer = aws_lc_rs::Ticketer::new().map_err(|e| format!("TLS session tickets: {e}"))?;
+        Ok(Self { ticketer, cache: ServerSessionMemoryCache::new(1024) })
+    }
+}
+
+/// Serves one certified key to every handshake of one generation.
+#[derive(Debug)]
+struct Fixed(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Fixed {
+    fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Which listener a config is for.
+#[derive(Clone, Copy)]
+pub enum Listener {
+    /// The proxy: h2 and http/1.1 through ALPN, client certificates as --client-auth says.
+    Proxy(ClientAuth),
+    /// The admin listener: HTTP/1.1 only, and never a CertificateRequest (kubelet has no client certificate).
+    Admin,
+}
+
+/// A server config for one certificate generation.
+pub fn server_config(
+    provider: &Arc<CryptoProvider>,
+    sessions: &Sessions,
+    key: Arc<CertifiedKey>,
+    client_roots: Option<Arc<RootCertStore>>,
+    listener: Listener,
+) -> Result<Arc<ServerConfig>, String> {
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| format!("TLS config: {e}"))?;
+    let verifier: Arc<dyn ClientCertVerifier> = match (listener, client_roots) {
+        (Listener::Proxy(mode @ (ClientAuth::Request | ClientAuth::Require)), Some(roots)) => {
+            let b = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
+            let b = if mode == ClientAuth::Request { b.allow_unauthenticated() } else { b };
+            b.build().map_err(|e| format!("client certificate verifier: {e}"))?
+        }
+        _ => WebPkiClientVerifier::no_client_auth(),
+    };
+    let mut cfg = builder.with_client_cert_verifier(verifier).with_cert_resolver(Arc::new(Fixed(key)));
+    cfg.alpn_protocols = match listener {
+        Listener::Proxy(_) => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+        Listener::Admin => vec![b"http/1.1".to_vec()],
+    };
+    cfg.ticketer = sessions.ticketer.clone();
+    cfg.session_storage = sessions.cache.clone();
+    // No 0-RTT: early data could be replayed, and the app cannot tell.
+    cfg.max_early_data_size = 0;
+    Ok(Arc::new(cfg))
+}
