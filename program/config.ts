@@ -16,6 +16,7 @@ import {
     TlsSidecarAppArgs,
     TunnelArgs,
     TunnelOrigin,
+    UpstreamProtocol,
     WorkloadKind,
 } from "../components";
 import { checkTunnelToken } from "../components/tunnelValidation";
@@ -164,6 +165,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
             port: read.integer("proxyPort"),
             adminPort: read.integer("adminPort"),
             clientAuth: read.choice("clientAuth", ClientAuth),
+            upstreamProtocol: read.choice("upstreamProtocol", UpstreamProtocol),
             resources: {
                 cpuRequest: read.optional("proxyCpuRequest"),
                 memoryRequest: read.optional("proxyMemoryRequest"),
