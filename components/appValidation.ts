@@ -1,7 +1,7 @@
 // TlsSidecarApp's argument checks: every independent check runs, so one ConfigError names every bad argument.
 import * as pulumi from "@pulumi/pulumi";
 import { validateCertificatesArgs } from "./certificateValidation";
-import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, WorkloadKind } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, UpstreamProtocol, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
 import { validatePodSecurity } from "./podSecurityValidation";
 import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
@@ -57,6 +57,9 @@ function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
     if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
     if (args.workloadKind !== undefined) problems.check(() => checkEnum("workloadKind", args.workloadKind, WorkloadKind));
     if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
+    if (args.proxy?.upstreamProtocol !== undefined) {
+        problems.check(() => checkEnum("proxy.upstreamProtocol", args.proxy!.upstreamProtocol, UpstreamProtocol));
+    }
     if (args.redirect?.mode !== undefined) problems.check(() => checkEnum("redirect.mode", args.redirect!.mode, RedirectMode));
     if (args.nativeSidecar !== undefined && typeof args.nativeSidecar !== "boolean") {
         problems.add({ path: "nativeSidecar", value: args.nativeSidecar, allowed: "true or false" });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClientAuth, InterceptionMode, RedirectMode } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
@@ -54,6 +54,7 @@ export interface PodSpecParts {
     proxyPort: pulumi.Input<number>;
     adminPort: pulumi.Input<number>;
     clientAuth: ClientAuth;
+    upstreamProtocol: UpstreamProtocol;
     proxyResources: ResourcesArgs;
     shutdownTimeoutSeconds: number;
     /** Seconds a deleted pod keeps serving, drained through the app's preStop hook (`--drain-delay`); 0 for none. */
@@ -108,6 +109,8 @@ export function proxyArgs(p: PodSpecParts): pulumi.Output<string>[] {
         pulumi.output(`--client-auth=${p.clientAuth}`),
         pulumi.output(`--shutdown-timeout=${p.shutdownTimeoutSeconds}s`),
         pulumi.output(`--drain-delay=${p.drainSeconds}s`),
+        // only when not the proxy's default: the pods of stacks that never set it keep their args (no roll)
+        ...(p.upstreamProtocol === UpstreamProtocol.Http1 ? [] : [pulumi.output(`--upstream-protocol=${p.upstreamProtocol}`)]),
     ];
 }
 

@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode, RedirectMode } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
 import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, PodSpecParts, ResourcesArgs } from "./podSpec";
 
 /** The TLS proxy sidecar. */
@@ -14,6 +14,8 @@ export interface ProxyArgs {
     adminPort?: pulumi.Input<number>;
     /** Client-certificate authentication. Default none. */
     clientAuth?: ClientAuth;
+    /** What the proxy speaks to the app: http1 (default), or h2c for a gRPC app. */
+    upstreamProtocol?: UpstreamProtocol;
     /** Default: 10m CPU and 20Mi requested, 64Mi memory limit, no CPU limit. */
     resources?: ResourcesArgs;
     /** How long the proxy drains in-flight requests on SIGTERM. Default 25. */
@@ -65,6 +67,7 @@ export function sidecarPodParts(i: SidecarPodInputs): PodSpecParts {
         appPort: i.appPort,
         proxyImage: i.proxyImage,
         clientAuth: i.proxy?.clientAuth ?? ClientAuth.None,
+        upstreamProtocol: i.proxy?.upstreamProtocol ?? UpstreamProtocol.Http1,
         proxyResources: withDefaults(DEFAULT_PROXY_RESOURCES, i.proxy?.resources),
         shutdownTimeoutSeconds: i.proxy?.shutdownTimeoutSeconds ?? WORKLOAD_DEFAULTS.shutdownTimeoutSeconds,
         drainSeconds: i.drainSeconds,

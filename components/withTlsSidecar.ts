@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkPorts, checkRedirect } from "./appValidation";
 import { sidecarHandlers } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode, RedirectMode } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
 import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
 import { preStopSleepSeconds } from "./probes";
 import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
@@ -106,6 +106,9 @@ export function validateTlsSidecarPod(spec: PodSpecInput, args: TlsSidecarPodArg
     });
     if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
     if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
+    if (args.proxy?.upstreamProtocol !== undefined) {
+        problems.check(() => checkEnum("proxy.upstreamProtocol", args.proxy!.upstreamProtocol, UpstreamProtocol));
+    }
     if (args.redirect?.mode !== undefined) problems.check(() => checkEnum("redirect.mode", args.redirect!.mode, RedirectMode));
     if (args.drainSeconds !== undefined) problems.check(() => checkIntegerRange("drainSeconds", args.drainSeconds, 0, 300));
     problems.check(() => checkResources("proxy.resources", args.proxy?.resources));

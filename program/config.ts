@@ -16,6 +16,7 @@ import {
     TlsSidecarAppArgs,
     TunnelArgs,
     TunnelOrigin,
+    UpstreamProtocol,
     WorkloadKind,
 } from "../components";
 import { checkTunnelToken } from "../components/tunnelValidation";
@@ -165,6 +166,7 @@ export function argsFromConfig(read: ConfigReader): { name: string; args: TlsSid
             port: read.integer("proxyPort"),
             adminPort: read.integer("adminPort"),
             clientAuth: read.choice("clientAuth", ClientAuth),
+            upstreamProtocol: read.choice("upstreamProtocol", UpstreamProtocol),
             resources: {
                 cpuRequest: read.optional("proxyCpuRequest"),
                 memoryRequest: read.optional("proxyMemoryRequest"),

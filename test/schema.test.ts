@@ -133,6 +133,7 @@ describe("the cross-language component schema", function () {
         ["WorkloadKind", Object.values(components.WorkloadKind)],
         ["KeyAlgorithm", Object.values(components.KeyAlgorithm)],
         ["ClientAuth", Object.values(components.ClientAuth)],
+        ["UpstreamProtocol", Object.values(components.UpstreamProtocol)],
         ["RedirectMode", Object.values(components.RedirectMode)],
         ["PodSecurityProfile", Object.values(components.PodSecurityProfile)],
         ["SeccompProfileType", Object.values(components.SeccompProfileType)],
