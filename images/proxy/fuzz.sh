@@ -13,13 +13,16 @@ fi
 targets=$(cargo +nightly fuzz list)
 for t in $targets; do
   echo "fuzz.sh: $t for ${secs}s"
-  # -jobs 1 and -j2 for the build: the machine has 2 cores shared with others.
-  CARGO_BUILD_JOBS=2 cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -max_len=8192 -print_final_stats=0 2>&1 |
-    grep -E '^(#[0-9]+ *DONE|==[0-9]+== ERROR|SUMMARY|thread .* panicked|Done [0-9]+ runs)' || true
-  # a crash leaves an artifact and a non-zero exit; the pipeline above hides the status, so check here
-  if compgen -G "fuzz/artifacts/$t/crash-*" >/dev/null; then
-    echo "fuzz.sh: $t crashed: $(ls fuzz/artifacts/$t/crash-* | head -1)" >&2
+  # -j2 for the build: the machine has 2 cores shared with others. A crash, or a target that does not build, exits
+  # non-zero: that fails this script, with the end of the log.
+  log=$(mktemp)
+  if ! CARGO_BUILD_JOBS=2 cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -max_len=8192 -print_final_stats=0 >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    rm -f "$log"
+    echo "fuzz.sh: $t failed$(compgen -G "fuzz/artifacts/$t/crash-*" >/dev/null && echo ": $(ls fuzz/artifacts/$t/crash-* | head -1)")" >&2
     exit 1
   fi
+  grep -E '^(#[0-9]+ *DONE|Done [0-9]+ runs)' "$log" || true
+  rm -f "$log"
 done
 echo "fuzz.sh: $(echo $targets | wc -w) targets, ${secs}s each, no crash"
