@@ -5,6 +5,7 @@ import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, UpstreamProto
 import { validateImagesArgs } from "./images";
 import { validatePodSecurity } from "./podSecurityValidation";
 import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
+import { checkProvidedPair, sidecarCertificatesArgs } from "./tlsArgs";
 import { TUNNEL_DEFAULTS } from "./tunnel";
 import { checkServiceArgs } from "./service";
 import { validateTunnelCommon } from "./tunnelValidation";
@@ -130,9 +131,7 @@ function checkTunnel(args: TlsSidecarAppArgs, ports: NamedPort[], problems: Prob
 
 function checkTls(name: string, args: TlsSidecarAppArgs, problems: Problems): void {
     const tlsArgs = args.tls ?? {};
-    if (tlsArgs.privateKeyPem !== undefined && tlsArgs.certificatePem === undefined) {
-        problems.add({ path: "tls.certificatePem", value: undefined, allowed: "the certificate that goes with tls.privateKeyPem, or neither" });
-    }
+    checkProvidedPair(tlsArgs, problems);
     const clientAuth = args.proxy?.clientAuth ?? ClientAuth.None;
     if (clientAuth !== ClientAuth.None && tlsArgs.certificatePem !== undefined && tlsArgs.caCertificatePem === undefined) {
         problems.add({
@@ -141,16 +140,5 @@ function checkTls(name: string, args: TlsSidecarAppArgs, problems: Problems): vo
             allowed: '"none" unless tls.caCertificatePem is given: the proxy verifies client certificates against ca.crt and will not start without it',
         });
     }
-    problems.check(() =>
-        validateCertificatesArgs({
-            namespace: args.namespace ?? "default",
-            serviceName: args.serviceName ?? name,
-            publicHost: args.publicHost,
-            ...tlsArgs,
-            provided:
-                tlsArgs.certificatePem === undefined
-                    ? undefined
-                    : { certificatePem: tlsArgs.certificatePem, privateKeyPem: tlsArgs.privateKeyPem!, caCertificatePem: tlsArgs.caCertificatePem },
-        }),
-    );
+    problems.check(() => validateCertificatesArgs(sidecarCertificatesArgs(args.namespace ?? "default", args.serviceName ?? name, args.publicHost, tlsArgs)));
 }

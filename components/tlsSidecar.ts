@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClientCertificate, SidecarCertificates } from "./certificates";
 import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
 import { pullSecretFor } from "./pullSecret";
-import { sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
+import { checkProvidedPair, sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
 import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
 import { validateCertificatesArgs } from "./certificateValidation";
 
@@ -75,9 +75,7 @@ export function validateTlsSidecarArgs(args: TlsSidecarArgs): void {
     const problems = new Problems();
     if (args.namespace !== undefined) problems.check(() => checked(args.namespace!, (v) => checkDnsLabel("namespace", v)));
     problems.check(() => checked(args.serviceName, (v) => checkServiceName("serviceName", v)));
-    if (args.tls?.privateKeyPem !== undefined && args.tls.certificatePem === undefined) {
-        problems.add({ path: "tls.certificatePem", value: undefined, allowed: "the certificate that goes with tls.privateKeyPem, or neither" });
-    }
+    checkProvidedPair(args.tls ?? {}, problems);
     problems.check(() => validateCertificatesArgs(sidecarCertificatesArgs(args.namespace ?? "default", args.serviceName, args.publicHost, args.tls ?? {})));
     if (args.images === undefined) {
         problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
