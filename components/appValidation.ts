@@ -24,7 +24,7 @@ import {
     Problems,
 } from "./validation";
 import { NamedPort, ownPorts, validateWorkloadParts, WorkloadPartsArgs } from "./workloadValidation";
-import type { RedirectArgs } from "./sidecarPod";
+import type { ProxyArgs, RedirectArgs } from "./sidecarPod";
 
 /** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
 export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
@@ -54,14 +54,19 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
     problems.throwIfAny();
 }
 
-function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
+/** The sidecar's enum choices, as TlsSidecarApp and withTlsSidecar() take them. */
+export function checkSidecarChoices(args: { interception?: InterceptionMode; proxy?: ProxyArgs; redirect?: RedirectArgs }, problems: Problems): void {
     if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
-    if (args.workloadKind !== undefined) problems.check(() => checkEnum("workloadKind", args.workloadKind, WorkloadKind));
     if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
     if (args.proxy?.upstreamProtocol !== undefined) {
         problems.check(() => checkEnum("proxy.upstreamProtocol", args.proxy!.upstreamProtocol, UpstreamProtocol));
     }
     if (args.redirect?.mode !== undefined) problems.check(() => checkEnum("redirect.mode", args.redirect!.mode, RedirectMode));
+}
+
+function checkWorkload(args: TlsSidecarAppArgs, problems: Problems): void {
+    checkSidecarChoices(args, problems);
+    if (args.workloadKind !== undefined) problems.check(() => checkEnum("workloadKind", args.workloadKind, WorkloadKind));
     if (args.nativeSidecar !== undefined && typeof args.nativeSidecar !== "boolean") {
         problems.add({ path: "nativeSidecar", value: args.nativeSidecar, allowed: "true or false" });
     }

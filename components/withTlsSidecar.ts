@@ -4,15 +4,15 @@
 // functions, so both render the same pod for the same inputs. Your other containers and fields are kept.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkPorts, checkRedirect } from "./appValidation";
+import { checkPorts, checkRedirect, checkSidecarChoices } from "./appValidation";
 import { sidecarHandlers } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
+import { InterceptionMode } from "./enums";
 import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
 import { preStopSleepSeconds } from "./probes";
 import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
 import { RESERVED_VOLUME_PREFIX } from "./volumes";
-import { checkEnum, checkIntegerRange, checkResources, ConfigError, ConfigProblem, isKnown, Problems } from "./validation";
+import { checkIntegerRange, checkResources, ConfigError, ConfigProblem, isKnown, Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
@@ -104,12 +104,7 @@ export function validateTlsSidecarPod(spec: PodSpecInput, args: TlsSidecarPodArg
     volumes.forEach((v, i) => {
         if (typeof v.name === "string" && v.name.startsWith(RESERVED_VOLUME_PREFIX)) problems.add({ path: `spec.volumes[${i}].name`, value: v.name, allowed: `a name not starting with "${RESERVED_VOLUME_PREFIX}": the sidecar's volumes` });
     });
-    if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
-    if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
-    if (args.proxy?.upstreamProtocol !== undefined) {
-        problems.check(() => checkEnum("proxy.upstreamProtocol", args.proxy!.upstreamProtocol, UpstreamProtocol));
-    }
-    if (args.redirect?.mode !== undefined) problems.check(() => checkEnum("redirect.mode", args.redirect!.mode, RedirectMode));
+    checkSidecarChoices(args, problems);
     if (args.drainSeconds !== undefined) problems.check(() => checkIntegerRange("drainSeconds", args.drainSeconds, 0, 300));
     problems.check(() => checkResources("proxy.resources", args.proxy?.resources));
     problems.check(() => checkResources("redirect.resources", args.redirect?.resources));
