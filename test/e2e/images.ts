@@ -27,13 +27,18 @@ export async function buildImage(repoRoot: string, spec: ImageSpec, tag: string)
         join(repoRoot, spec.context)], { timeoutMs: 1_200_000, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
 }
 
+/** The digest `docker push` reports for what it pushed. */
+export function pushedDigest(pushOutput: string): string {
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushOutput)?.[1];
+    if (!digest) throw new Error(`no digest in docker push output:\n${pushOutput}`);
+    return digest;
+}
+
 /** Pushes tag to the registry and returns `<registry>/tls-sidecar-e2e/<name>@sha256:...`; the local registry tag is removed. */
 export async function pushImage(registry: string, localTag: string, name: string, runId: string): Promise<string> {
     const remote = `${registry}/tls-sidecar-e2e/${name}`;
     await docker(["tag", localTag, `${remote}:${runId}`]);
-    const out = await docker(["push", `${remote}:${runId}`], { timeoutMs: 300_000 });
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(out)?.[1];
-    if (!digest) throw new Error(`no digest in docker push output:\n${out}`);
+    const digest = pushedDigest(await docker(["push", `${remote}:${runId}`], { timeoutMs: 300_000 }));
     // Untag, so that running `${remote}@${digest}` has to pull it from the registry, as a node would.
     await run("docker", ["rmi", `${remote}:${runId}`], { allowFail: true });
     await run("docker", ["rmi", `${remote}@${digest}`], { allowFail: true });
@@ -62,10 +67,15 @@ export function e2eImages(repoRoot: string, registry: string): Promise<BuiltImag
  * to the Deployment), pushed to the registry.
  */
 export async function relabeledApp(registry: string, images: BuiltImages, label: string): Promise<string> {
-    const tag = `tls-sidecar-e2e/app:${label}`;
     await docker(["pull", images.app], { timeoutMs: 120_000 });
+    return pushImage(registry, await relabel(images.app, label), "app", label);
+}
+
+/** A local image `tls-sidecar-e2e/app:<label>`: `from` with the label `tls-sidecar-e2e.variant=<label>` (a new digest). */
+export async function relabel(from: string, label: string): Promise<string> {
+    const tag = `tls-sidecar-e2e/app:${label}`;
     await run("docker", ["build", "--quiet", "--tag", tag, "--label", `tls-sidecar-e2e.variant=${label}`, "-"], {
-        input: `FROM ${images.app}\n`, env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 120_000,
+        input: `FROM ${from}\n`, env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 120_000,
     });
-    return pushImage(registry, tag, "app", label);
+    return tag;
 }

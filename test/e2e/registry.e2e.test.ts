@@ -11,6 +11,7 @@ import { httpsGet } from "./clients";
 import { apply, CONTAINERD_SOCK, createNamespace, deleteNamespace, events, kubectlJson, pods } from "./cluster";
 import { deleteNamespacesAfter, deployFresh, e2eSetup, MARKER, REPO, STACK, stopClusterAfterAll } from "./deploy";
 import { docker, eventually, run } from "./docker";
+import { pushedDigest, relabel } from "./images";
 import { renderStack, RenderedStack } from "./manifests";
 
 stopClusterAfterAll();
@@ -38,9 +39,7 @@ describe("real node: images from a registry that requires basic auth", function 
     /** Pushes a local image under `name` to the auth registry; returns its digest. */
     async function push(localTag: string, name: string): Promise<string> {
         await authDocker(["tag", localTag, name]);
-        const out = await authDocker(["push", name]);
-        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(out)?.[1];
-        if (!digest) throw new Error(`no digest in docker push output:\n${out}`);
+        const digest = pushedDigest(await authDocker(["push", name]));
         pushed.push(name);
         return digest;
     }
@@ -52,10 +51,7 @@ describe("real node: images from a registry that requires basic auth", function 
         await authDocker(["login", AUTH_REGISTRY, "--username", user, "--password-stdin"], password);
         // An app release of this run only (a new digest), so no node already holds it under this name.
         const runId = Date.now().toString(36);
-        const appTag = `tls-sidecar-e2e/app:private-${runId}`;
-        await run("docker", ["build", "--quiet", "--tag", appTag, "--label", `tls-sidecar-e2e.variant=private-${runId}`, "-"], {
-            input: "FROM tls-sidecar-e2e/app:dev\n", env: { ...process.env, DOCKER_BUILDKIT: "0" }, timeoutMs: 120_000,
-        });
+        const appTag = await relabel("tls-sidecar-e2e/app:dev", `private-${runId}`);
         const appName = `${AUTH_REGISTRY}/tls-sidecar-e2e/app:private-${runId}`;
         appImage = `${AUTH_REGISTRY}/tls-sidecar-e2e/app@${await push(appTag, appName)}`;
         await run("docker", ["rmi", appTag], { allowFail: true });
