@@ -8,6 +8,7 @@ pub mod drain;
 pub mod exchange;
 pub mod headers;
 pub mod health;
+pub mod linger;
 pub mod log;
 pub mod metrics;
 pub mod proxy;

@@ -14,6 +14,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::{ClientAuth, Config};
 use crate::conn::{self, ConnState, Watched};
+use crate::linger::Lingering;
 use crate::proxy::{self, ClientConn, Proxy};
 use crate::tls::CertStore;
 use crate::{log, xfcc};
@@ -127,6 +128,7 @@ async fn proxy_conn(tcp: TcpStream, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
     let _open = Open(m.clone());
     let _ = tcp.set_nodelay(true);
     let acceptor = TlsAcceptor::from(certs.current().proxy.clone());
+    let tcp = Lingering::new(tcp);
     // The handshake counts against --read-header-timeout, as in Go: a client that connects and sends
     // nothing is closed like one that sends half a request.
     let handshake = async {
