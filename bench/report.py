@@ -233,10 +233,10 @@ def main(src, md_path, svg_path):
     p_tls = rows.get("proxy", {}).get("tls") or {}
     if p_tls.get("reconnect") != "New":
         add("")
-        add("**Our proxy still issues session tickets** on its main port (the reconnect above resumed): today's proxy "
-            "has no switch for them. Its full-handshake figures are full handshakes (the client keeps no session) but "
-            "include issuing one ticket per connection, which nginx and HAProxy do not; pass the switch in "
-            "`OURS_NO_RESUMPTION_ARGS` (for the Rust proxy e.g. `--tls-session-tickets=false`).")
+        add("**Our proxy still issues session tickets** on its main port (the reconnect above resumed): it "
+            "ran without `OURS_NO_RESUMPTION_ARGS` (by default `--tls-session-resumption=false`). Its full-handshake "
+            "figures are full handshakes (the client keeps no session) but include issuing one ticket per connection, "
+            "which nginx and HAProxy do not.")
     add("")
 
     # --- targets of the issue ---

@@ -16,7 +16,7 @@ import (
 
 // allFlags is every flag of the proxy (README "Flags").
 var allFlags = []string{
-	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "shutdown-timeout",
+	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "tls-session-resumption", "shutdown-timeout",
 	"drain-delay", "read-header-timeout", "idle-timeout", "max-header-bytes", "upstream-max-idle-conns",
 	"access-log", "log-level", "watch-interval",
 }
@@ -170,6 +170,9 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 				return "require"
 			}
 			return "none"
+		}},
+		{flag: "tls-session-resumption", env: "false", cli: "true", observe: func(t *testing.T, p *proxy) string {
+			return map[bool]string{true: "true", false: "false"}[p.resumes(t, tls.VersionTLS13, tls.NewLRUClientSessionCache(1))]
 		}},
 		{flag: "shutdown-timeout", env: "300ms", cli: "10s", observe: func(t *testing.T, p *proxy) string {
 			done := make(chan int, 1)
@@ -355,6 +358,7 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 		{"upstream-protocol", "h3", []string{"http1", "h2c"}},
 		{"admin-tls", "maybe", []string{"true", "false"}},
 		{"client-auth", "maybe", []string{"none", "request", "require"}},
+		{"tls-session-resumption", "off", []string{"true", "false"}},
 		{"shutdown-timeout", "-1s", []string{"0", "24h"}},
 		{"drain-delay", "soon", []string{"duration"}},
 		{"read-header-timeout", "25h", []string{"0", "24h"}},

@@ -123,16 +123,9 @@ func TestBrokenUpdateKeepsTheServedCertificate(t *testing.T) {
 func TestSessionResumptionSurvivesReload(t *testing.T) {
 	p := startProxy(t, proxyOpts{args: []string{"--watch-interval=200ms"}})
 	caches := map[uint16]tls.ClientSessionCache{}
-	resumes := func(v uint16) bool {
-		cfg := withVersions(p, v, v)
-		cfg.ClientSessionCache = caches[v]
-		st, err := handshake(p.addr, cfg)
-		return err == nil && st.DidResume
-	}
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 		caches[v] = tls.NewLRUClientSessionCache(4)
-		resumes(v) // full handshake; the ticket arrives
-		if !resumes(v) {
+		if !p.resumes(t, v, caches[v]) {
 			t.Fatalf("%s: no session resumption at all", tls.VersionName(v))
 		}
 	}
@@ -140,8 +133,43 @@ func TestSessionResumptionSurvivesReload(t *testing.T) {
 	p.vol.update(t, secretFiles(next, nil))
 	p.waitServed(t, reloadLimit, next.leaf)
 	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
-		if !resumes(v) {
-			t.Errorf("%s: the session from before the reload did not resume", tls.VersionName(v))
+		if st, err := p.handshakeWith(v, caches[v]); err != nil || !st.DidResume {
+			t.Errorf("%s: the session from before the reload did not resume (%v)", tls.VersionName(v), err)
 		}
 	}
+}
+
+// TestSessionResumptionOff: with --tls-session-resumption=false no version
+// resumes, neither by ticket nor by session ID, and handshakes still work.
+func TestSessionResumptionOff(t *testing.T) {
+	p := startProxy(t, proxyOpts{args: []string{"--tls-session-resumption=false"}})
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		if p.resumes(t, v, tls.NewLRUClientSessionCache(4)) {
+			t.Errorf("%s: a session resumed with --tls-session-resumption=false", tls.VersionName(v))
+		}
+	}
+}
+
+// handshakeWith completes one handshake at exactly version v, keeping
+// sessions in cache.
+func (p *proxy) handshakeWith(v uint16, cache tls.ClientSessionCache) (tls.ConnectionState, error) {
+	cfg := withVersions(p, v, v)
+	cfg.ClientSessionCache = cache
+	return handshake(p.addr, cfg)
+}
+
+// resumes: a second handshake at version v resumes the session the first
+// left in cache (a fresh one). Either handshake failing fails the test.
+func (p *proxy) resumes(t *testing.T, v uint16, cache tls.ClientSessionCache) bool {
+	t.Helper()
+	for i := range 2 {
+		st, err := p.handshakeWith(v, cache)
+		if err != nil {
+			t.Fatalf("%s handshake %d: %v", tls.VersionName(v), i+1, err)
+		}
+		if i == 1 {
+			return st.DidResume
+		}
+	}
+	return false
 }

@@ -32,7 +32,7 @@ pub async fn run(cfg: Config) -> u8 {
         1
     };
     let metrics = Arc::new(metrics::Metrics::new());
-    let certs = match tls::CertStore::new(&cfg.tls_dir, cfg.client_auth, metrics.clone()) {
+    let certs = match tls::CertStore::new(&cfg.tls_dir, cfg.client_auth, cfg.tls_session_resumption, metrics.clone()) {
         Ok(c) => Arc::new(c),
         Err(e) => return fail(e),
     };

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use rustls::crypto::{CryptoProvider, aws_lc_rs};
 use rustls::server::{
-    ClientHello, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache, StoresServerSessions,
+    ClientHello, NoServerSessionStorage, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache,
+    StoresServerSessions,
 };
 use rustls::server::{WebPkiClientVerifier, danger::ClientCertVerifier};
 use rustls::sign::CertifiedKey;
@@ -44,16 +45,17 @@ pub fn provider() -> Arc<CryptoProvider> {
 }
 
 /// State every certificate generation shares, so that a reload does not invalidate TLS sessions: one
-/// ticket key (TLS 1.2 tickets and TLS 1.3 PSKs) and one session-ID cache.
-pub struct Sessions {
-    ticketer: Arc<dyn ProducesTickets>,
-    cache: Arc<dyn StoresServerSessions>,
-}
+/// ticket key (TLS 1.2 tickets and TLS 1.3 PSKs) and one session-ID cache. `None` with
+/// --tls-session-resumption=false: no tickets, no cache, every connection a full handshake.
+pub struct Sessions(Option<(Arc<dyn ProducesTickets>, Arc<dyn StoresServerSessions>)>);
 
 impl Sessions {
-    pub fn new() -> Result<Self, String> {
+    pub fn new(resumption: bool) -> Result<Self, String> {
+        if !resumption {
+            return Ok(Self(None));
+        }
         let ticketer = aws_lc_rs::Ticketer::new().map_err(|e| format!("TLS session tickets: {e}"))?;
-        Ok(Self { ticketer, cache: ServerSessionMemoryCache::new(1024) })
+        Ok(Self(Some((ticketer, ServerSessionMemoryCache::new(1024)))))
     }
 }
 
@@ -100,8 +102,15 @@ pub fn server_config(
         Listener::Proxy(_) => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
         Listener::Admin => vec![b"http/1.1".to_vec()],
     };
-    cfg.ticketer = sessions.ticketer.clone();
-    cfg.session_storage = sessions.cache.clone();
+    match &sessions.0 {
+        Some((ticketer, cache)) => (cfg.ticketer, cfg.session_storage) = (ticketer.clone(), cache.clone()),
+        None => {
+            // The builder's ticketer never issues tickets; without storage there are no session IDs and no
+            // stateful TLS 1.3 tickets either, so none are sent.
+            cfg.session_storage = Arc::new(NoServerSessionStorage {});
+            cfg.send_tls13_tickets = 0;
+        }
+    }
     // No 0-RTT: early data could be replayed, and the app cannot tell.
     cfg.max_early_data_size = 0;
     Ok(Arc::new(cfg))

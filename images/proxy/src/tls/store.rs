@@ -34,9 +34,9 @@ pub struct CertStore {
 
 impl CertStore {
     /// Loads `dir` once; an error (one line naming the file) means the process cannot start.
-    pub fn new(dir: &Path, client_auth: ClientAuth, metrics: Arc<Metrics>) -> Result<Self, String> {
+    pub fn new(dir: &Path, client_auth: ClientAuth, resumption: bool, metrics: Arc<Metrics>) -> Result<Self, String> {
         let provider = super::provider();
-        let sessions = Sessions::new()?;
+        let sessions = Sessions::new(resumption)?;
         let first = load(dir, client_auth, &provider, &sessions).map_err(|e| {
             metrics.cert_reload(false);
             format!("--tls-dir: {e} (want tls.crt and tls.key in PEM, as in a kubernetes.io/tls Secret)")
