@@ -3,6 +3,7 @@
 //
 //	e2eapp [--listen=:80]   serve; the listen address also comes from $APP_LISTEN
 //	e2eapp pause            block until SIGTERM/SIGINT, like Kubernetes' pause container
+//	e2eapp grpc [--listen=:80]   serve gRPC over h2c instead (grpcapp: health service and a bidirectional echo)
 //
 // Endpoints: / echoes method, proto, host, remote address and request headers as JSON; /ws is a WebSocket
 // echo; /slow?ms=N answers after N milliseconds (at most 30000), for the in-flight-on-SIGTERM test; /down?ms=N
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"tlssidecar/e2eapp/grpcapp"
 )
 
 // Marker is in every echo body and response, so a test can tell the app's answers from anyone else's.
@@ -39,11 +42,21 @@ func main() {
 	if def == "" {
 		def = ":80"
 	}
-	listen := flag.String("listen", def, "address to serve plain HTTP on")
-	flag.Parse()
+	grpcMode := len(os.Args) > 1 && os.Args[1] == "grpc"
+	fs := flag.NewFlagSet("e2eapp", flag.ExitOnError)
+	listen := fs.String("listen", def, "address to serve plain HTTP (or gRPC) on")
+	args := os.Args[1:]
+	if grpcMode {
+		args = args[1:]
+	}
+	_ = fs.Parse(args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if grpcMode {
+		grpcapp.Serve(ctx, *listen, Marker)
+		return
+	}
 	for {
 		srv := &http.Server{Addr: *listen, Handler: Handler(), ReadHeaderTimeout: 10 * time.Second}
 		served := make(chan error, 1)
@@ -100,7 +113,9 @@ func Handler() http.Handler {
 		writeJSON(w, Echo{Server: Marker, Method: r.Method, Path: r.URL.RequestURI(), Proto: r.Proto, Host: r.Host,
 			RemoteAddr: r.RemoteAddr, Headers: r.Header})
 	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, map[string]string{"server": Marker, "status": "ok"}) })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"server": Marker, "status": "ok"})
+	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
 		if err != nil || ms < 0 || ms > 30000 {
