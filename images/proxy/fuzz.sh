@@ -11,12 +11,16 @@ if ! command -v cargo-fuzz >/dev/null; then
   cargo install --locked -j2 cargo-fuzz
 fi
 targets=$(cargo +nightly fuzz list)
+# Seeds (fuzz/seeds.sh, made fresh: they include key pairs) beside the corpus the runs grow in fuzz/corpus/.
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
+bash fuzz/seeds.sh "$seeds"
 for t in $targets; do
   echo "fuzz.sh: $t for ${secs}s"
   # -j2 for the build: the machine has 2 cores shared with others. A crash, or a target that does not build, exits
   # non-zero: that fails this script, with the end of the log.
   log=$(mktemp)
-  if ! CARGO_BUILD_JOBS=2 cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -max_len=8192 -print_final_stats=0 >"$log" 2>&1; then
+  if ! CARGO_BUILD_JOBS=2 cargo +nightly fuzz run "$t" "fuzz/corpus/$t" "$seeds/$t" -- -max_total_time="$secs" -max_len=8192 -print_final_stats=0 >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     rm -f "$log"
     echo "fuzz.sh: $t failed$(compgen -G "fuzz/artifacts/$t/crash-*" >/dev/null && echo ": $(ls fuzz/artifacts/$t/crash-* | head -1)")" >&2
