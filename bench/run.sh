@@ -317,7 +317,12 @@ verify_tls() {
   [ "$pinned" = "$SUITE" ] || die "$name: the pinned client negotiated '${pinned:-no TLS 1.3}', not $SUITE: $(tail -n 3 <<<"$out")"
   [ "$group" = "$GROUP" ] || die "$name: key exchange '$group', not $GROUP"
   server_choice=$(s_client "$port" -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:$SUITE | tls_line | cut -d' ' -f2)
-  reconnect=$(OPENSSL_CONF=$PIN_CONF s_client "$port" -sess_in "$WORK/sess-$name" | tls_line | cut -d' ' -f1)
+  if [ -s "$WORK/sess-$name" ]; then
+    reconnect=$(OPENSSL_CONF=$PIN_CONF s_client "$port" -sess_in "$WORK/sess-$name" | tls_line | cut -d' ' -f1)
+  else
+    reconnect=New # the server issued no session at all (no TLS 1.3 ticket): there is nothing to resume with
+    log "$name: no session issued on $port"
+  fi
   OPENSSL_CONF=$PIN_CONF s_client "$rport" -sess_out "$WORK/sess-$name-r" >/dev/null
   rreconnect=$(OPENSSL_CONF=$PIN_CONF s_client "$rport" -sess_in "$WORK/sess-$name-r" | tls_line | cut -d' ' -f1)
   log "$name: $pinned $group; server's own choice $server_choice; reconnect with the session: $reconnect on $port, $rreconnect on $rport"
