@@ -20,6 +20,7 @@ for t in $targets; do
   # -j2 for the build: the machine has 2 cores shared with others. A crash, or a target that does not build, exits
   # non-zero: that fails this script, with the end of the log.
   log=$(mktemp)
+  mkdir -p "fuzz/corpus/$t" # a fresh clone has none; cargo fuzz makes it only when given no corpus directory
   if ! CARGO_BUILD_JOBS=2 cargo +nightly fuzz run "$t" "fuzz/corpus/$t" "$seeds/$t" -- -max_total_time="$secs" -max_len=8192 -print_final_stats=0 >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     rm -f "$log"
