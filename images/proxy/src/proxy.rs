@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
+use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -33,6 +34,8 @@ pub struct Proxy {
 /// One client connection, as its requests need it.
 pub struct ClientConn {
     pub peer: SocketAddr,
+    /// X-Forwarded-For (formatted once per connection).
+    pub forwarded_for: HeaderValue,
     /// The verified client certificate as X-Forwarded-Client-Cert (formatted once per connection).
     pub xfcc: Option<HeaderValue>,
     pub h2: bool,
@@ -61,7 +64,8 @@ pub async fn handle(
     if upgrade {
         x.upgraded();
     }
-    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    // For the log line of an upstream error (a copy of the URI shares its bytes).
+    let (method, uri) = (req.method().clone(), req.uri().clone());
     let Some(out) = to_upstream(&p.upstream, &c, req, upgrade) else {
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x));
@@ -72,7 +76,7 @@ pub async fn handle(
             p.metrics.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             log::warn(
                 "upstream error",
-                &[("method", method.as_str().into()), ("path", path.into()), ("error", e.into())],
+                &[("method", method.as_str().into()), ("path", uri.path().into()), ("error", e.into())],
             );
             x.code = 502;
             return Ok(text(StatusCode::BAD_GATEWAY, UPSTREAM_DOWN_BODY, x));
@@ -113,17 +117,27 @@ fn to_upstream(
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),
         None => parts.headers.get(header::HOST).cloned(),
     };
-    let fwd = Forwarded { client_ip: c.peer.ip(), host: host.as_ref(), client_cert: c.xfcc.as_ref() };
+    let fwd = Forwarded { client_ip: &c.forwarded_for, host: host.as_ref(), client_cert: c.xfcc.as_ref() };
     headers::to_upstream(&mut parts.headers, &fwd);
     let target = &up.target;
-    let pq = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let path = if target.base_path.is_empty() { pq.to_string() } else { format!("{}{pq}", target.base_path) };
     let h2c = up.is_h2c() && !upgrade;
     let authority = match host.as_ref().and_then(|h| h.to_str().ok()).filter(|_| h2c) {
         Some(h) => h.parse().unwrap_or_else(|_| target.authority.clone()),
         None => target.authority.clone(),
     };
-    parts.uri = Uri::builder().scheme(target.scheme.clone()).authority(authority).path_and_query(path).build().ok()?;
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    let pq = uri.path_and_query.take();
+    uri.path_and_query = Some(match pq {
+        // The client's path and query as they came: no copy, no parse.
+        Some(pq) if target.base_path.is_empty() => pq,
+        pq => {
+            let pq = pq.as_ref().map_or("/", |pq| pq.as_str());
+            PathAndQuery::try_from(format!("{}{pq}", target.base_path)).ok()?
+        }
+    });
+    uri.scheme = Some(target.scheme.clone());
+    uri.authority = Some(authority);
+    parts.uri = Uri::from_parts(uri).ok()?;
     if h2c {
         parts.version = Version::HTTP_2;
         parts.headers.remove(header::HOST); // it travels as :authority
