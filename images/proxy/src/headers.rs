@@ -48,14 +48,17 @@ pub fn upgrade_protocol(h: &HeaderMap) -> Option<HeaderValue> {
 /// Removes the headers the Connection header names, the fixed hop-by-hop list, and (`forwarding`) the
 /// names the proxy sets itself.
 fn strip(h: &mut HeaderMap, forwarding: bool) {
-    let connection = has(h, &header::CONNECTION);
+    let connection = has(h, &header::CONNECTION).then(|| h.get_all(header::CONNECTION));
+    let named = |k: &HeaderName| {
+        let values = connection.iter().flat_map(|c| c.iter());
+        values
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(k.as_str()))
+    };
     let doomed: Vec<HeaderName> = h
         .keys()
-        .filter(|k| {
-            HOP_BY_HOP.contains(k)
-                || (forwarding && FORWARDING.contains(k))
-                || (connection && tokens(h, &header::CONNECTION).any(|t| t.eq_ignore_ascii_case(k.as_str())))
-        })
+        .filter(|k| HOP_BY_HOP.contains(k) || (forwarding && FORWARDING.contains(k)) || named(k))
         .cloned()
         .collect();
     for n in doomed {
