@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::uri::PathAndQuery;
-use http::{Request, Response, StatusCode, Uri, Version};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
@@ -18,6 +18,7 @@ use crate::exchange::{Exchange, ProxyBody};
 use crate::headers::{self, Forwarded};
 use crate::log;
 use crate::metrics::Metrics;
+use crate::reuse::Slot;
 use crate::upstream::UpstreamClient;
 
 /// The whole 502 body: short, and it names no upstream address.
@@ -40,6 +41,8 @@ pub struct ClientConn {
     pub xfcc: Option<HeaderValue>,
     pub h2: bool,
     pub state: Arc<ConnState>,
+    /// HTTP/1.1 to an HTTP/1.1 upstream: the upstream connection kept between requests.
+    pub upstream: Option<Slot>,
 }
 
 pub async fn handle(
@@ -66,11 +69,13 @@ pub async fn handle(
     }
     // For the log line of an upstream error (a copy of the URI shares its bytes).
     let (method, uri) = (req.method().clone(), req.uri().clone());
-    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade) else {
+    // Upgrades and CONNECT (authority-form) go through the pool.
+    let slot = c.upstream.as_ref().filter(|_| !upgrade && method != Method::CONNECT);
+    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade, slot.is_some()) else {
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x));
     };
-    let mut resp = match p.upstream.send(out, upgrade).await {
+    let mut resp = match p.upstream.send(out, upgrade, slot).await {
         Ok(r) => r,
         Err(e) => {
             p.metrics.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -104,13 +109,15 @@ pub async fn handle(
     Ok(Response::from_parts(parts, ProxyBody::stream(body, x)))
 }
 
-/// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`),
-/// HTTP/1.1 or HTTP/2 as configured, the client's body streamed as it comes.
+/// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`)
+/// or, on a client connection's own upstream connection, origin-form; HTTP/1.1 or HTTP/2 as
+/// configured, the client's body streamed as it comes.
 fn to_upstream(
     up: &UpstreamClient,
     c: &ClientConn,
     req: Request<Incoming>,
     upgrade: bool,
+    origin_form: bool,
 ) -> Option<Request<Incoming>> {
     let (mut parts, body) = req.into_parts();
     let host = match parts.uri.authority() {
@@ -121,10 +128,6 @@ fn to_upstream(
     headers::to_upstream(&mut parts.headers, &fwd);
     let target = &up.target;
     let h2c = up.is_h2c() && !upgrade;
-    let authority = match host.as_ref().and_then(|h| h.to_str().ok()).filter(|_| h2c) {
-        Some(h) => h.parse().unwrap_or_else(|_| target.authority.clone()),
-        None => target.authority.clone(),
-    };
     let mut uri = std::mem::take(&mut parts.uri).into_parts();
     let pq = uri.path_and_query.take();
     uri.path_and_query = Some(match pq {
@@ -135,8 +138,14 @@ fn to_upstream(
             PathAndQuery::try_from(format!("{}{pq}", target.base_path)).ok()?
         }
     });
-    uri.scheme = Some(target.scheme.clone());
-    uri.authority = Some(authority);
+    (uri.scheme, uri.authority) = (None, None);
+    if !origin_form {
+        let authority = match host.as_ref().and_then(|h| h.to_str().ok()).filter(|_| h2c) {
+            Some(h) => h.parse().unwrap_or_else(|_| target.authority.clone()),
+            None => target.authority.clone(),
+        };
+        (uri.scheme, uri.authority) = (Some(target.scheme.clone()), Some(authority));
+    }
     parts.uri = Uri::from_parts(uri).ok()?;
     if h2c {
         parts.version = Version::HTTP_2;
