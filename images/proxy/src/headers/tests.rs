@@ -82,3 +82,11 @@ fn upgrades_and_grpc_trailers_survive() {
     to_client(&mut s, true);
     assert_eq!((s["connection"].as_bytes(), s["upgrade"].as_bytes()), (&b"upgrade"[..], &b"websocket"[..]));
 }
+
+#[test]
+fn removed_index_matches_the_list() {
+    for (i, n) in REMOVED.iter().enumerate() {
+        assert_eq!(removed_index(n.as_str()), Some(i), "{n}");
+    }
+    assert_eq!(removed_index("x-end-to-end"), None);
+}
