@@ -107,6 +107,8 @@ pub struct Forwarded<'a> {
     pub client_ip: &'a HeaderValue,
     /// The Host the client asked for (Host header or HTTP/2 :authority).
     pub host: Option<&'a HeaderValue>,
+    /// `host` is the (first) value of the request's Host header.
+    pub host_from_header: bool,
     /// The verified client certificate, formatted (see xfcc).
     pub client_cert: Option<&'a HeaderValue>,
 }
@@ -124,7 +126,10 @@ pub fn to_upstream(h: &mut HeaderMap, fwd: &Forwarded<'_>) {
     strip(h, true);
     h.insert(X_FORWARDED_FOR, fwd.client_ip.clone());
     if let Some(host) = fwd.host {
-        h.insert(header::HOST, host.clone());
+        // Set unless it already is Host's only value (every header left has one value).
+        if !fwd.host_from_header || h.len() != h.keys_len() {
+            h.insert(header::HOST, host.clone());
+        }
         h.insert(X_FORWARDED_HOST, host.clone());
     }
     h.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));

@@ -120,11 +120,17 @@ fn to_upstream(
     origin_form: bool,
 ) -> Option<Request<Incoming>> {
     let (mut parts, body) = req.into_parts();
-    let host = match parts.uri.authority() {
+    let authority = parts.uri.authority();
+    let host = match authority {
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),
         None => parts.headers.get(header::HOST).cloned(),
     };
-    let fwd = Forwarded { client_ip: &c.forwarded_for, host: host.as_ref(), client_cert: c.xfcc.as_ref() };
+    let fwd = Forwarded {
+        client_ip: &c.forwarded_for,
+        host: host.as_ref(),
+        host_from_header: authority.is_none(),
+        client_cert: c.xfcc.as_ref(),
+    };
     headers::to_upstream(&mut parts.headers, &fwd);
     let target = &up.target;
     let h2c = up.is_h2c() && !upgrade;

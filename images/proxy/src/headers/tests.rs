@@ -28,6 +28,7 @@ fn hop_by_hop_and_named_headers_are_stripped() {
         &Forwarded {
             client_ip: &forwarded_for("::ffff:127.0.0.1".parse().unwrap()),
             host: Some(&host),
+            host_from_header: false,
             client_cert: None,
         },
     );
@@ -54,7 +55,12 @@ fn spoofed_forwarding_headers_are_replaced() {
     let cert = HeaderValue::from_static("Hash=ab;Subject=\"CN=x\"");
     to_upstream(
         &mut h,
-        &Forwarded { client_ip: &forwarded_for("10.0.0.1".parse().unwrap()), host: None, client_cert: Some(&cert) },
+        &Forwarded {
+            client_ip: &forwarded_for("10.0.0.1".parse().unwrap()),
+            host: None,
+            host_from_header: false,
+            client_cert: Some(&cert),
+        },
     );
     assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
     assert_eq!(h["x-forwarded-for"], "10.0.0.1");
@@ -68,7 +74,12 @@ fn upgrades_and_grpc_trailers_survive() {
     let mut h = map(&[("connection", "Upgrade"), ("upgrade", "websocket"), ("te", "trailers, gzip")]);
     to_upstream(
         &mut h,
-        &Forwarded { client_ip: &forwarded_for("127.0.0.1".parse().unwrap()), host: None, client_cert: None },
+        &Forwarded {
+            client_ip: &forwarded_for("127.0.0.1".parse().unwrap()),
+            host: None,
+            host_from_header: false,
+            client_cert: None,
+        },
     );
     assert_eq!(
         (h["connection"].as_bytes(), h["upgrade"].as_bytes(), h["te"].as_bytes()),
@@ -89,4 +100,19 @@ fn removed_index_matches_the_list() {
         assert_eq!(removed_index(n.as_str()), Some(i), "{n}");
     }
     assert_eq!(removed_index("x-end-to-end"), None);
+}
+
+#[test]
+fn host_from_the_header_ends_up_single() {
+    for hosts in [&["a.example"][..], &["a.example", "b.example"]] {
+        let mut h = map(&hosts.iter().map(|v| ("host", *v)).collect::<Vec<_>>());
+        let host = h["host"].clone();
+        let ip = forwarded_for("127.0.0.1".parse().unwrap());
+        to_upstream(
+            &mut h,
+            &Forwarded { client_ip: &ip, host: Some(&host), host_from_header: true, client_cert: None },
+        );
+        assert_eq!(h.get_all("host").iter().collect::<Vec<_>>(), vec![&host]);
+        assert_eq!(h["x-forwarded-host"], host);
+    }
 }
