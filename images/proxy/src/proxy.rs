@@ -75,7 +75,12 @@ pub async fn handle(
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x));
     };
-    let mut resp = match p.upstream.send(out, upgrade, slot).await {
+    // Awaited here, not through one more async fn: the request moves once less.
+    let sent = match p.upstream.reuse(slot) {
+        Some((dialer, slot)) => dialer.send(slot, out).await,
+        None => p.upstream.send(out, upgrade).await,
+    };
+    let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
             p.metrics.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

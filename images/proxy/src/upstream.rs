@@ -130,16 +130,13 @@ impl UpstreamClient {
         self.reuse.as_ref().map(Dialer::slot)
     }
 
-    /// Sends a prepared request (headers rewritten; origin-form URI on a `slot`, absolute otherwise).
-    pub async fn send(
-        &self,
-        req: http::Request<Incoming>,
-        upgrade: bool,
-        slot: Option<&Slot>,
-    ) -> Result<http::Response<Incoming>, String> {
-        if let (Some(d), Some(slot)) = (&self.reuse, slot) {
-            return d.send(slot, req).await;
-        }
+    /// The dialer of a client connection's own upstream connection, when it has one.
+    pub fn reuse<'a>(&self, slot: Option<&'a Slot>) -> Option<(&Dialer, &'a Slot)> {
+        self.reuse.as_ref().zip(slot)
+    }
+
+    /// Sends a prepared request (absolute URI, headers rewritten) through the pool.
+    pub async fn send(&self, req: http::Request<Incoming>, upgrade: bool) -> Result<http::Response<Incoming>, String> {
         let r = match &self.pool {
             Pool::H2c(c) if !upgrade => c.request(req).await,
             Pool::H2c(_) => self.upgrades.request(req).await,
