@@ -7,17 +7,22 @@
 //! byte, --idle-timeout between requests. So the connection's IO counts bytes and the handler counts
 //! requests, and the driver below keeps the two deadlines.
 
-use std::future::Future;
+//!
+//! Per request this costs a few atomics and no lock or wake-up: HTTP/1.1's handler, its response body
+//! and the connection's IO all run inside the driver's own poll of the connection, so the driver reads
+//! the deadline after each poll. HTTP/2 streams run in tasks of their own; the end of a connection's
+//! last stream wakes the driver through `changed`.
+
+use std::future::{Future, poll_fn};
 use std::io;
-use std::pin::Pin;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::task::{Context, Poll};
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::drain::Drain;
 
@@ -25,10 +30,15 @@ use crate::drain::Drain;
 pub struct ConnState {
     /// HTTP/1.1: bytes between requests are the next request's head (HTTP/2 has no such thing).
     h1: bool,
+    /// The origin of the two instants below, which are kept as nanoseconds since it.
+    base: Instant,
     /// Requests whose response has not been sent completely.
     active: AtomicUsize,
-    /// When the connection became idle, and when the next request's first byte came (if it did).
-    idle: Mutex<(Instant, Option<Instant>)>,
+    /// When the connection became idle.
+    idle_since: AtomicU64,
+    /// When the next request's first byte came, plus one; 0 until it does.
+    head_since: AtomicU64,
+    /// HTTP/2: a stream task ended the last request.
     changed: Notify,
     /// Set by a handler during a drain: send GOAWAY (HTTP/2) once this response is on its way.
     pub goaway: Notify,
@@ -36,43 +46,53 @@ pub struct ConnState {
 
 impl ConnState {
     pub fn new(h1: bool) -> Self {
-        let now = Instant::now();
         // HTTP/1.1: until the first request, its head is awaited, so the header timeout runs from the start.
-        let idle = Mutex::new((now, h1.then_some(now)));
-        Self { h1, active: AtomicUsize::new(0), idle, changed: Notify::new(), goaway: Notify::new() }
-    }
-
-    pub fn request_started(&self) {
-        if self.active.fetch_add(1, Relaxed) == 0 {
-            self.idle.lock().unwrap_or_else(|e| e.into_inner()).1 = None;
+        Self {
+            h1,
+            base: Instant::now(),
+            active: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            head_since: AtomicU64::new(h1 as u64),
+            changed: Notify::new(),
+            goaway: Notify::new(),
         }
     }
 
-    pub fn request_ended(&self) {
-        if self.active.fetch_sub(1, Relaxed) == 1 {
-            *self.idle.lock().unwrap_or_else(|e| e.into_inner()) = (Instant::now(), None);
+    fn since_base(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.base).as_nanos() as u64
+    }
+
+    pub fn request_started(&self) {
+        self.active.fetch_add(1, Relaxed);
+        self.head_since.store(0, Relaxed);
+    }
+
+    /// `now`: when the request's response was sent.
+    pub fn request_ended(&self, now: std::time::Instant) {
+        // Stored first: the driver reads them only while no request is active.
+        self.idle_since.store(self.since_base(Instant::from_std(now)), Relaxed);
+        self.head_since.store(0, Relaxed);
+        if self.active.fetch_sub(1, Release) == 1 && !self.h1 {
             self.changed.notify_one();
         }
     }
 
     fn bytes_read(&self) {
-        if self.h1 && self.active.load(Relaxed) == 0 {
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.1.is_none() {
-                idle.1 = Some(Instant::now());
-                self.changed.notify_one();
-            }
+        if self.h1 && self.active.load(Relaxed) == 0 && self.head_since.load(Relaxed) == 0 {
+            self.head_since.store(self.since_base(Instant::now()) + 1, Relaxed);
         }
     }
 
-    /// The instant the connection should be closed at, if nothing happens before.
-    fn deadline(&self, header_timeout: Option<Duration>, idle_timeout: Option<Duration>) -> Option<Instant> {
-        if self.active.load(Relaxed) > 0 {
-            return None;
+    /// The instants the connection should be closed at if nothing happens before: its head's
+    /// deadline, or else its idle one.
+    fn deadlines(&self, header: Option<Duration>, idle: Option<Duration>) -> (Option<Instant>, Option<Instant>) {
+        if self.active.load(Acquire) > 0 {
+            return (None, None);
         }
-        match *self.idle.lock().unwrap_or_else(|e| e.into_inner()) {
-            (_, Some(head)) => header_timeout.map(|t| head + t),
-            (since, None) => idle_timeout.map(|t| since + t),
+        let at = |nanos: u64, t: Duration| self.base + Duration::from_nanos(nanos) + t;
+        match self.head_since.load(Relaxed) {
+            0 => (None, idle.map(|t| at(self.idle_since.load(Relaxed), t))),
+            head => (header.map(|t| at(head - 1, t)), None),
         }
     }
 }
@@ -154,6 +174,25 @@ where
     }
 }
 
+/// A timer reset only when its deadline changes: a later deadline is a cheap update of the timer
+/// entry, so the header and idle deadlines each get their own timer, which only move forward.
+struct Deadline<'a> {
+    sleep: Pin<&'a mut Sleep>,
+    armed: Option<Instant>,
+}
+
+impl Deadline<'_> {
+    /// Whether `at` (if any) has passed; arms the timer to wake the task then.
+    fn poll(&mut self, at: Option<Instant>, cx: &mut Context<'_>) -> bool {
+        let Some(at) = at else { return false };
+        if self.armed != Some(at) {
+            self.sleep.as_mut().reset(at);
+            self.armed = Some(at);
+        }
+        self.sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
 /// Runs `conn` to its end: closed at a timeout (header timeout only for HTTP/1.1, where a request head
 /// can be half-sent), told to finish at a drain's GOAWAY or at the shutdown, dropped at the deadline.
 pub async fn drive<C: Graceful>(
@@ -163,34 +202,45 @@ pub async fn drive<C: Graceful>(
     header: Option<Duration>,
     idle: Option<Duration>,
 ) {
-    tokio::pin!(conn);
+    let mut conn = pin!(conn);
+    let (mut force, mut graceful) = (pin!(drain.force.cancelled()), pin!(drain.graceful.cancelled()));
+    let (mut goaway, mut changed) = (pin!(state.goaway.notified()), pin!(state.changed.notified()));
+    let mut head_timer = Deadline { sleep: pin!(tokio::time::sleep(Duration::ZERO)), armed: None };
+    let mut idle_timer = Deadline { sleep: pin!(tokio::time::sleep(Duration::ZERO)), armed: None };
     let mut finishing = false;
-    loop {
-        let deadline = if finishing { None } else { state.deadline(header, idle) };
-        tokio::select! {
-            _ = &mut conn => return,
-            _ = drain.force.cancelled() => return,
-            _ = drain.graceful.cancelled(), if !finishing => {
+    // The waker the drain's futures were last polled with: they wake it when the drain moves on, and
+    // polling them (which takes their locks) is needed only then or for another waker.
+    let mut registered: Option<Waker> = None;
+    poll_fn(|cx| {
+        let fresh = !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+        if (fresh || drain.forcing()) && force.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if !finishing && (fresh || drain.finishing()) && graceful.as_mut().poll(cx).is_ready() {
+            finishing = true;
+            conn.as_mut().graceful();
+        }
+        if fresh {
+            registered = Some(cx.waker().clone());
+        }
+        if !state.h1 {
+            if !finishing && goaway.as_mut().poll(cx).is_ready() {
                 finishing = true;
                 conn.as_mut().graceful();
             }
-            _ = state.goaway.notified(), if !finishing => {
-                finishing = true;
-                conn.as_mut().graceful();
-            }
-            _ = state.changed.notified() => {}
-            _ = sleep_until(deadline) => {
-                if state.deadline(header, idle).is_some_and(|d| d <= Instant::now()) {
-                    return; // dropping the connection closes it
-                }
+            while changed.as_mut().poll(cx).is_ready() {
+                changed.set(state.changed.notified());
             }
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
+        if conn.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if finishing {
+            return Poll::Pending;
+        }
+        let (head_at, idle_at) = state.deadlines(header, idle);
+        // Dropping the connection closes it.
+        if head_timer.poll(head_at, cx) || idle_timer.poll(idle_at, cx) { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await
 }

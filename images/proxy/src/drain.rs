@@ -10,7 +10,7 @@
 //! ready yet. A drain that no SIGTERM follows within two minutes ends by itself.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -39,6 +39,9 @@ pub struct Drain {
     pub force: CancellationToken,
     /// Every connection and upgrade tunnel, so the shutdown can wait for them.
     pub tracker: TaskTracker,
+    /// 1 from just before `graceful` is cancelled, 2 from just before `force` is: read by connections
+    /// without taking the tokens' locks.
+    phase: AtomicU8,
 }
 
 impl Drain {
@@ -54,11 +57,22 @@ impl Drain {
             graceful: CancellationToken::new(),
             force: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            phase: AtomicU8::new(0),
         }
     }
 
     pub fn close_conns(&self) -> bool {
         self.close_conns.load(Relaxed)
+    }
+
+    /// `graceful` is (or is about to be) cancelled.
+    pub fn finishing(&self) -> bool {
+        self.phase.load(Acquire) >= 1
+    }
+
+    /// `force` is (or is about to be) cancelled.
+    pub fn forcing(&self) -> bool {
+        self.phase.load(Acquire) >= 2
     }
 
     pub fn shutting_down(&self) -> bool {
@@ -123,11 +137,13 @@ impl Drain {
             _ = self.hurry.cancelled() => {}
         }
         let start = Instant::now();
+        self.phase.store(1, Release);
         self.graceful.cancel();
         self.tracker.close();
         let forced = tokio::time::timeout(self.shutdown_timeout, self.tracker.wait()).await.is_err();
         if forced {
             let left = m.inflight.load(Relaxed);
+            self.phase.store(2, Release);
             self.force.cancel();
             let _ = tokio::time::timeout(Duration::from_secs(2), self.tracker.wait()).await;
             log::warn("shutdown timeout reached, closed remaining connections", &[("closed_inflight", left.into())]);

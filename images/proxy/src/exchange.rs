@@ -54,10 +54,11 @@ impl Drop for Exchange {
         if self.upgraded {
             self.metrics.upgraded.fetch_sub(1, Relaxed);
         }
-        let d = self.start.elapsed();
+        let end = Instant::now();
+        let d = end.saturating_duration_since(self.start);
         self.metrics.inflight.fetch_sub(1, Relaxed);
         self.metrics.observe(self.code, d);
-        self.conn.request_ended();
+        self.conn.request_ended(end);
         if let Some(a) = &self.access {
             let [method, path, host, proto, remote] = &**a;
             log::info(

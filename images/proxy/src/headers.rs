@@ -2,14 +2,16 @@
 //! section 7.6.1, and every header the Connection header names), and the app learns who asked through
 //! `X-Forwarded-For/-Host/-Proto` and `X-Forwarded-Client-Cert`, which replace whatever a client sent
 //! under those names so the app can trust them.
-
-use std::net::IpAddr;
+//!
+//! Most messages carry none of the names removed here, so the map's keys are scanned once and only
+//! the names found are removed (a removal hashes its name; scanning a dozen keys is cheaper).
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-/// Hop-by-hop headers (Go's list, as the Go proxy stripped them). `Trailer` is not among them: it
-/// announces end-to-end trailers.
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// Hop-by-hop headers (Go's list, as the Go proxy stripped them), then what the proxy sets on the way
+/// to the app, replacing what the client sent. `Trailer` is not among the former: it announces
+/// end-to-end trailers.
+const REMOVED: [HeaderName; 13] = [
     header::CONNECTION,
     HeaderName::from_static("proxy-connection"),
     HeaderName::from_static("keep-alive"),
@@ -18,72 +20,116 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TE,
     header::TRANSFER_ENCODING,
     header::UPGRADE,
+    header::FORWARDED,
+    X_FORWARDED_FOR,
+    X_FORWARDED_HOST,
+    X_FORWARDED_PROTO,
+    XFCC,
 ];
+/// The hop-by-hop names among `REMOVED`, as a mask of its indices.
+const HOP_BY_HOP: u16 = (1 << 8) - 1;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 const XFCC: HeaderName = HeaderName::from_static(crate::xfcc::HEADER);
 
-/// Whether `h`'s Connection header has `token` (comma-separated, any case).
-fn connection_has(h: &HeaderMap, token: &str) -> bool {
-    h.get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+/// The comma-separated tokens of every `name` header.
+fn tokens<'a>(h: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a str> {
+    h.get_all(name).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(str::trim)
+}
+
+fn has(h: &HeaderMap, name: &HeaderName) -> bool {
+    h.keys().any(|k| k == name)
 }
 
 /// The protocol a request asks to switch to (`Connection: upgrade` and `Upgrade: <protocol>`).
 pub fn upgrade_protocol(h: &HeaderMap) -> Option<HeaderValue> {
-    if connection_has(h, "upgrade") { h.get(header::UPGRADE).cloned() } else { None }
+    if !has(h, &header::UPGRADE) || !tokens(h, &header::CONNECTION).any(|t| t.eq_ignore_ascii_case("upgrade")) {
+        return None;
+    }
+    h.get(header::UPGRADE).cloned()
 }
 
-/// Removes the headers the Connection header names, then the fixed hop-by-hop list.
-pub fn strip_hop_by_hop(h: &mut HeaderMap) {
-    let named: Vec<HeaderName> = h
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for n in named {
-        h.remove(n);
+/// The index of `name` in `REMOVED` (a string match: cheaper than comparing names one by one).
+fn removed_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "connection" => 0,
+        "proxy-connection" => 1,
+        "keep-alive" => 2,
+        "proxy-authenticate" => 3,
+        "proxy-authorization" => 4,
+        "te" => 5,
+        "transfer-encoding" => 6,
+        "upgrade" => 7,
+        "forwarded" => 8,
+        "x-forwarded-for" => 9,
+        "x-forwarded-host" => 10,
+        "x-forwarded-proto" => 11,
+        crate::xfcc::HEADER => 12,
+        _ => return None,
+    })
+}
+
+/// Removes the headers the Connection header names, the fixed hop-by-hop list, and (`forwarding`) the
+/// names the proxy sets itself.
+fn strip(h: &mut HeaderMap, forwarding: bool) {
+    let mut found = 0u16;
+    for k in h.keys() {
+        if let Some(i) = removed_index(k.as_str()) {
+            found |= 1 << i;
+        }
     }
-    for n in &HOP_BY_HOP {
-        h.remove(n);
+    if !forwarding {
+        found &= HOP_BY_HOP;
+    }
+    if found & 1 != 0 {
+        // Connection: the names it lists that are present and not removed anyway (usually none:
+        // "keep-alive", "close", "upgrade").
+        let named: Vec<HeaderName> = tokens(h, &header::CONNECTION)
+            .filter(|t| !REMOVED[..8].iter().any(|n| n.as_str().eq_ignore_ascii_case(t)) && h.contains_key(*t))
+            .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
+            .collect();
+        for n in named {
+            h.remove(n);
+        }
+    }
+    for (i, n) in REMOVED.iter().enumerate() {
+        if found & (1 << i) != 0 {
+            h.remove(n);
+        }
     }
 }
 
 /// What the proxy tells the app about the client's hop.
 pub struct Forwarded<'a> {
-    pub client_ip: IpAddr,
+    /// X-Forwarded-For: the client's IP (IPv4-mapped IPv6 as IPv4), formatted once per connection.
+    pub client_ip: &'a HeaderValue,
     /// The Host the client asked for (Host header or HTTP/2 :authority).
     pub host: Option<&'a HeaderValue>,
+    /// `host` is the (first) value of the request's Host header.
+    pub host_from_header: bool,
     /// The verified client certificate, formatted (see xfcc).
     pub client_cert: Option<&'a HeaderValue>,
+}
+
+/// The X-Forwarded-For value of a client address.
+pub fn forwarded_for(ip: std::net::IpAddr) -> HeaderValue {
+    HeaderValue::from_str(&ip.to_canonical().to_string()).expect("an IP is a valid header value")
 }
 
 /// Rewrites a client's request headers for the app. Keeps `TE: trailers` (gRPC needs it) and
 /// re-adds the upgrade handshake the hop-by-hop stripping removed.
 pub fn to_upstream(h: &mut HeaderMap, fwd: &Forwarded<'_>) {
     let upgrade = upgrade_protocol(h);
-    let te_trailers = h
-        .get_all(header::TE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
-    strip_hop_by_hop(h);
-    for n in [&FORWARDED, &X_FORWARDED_FOR, &X_FORWARDED_HOST, &X_FORWARDED_PROTO, &XFCC] {
-        h.remove(n);
-    }
-    let ip = fwd.client_ip.to_canonical().to_string();
-    h.insert(X_FORWARDED_FOR, HeaderValue::from_str(&ip).expect("an IP is a valid header value"));
+    let te_trailers = has(h, &header::TE) && tokens(h, &header::TE).any(|t| t.eq_ignore_ascii_case("trailers"));
+    strip(h, true);
+    h.insert(X_FORWARDED_FOR, fwd.client_ip.clone());
     if let Some(host) = fwd.host {
-        h.insert(header::HOST, host.clone());
+        // Set unless it already is Host's only value (every header left has one value).
+        if !fwd.host_from_header || h.len() != h.keys_len() {
+            h.insert(header::HOST, host.clone());
+        }
         h.insert(X_FORWARDED_HOST, host.clone());
     }
     h.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
@@ -102,7 +148,7 @@ pub fn to_upstream(h: &mut HeaderMap, fwd: &Forwarded<'_>) {
 /// Rewrites the app's response headers for the client; a 101 keeps its upgrade handshake.
 pub fn to_client(h: &mut HeaderMap, switching: bool) {
     let upgrade = if switching { h.get(header::UPGRADE).cloned() } else { None };
-    strip_hop_by_hop(h);
+    strip(h, false);
     if let Some(proto) = upgrade {
         h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
         h.insert(header::UPGRADE, proto);

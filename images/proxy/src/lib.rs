@@ -12,6 +12,7 @@ pub mod linger;
 pub mod log;
 pub mod metrics;
 pub mod proxy;
+pub mod reuse;
 pub mod server;
 pub mod tls;
 pub mod upstream;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::{Request, Response, StatusCode, Uri, Version};
+use http::uri::PathAndQuery;
+use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
@@ -17,6 +18,7 @@ use crate::exchange::{Exchange, ProxyBody};
 use crate::headers::{self, Forwarded};
 use crate::log;
 use crate::metrics::Metrics;
+use crate::reuse::Slot;
 use crate::upstream::UpstreamClient;
 
 /// The whole 502 body: short, and it names no upstream address.
@@ -33,10 +35,14 @@ pub struct Proxy {
 /// One client connection, as its requests need it.
 pub struct ClientConn {
     pub peer: SocketAddr,
+    /// X-Forwarded-For (formatted once per connection).
+    pub forwarded_for: HeaderValue,
     /// The verified client certificate as X-Forwarded-Client-Cert (formatted once per connection).
     pub xfcc: Option<HeaderValue>,
     pub h2: bool,
     pub state: Arc<ConnState>,
+    /// HTTP/1.1 to an HTTP/1.1 upstream: the upstream connection kept between requests.
+    pub upstream: Option<Slot>,
 }
 
 pub async fn handle(
@@ -61,18 +67,26 @@ pub async fn handle(
     if upgrade {
         x.upgraded();
     }
-    let (method, path) = (req.method().clone(), req.uri().path().to_string());
-    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade) else {
+    // For the log line of an upstream error (a copy of the URI shares its bytes).
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    // Upgrades and CONNECT (authority-form) go through the pool.
+    let slot = c.upstream.as_ref().filter(|_| !upgrade && method != Method::CONNECT);
+    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade, slot.is_some()) else {
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x));
     };
-    let mut resp = match p.upstream.send(out, upgrade).await {
+    // Awaited here, not through one more async fn: the request moves once less.
+    let sent = match p.upstream.reuse(slot) {
+        Some((dialer, slot)) => dialer.send(slot, out).await,
+        None => p.upstream.send(out, upgrade).await,
+    };
+    let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
             p.metrics.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             log::warn(
                 "upstream error",
-                &[("method", method.as_str().into()), ("path", path.into()), ("error", e.into())],
+                &[("method", method.as_str().into()), ("path", uri.path().into()), ("error", e.into())],
             );
             x.code = 502;
             return Ok(text(StatusCode::BAD_GATEWAY, UPSTREAM_DOWN_BODY, x));
@@ -100,30 +114,50 @@ pub async fn handle(
     Ok(Response::from_parts(parts, ProxyBody::stream(body, x)))
 }
 
-/// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`),
-/// HTTP/1.1 or HTTP/2 as configured, the client's body streamed as it comes.
+/// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`)
+/// or, on a client connection's own upstream connection, origin-form; HTTP/1.1 or HTTP/2 as
+/// configured, the client's body streamed as it comes.
 fn to_upstream(
     up: &UpstreamClient,
     c: &ClientConn,
     req: Request<Incoming>,
     upgrade: bool,
+    origin_form: bool,
 ) -> Option<Request<Incoming>> {
     let (mut parts, body) = req.into_parts();
-    let host = match parts.uri.authority() {
+    let authority = parts.uri.authority();
+    let host = match authority {
         Some(a) => HeaderValue::from_str(a.as_str()).ok(),
         None => parts.headers.get(header::HOST).cloned(),
     };
-    let fwd = Forwarded { client_ip: c.peer.ip(), host: host.as_ref(), client_cert: c.xfcc.as_ref() };
+    let fwd = Forwarded {
+        client_ip: &c.forwarded_for,
+        host: host.as_ref(),
+        host_from_header: authority.is_none(),
+        client_cert: c.xfcc.as_ref(),
+    };
     headers::to_upstream(&mut parts.headers, &fwd);
     let target = &up.target;
-    let pq = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let path = if target.base_path.is_empty() { pq.to_string() } else { format!("{}{pq}", target.base_path) };
     let h2c = up.is_h2c() && !upgrade;
-    let authority = match host.as_ref().and_then(|h| h.to_str().ok()).filter(|_| h2c) {
-        Some(h) => h.parse().unwrap_or_else(|_| target.authority.clone()),
-        None => target.authority.clone(),
-    };
-    parts.uri = Uri::builder().scheme(target.scheme.clone()).authority(authority).path_and_query(path).build().ok()?;
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    let pq = uri.path_and_query.take();
+    uri.path_and_query = Some(match pq {
+        // The client's path and query as they came: no copy, no parse.
+        Some(pq) if target.base_path.is_empty() => pq,
+        pq => {
+            let pq = pq.as_ref().map_or("/", |pq| pq.as_str());
+            PathAndQuery::try_from(format!("{}{pq}", target.base_path)).ok()?
+        }
+    });
+    (uri.scheme, uri.authority) = (None, None);
+    if !origin_form {
+        let authority = match host.as_ref().and_then(|h| h.to_str().ok()).filter(|_| h2c) {
+            Some(h) => h.parse().unwrap_or_else(|_| target.authority.clone()),
+            None => target.authority.clone(),
+        };
+        (uri.scheme, uri.authority) = (Some(target.scheme.clone()), Some(authority));
+    }
+    parts.uri = Uri::from_parts(uri).ok()?;
     if h2c {
         parts.version = Version::HTTP_2;
         parts.headers.remove(header::HOST); // it travels as :authority

@@ -163,7 +163,9 @@ async fn proxy_conn(tcp: TcpStream, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
     };
     let state = Arc::new(ConnState::new(!h2));
     let io = TokioIo::new(Watched::new(tls, state.clone()));
-    let cc = Arc::new(ClientConn { peer, xfcc, h2, state: state.clone() });
+    let forwarded_for = crate::headers::forwarded_for(peer.ip());
+    let upstream = if h2 { None } else { p.upstream.slot() };
+    let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream });
     let drain = p.drain.clone();
     let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
     if h2 {

@@ -1,6 +1,7 @@
 //! The client to the app: hyper-util's pooled client over plain TCP (or rustls for an `https://`
-//! upstream), HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (h2c). Environment proxies
-//! (`HTTP_PROXY`) are never used: this traffic stays in the pod.
+//! upstream), HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (h2c); HTTP/1.1 clients' requests
+//! to an HTTP/1.1 upstream go on their own connection's upstream connection (`reuse`). Environment
+//! proxies (`HTTP_PROXY`) are never used: this traffic stays in the pod.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::config::{Config, Upstream, UpstreamProtocol};
+use crate::reuse::{Dialer, Slot};
 
 /// Idle upstream connections older than this are closed (the app may close them first; the pool
 /// notices and retries idempotent requests on a fresh connection).
@@ -79,6 +81,8 @@ pub struct UpstreamClient {
     pool: Pool,
     /// Upgrades (WebSocket) are HTTP/1.1 handshakes: with h2c they still go over HTTP/1.1.
     upgrades: Client<HttpsConnector<HttpConnector>, Incoming>,
+    /// HTTP/1.1 upstream: the connections HTTP/1.1 client connections keep.
+    reuse: Option<Dialer>,
 }
 
 impl UpstreamClient {
@@ -88,6 +92,14 @@ impl UpstreamClient {
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp_connector());
+        let reuse = match cfg.upstream_protocol {
+            UpstreamProtocol::Http1 => {
+                let target = format!("{}://{}", cfg.upstream.scheme, cfg.upstream.authority);
+                let target = target.parse().map_err(|e| format!("--upstream: {e}"))?;
+                Some(Dialer::new(https.clone(), target, cfg.upstream_max_idle_conns, POOL_IDLE_TIMEOUT))
+            }
+            UpstreamProtocol::H2c => None,
+        };
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .timer(TokioTimer::new())
@@ -106,14 +118,24 @@ impl UpstreamClient {
                 Pool::H2c(builder.clone().http2_only(true).build(fixed))
             }
         };
-        Ok(Self { target: cfg.upstream.clone(), pool, upgrades: h1 })
+        Ok(Self { target: cfg.upstream.clone(), pool, upgrades: h1, reuse })
     }
 
     pub fn is_h2c(&self) -> bool {
         matches!(self.pool, Pool::H2c(_))
     }
 
-    /// Sends a prepared request (absolute URI, headers rewritten).
+    /// A new HTTP/1.1 client connection's upstream connection (none with h2c).
+    pub fn slot(&self) -> Option<Slot> {
+        self.reuse.as_ref().map(Dialer::slot)
+    }
+
+    /// The dialer of a client connection's own upstream connection, when it has one.
+    pub fn reuse<'a>(&self, slot: Option<&'a Slot>) -> Option<(&Dialer, &'a Slot)> {
+        self.reuse.as_ref().zip(slot)
+    }
+
+    /// Sends a prepared request (absolute URI, headers rewritten) through the pool.
     pub async fn send(&self, req: http::Request<Incoming>, upgrade: bool) -> Result<http::Response<Incoming>, String> {
         let r = match &self.pool {
             Pool::H2c(c) if !upgrade => c.request(req).await,

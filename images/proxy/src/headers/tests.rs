@@ -25,7 +25,12 @@ fn hop_by_hop_and_named_headers_are_stripped() {
     let host = HeaderValue::from_static("app.example:8443");
     to_upstream(
         &mut h,
-        &Forwarded { client_ip: "::ffff:127.0.0.1".parse().unwrap(), host: Some(&host), client_cert: None },
+        &Forwarded {
+            client_ip: &forwarded_for("::ffff:127.0.0.1".parse().unwrap()),
+            host: Some(&host),
+            host_from_header: false,
+            client_cert: None,
+        },
     );
     let names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
     for gone in
@@ -48,7 +53,15 @@ fn spoofed_forwarding_headers_are_replaced() {
         ("x-forwarded-client-cert", "Hash=00"),
     ]);
     let cert = HeaderValue::from_static("Hash=ab;Subject=\"CN=x\"");
-    to_upstream(&mut h, &Forwarded { client_ip: "10.0.0.1".parse().unwrap(), host: None, client_cert: Some(&cert) });
+    to_upstream(
+        &mut h,
+        &Forwarded {
+            client_ip: &forwarded_for("10.0.0.1".parse().unwrap()),
+            host: None,
+            host_from_header: false,
+            client_cert: Some(&cert),
+        },
+    );
     assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
     assert_eq!(h["x-forwarded-for"], "10.0.0.1");
     assert_eq!(h["x-forwarded-proto"], "https");
@@ -59,7 +72,15 @@ fn spoofed_forwarding_headers_are_replaced() {
 #[test]
 fn upgrades_and_grpc_trailers_survive() {
     let mut h = map(&[("connection", "Upgrade"), ("upgrade", "websocket"), ("te", "trailers, gzip")]);
-    to_upstream(&mut h, &Forwarded { client_ip: "127.0.0.1".parse().unwrap(), host: None, client_cert: None });
+    to_upstream(
+        &mut h,
+        &Forwarded {
+            client_ip: &forwarded_for("127.0.0.1".parse().unwrap()),
+            host: None,
+            host_from_header: false,
+            client_cert: None,
+        },
+    );
     assert_eq!(
         (h["connection"].as_bytes(), h["upgrade"].as_bytes(), h["te"].as_bytes()),
         (&b"upgrade"[..], &b"websocket"[..], &b"trailers"[..])
@@ -71,4 +92,27 @@ fn upgrades_and_grpc_trailers_survive() {
     let mut s = map(&[("connection", "upgrade"), ("upgrade", "websocket")]);
     to_client(&mut s, true);
     assert_eq!((s["connection"].as_bytes(), s["upgrade"].as_bytes()), (&b"upgrade"[..], &b"websocket"[..]));
+}
+
+#[test]
+fn removed_index_matches_the_list() {
+    for (i, n) in REMOVED.iter().enumerate() {
+        assert_eq!(removed_index(n.as_str()), Some(i), "{n}");
+    }
+    assert_eq!(removed_index("x-end-to-end"), None);
+}
+
+#[test]
+fn host_from_the_header_ends_up_single() {
+    for hosts in [&["a.example"][..], &["a.example", "b.example"]] {
+        let mut h = map(&hosts.iter().map(|v| ("host", *v)).collect::<Vec<_>>());
+        let host = h["host"].clone();
+        let ip = forwarded_for("127.0.0.1".parse().unwrap());
+        to_upstream(
+            &mut h,
+            &Forwarded { client_ip: &ip, host: Some(&host), host_from_header: true, client_cert: None },
+        );
+        assert_eq!(h.get_all("host").iter().collect::<Vec<_>>(), vec![&host]);
+        assert_eq!(h["x-forwarded-host"], host);
+    }
 }

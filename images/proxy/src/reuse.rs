@@ -1,0 +1,182 @@
+//! The upstream HTTP/1.1 connections of HTTP/1.1 client connections. A client connection's requests
+//! come one after another (hyper reads the next head only once the last response is sent), so it
+//! keeps the upstream connection its last request used for the next one: no pool lookup, no hashed
+//! pool key, no task per request to return a connection to a pool. When the client connection
+//! closes, its upstream connection joins the idle ones that new client connections take before
+//! dialing. HTTP/2 clients (concurrent streams), upgrades and h2c go through hyper-util's pool.
+//!
+//! As with that pool: at most --upstream-max-idle-conns idle connections (kept or shared; others
+//! are closed), none reused after 90 s idle, and a request that a reused connection could not start
+//! (the app had closed it) is sent again on a new one.
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, Uri};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{Builder, SendRequest};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use tower_service::Service;
+
+use crate::upstream::error_chain;
+
+/// Opens upstream connections for HTTP/1.1 client connections.
+pub struct Dialer {
+    connector: HttpsConnector<HttpConnector>,
+    /// The upstream URL (scheme and authority: the TLS server name of an `https://` upstream).
+    target: Uri,
+    builder: Builder,
+    idle: Arc<Idle>,
+}
+
+/// The idle connections: their count, and those no client connection keeps (newest last).
+struct Idle {
+    count: AtomicUsize,
+    shared: Mutex<Vec<Kept>>,
+    max: usize,
+    max_time: Duration,
+}
+
+struct Kept {
+    sender: SendRequest<Incoming>,
+    since: Instant,
+}
+
+impl Idle {
+    /// Counts one more idle connection, if there is room.
+    fn admit(&self) -> bool {
+        if self.count.fetch_add(1, Relaxed) < self.max {
+            return true;
+        }
+        self.count.fetch_sub(1, Relaxed);
+        false
+    }
+
+    fn usable(&self, k: &Kept) -> bool {
+        !k.sender.is_closed() && k.since.elapsed() <= self.max_time
+    }
+
+    /// Closes the shared connections idle too long.
+    fn expire(&self) {
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        let before = shared.len();
+        shared.retain(|k| self.usable(k));
+        self.count.fetch_sub(before - shared.len(), Relaxed);
+    }
+}
+
+/// A client connection's upstream connection, kept between its requests.
+pub struct Slot {
+    kept: Mutex<Option<Kept>>,
+    idle: Arc<Idle>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(k) = self.kept.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+            // Its last response is done (or was abandoned, which closes the connection).
+            if self.idle.usable(&k) {
+                self.idle.shared.lock().unwrap_or_else(|e| e.into_inner()).push(k);
+            } else {
+                self.idle.count.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+}
+
+impl Dialer {
+    pub fn new(connector: HttpsConnector<HttpConnector>, target: Uri, max: usize, max_time: Duration) -> Self {
+        let idle = Arc::new(Idle { count: AtomicUsize::new(0), shared: Mutex::default(), max, max_time });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(expire_every(Arc::downgrade(&idle), max_time / 2));
+        }
+        Self { connector, target, builder: Builder::new(), idle }
+    }
+
+    pub fn slot(&self) -> Slot {
+        Slot { kept: Mutex::new(None), idle: self.idle.clone() }
+    }
+
+    /// Sends `req` (origin-form URI, headers rewritten) on the slot's connection, an idle one, or a
+    /// new one.
+    pub async fn send(&self, slot: &Slot, mut req: Request<Incoming>) -> Result<Response<Incoming>, String> {
+        let mut reused = self.take(slot).await;
+        loop {
+            let fresh = reused.is_none();
+            let mut sender = match reused.take() {
+                Some(s) => s,
+                None => self.dial().await?,
+            };
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    self.keep(slot, sender);
+                    return Ok(resp);
+                }
+                Err(mut e) => match e.take_message() {
+                    // Not started on a connection the app had closed: once more on a new one.
+                    Some(r) if !fresh => req = r,
+                    _ => return Err(format!("client error (SendRequest): {}", error_chain(e.error()))),
+                },
+            }
+        }
+    }
+
+    /// The slot's connection, else a shared idle one, once it is ready for a request (it is at the
+    /// end of its previous response's body).
+    async fn take(&self, slot: &Slot) -> Option<SendRequest<Incoming>> {
+        let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).take();
+        loop {
+            let k = match kept.take() {
+                Some(k) => k,
+                None => self.idle.shared.lock().unwrap_or_else(|e| e.into_inner()).pop()?,
+            };
+            self.idle.count.fetch_sub(1, Relaxed);
+            if !self.idle.usable(&k) {
+                continue;
+            }
+            let mut sender = k.sender;
+            if sender.ready().await.is_ok() {
+                return Some(sender);
+            }
+        }
+    }
+
+    /// Keeps the connection of a response just received for the slot's next request.
+    fn keep(&self, slot: &Slot, sender: SendRequest<Incoming>) {
+        if !self.idle.admit() {
+            return; // dropping the sender closes the connection once its response is done
+        }
+        let old = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).replace(Kept { sender, since: Instant::now() });
+        if old.is_some() {
+            self.idle.count.fetch_sub(1, Relaxed);
+        }
+    }
+
+    async fn dial(&self) -> Result<SendRequest<Incoming>, String> {
+        let connect_error =
+            |e: &(dyn std::error::Error + 'static)| format!("client error (Connect): {}", error_chain(e));
+        let mut connector = self.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx)).await.map_err(|e| connect_error(&*e))?;
+        let io = connector.call(self.target.clone()).await.map_err(|e| connect_error(&*e))?;
+        let (sender, conn) = self.builder.handshake(io).await.map_err(|e| connect_error(&e))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+}
+
+/// Expires idle shared connections until the client is gone.
+async fn expire_every(idle: Weak<Idle>, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match idle.upgrade() {
+            Some(idle) => idle.expire(),
+            None => return,
+        }
+    }
+}
