@@ -604,7 +604,7 @@ meta = {
   "h2load": ver("h2load --version"),
   "openssl": ver("openssl version"),
   "go": ver("go env GOVERSION"),
-  "proxy_built": "$PROXY_BUILT", "ours_args": "${OURS_ARGS:-}", "ours_no_resumption_args": "${OURS_NO_RESUMPTION_ARGS:-}",
+  "proxy_built": "$PROXY_BUILT", "ours_args": "${OURS_ARGS:-}", "ours_no_resumption_args": "${OURS_NO_RESUMPTION[*]}",
   "suite": "$SUITE", "group": "$GROUP",
   "duration": "$DURATION", "warmup": "$WARMUP", "rounds": $ROUNDS, "open_rounds": $OPEN_ROUNDS,
   "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE, "h2_conns": $H2_CONNS, "h2_streams": $H2_STREAMS,
