@@ -33,7 +33,9 @@ fuzz_target!(|data: &[u8]| {
         .map(|t| t.trim().to_ascii_lowercase())
         .collect();
     let mut response = h.clone();
-    headers::to_upstream(&mut h, &Forwarded { client_ip: "192.0.2.1".parse().unwrap(), host: None, client_cert: None });
+    let client_ip = headers::forwarded_for("192.0.2.1".parse().unwrap());
+    let fwd = Forwarded { client_ip: &client_ip, host: None, host_from_header: false, client_cert: None };
+    headers::to_upstream(&mut h, &fwd);
     for n in HOP {
         assert!(h.get(n).is_none(), "{n} left in {h:?}");
     }
