@@ -100,15 +100,32 @@ wait_for containerd 30 ctr -a "$CONTAINERD_SOCK" version
 ctr -a "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -Fx "$PAUSE_IMAGE" >/dev/null ||
   ctr -a "$CONTAINERD_SOCK" -n k8s.io images import "$CLUSTER_CACHE/pause.tar" >/dev/null
 
-start kubelet "$B/kubelet" --config="$C/kubelet-config.yaml" --kubeconfig="$C/kubelet.kubeconfig" \
-  --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$KUBELET_ROOT" --cert-dir="$KUBELET_ROOT/pki" --v=1
+start_kubelet() {
+  start kubelet "$B/kubelet" --config="$C/kubelet-config.yaml" --kubeconfig="$C/kubelet.kubeconfig" \
+    --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$KUBELET_ROOT" --cert-dir="$KUBELET_ROOT/pki" --v=1
+}
+start_kubelet
 start kube-proxy "$B/kube-proxy" --config="$C/kube-proxy-config.yaml" --v=1
 
+# Ready means: our kubelet is alive and answers its healthz, and the node says Ready. The node object outlives a
+# stop, and its Ready=True from the last run stays until the controller-manager's grace period runs out, so the
+# condition alone would pass with no kubelet at all. containerd answers `ctr version` before its CRI service is
+# initialized, and a kubelet started in that window exits ("server is not initialized yet"): start it again,
+# at most 5 times.
 node_ready() {
-  [ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
+  # kill -0, not alive(): just after the fork the process has not yet exec'ed the kubelet's command line
+  if ! kill -0 "$(cat "$P/kubelet.pid")" 2>/dev/null; then
+    restarts=$((${restarts:-0} + 1))
+    [ "$restarts" -le 5 ] || return 1
+    log "kubelet exited ($(tail -n 1 "$L/kubelet.log" | cut -c1-200)); starting it again"
+    start_kubelet
+    return 1
+  fi
+  curl -fsS http://127.0.0.1:10248/healthz >/dev/null &&
+    [ "$(kubectl_admin get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
 wait_for kubelet 120 node_ready
 wait_for kube-proxy 60 curl -fsS http://127.0.0.1:10256/healthz
 # the kubelet only writes those sysctls at start-up: put the host's values back
 xargs -r sysctl -qw <"$CLUSTER_DIR/state/sysctl.orig"
-log "node $NODE_NAME Ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (kubeconfig: $KUBECONFIG_ADMIN)"
+log "node $NODE_NAME Ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s (kubelet restarts: ${restarts:-0}; kubeconfig: $KUBECONFIG_ADMIN)"
