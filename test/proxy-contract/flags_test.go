@@ -17,7 +17,7 @@ import (
 // allFlags is every flag of the proxy (README "Flags").
 var allFlags = []string{
 	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "tls-session-resumption", "shutdown-timeout",
-	"drain-delay", "read-header-timeout", "idle-timeout", "max-header-bytes", "upstream-max-idle-conns",
+	"drain-delay", "tls-handshake-timeout", "read-header-timeout", "idle-timeout", "max-connections", "max-header-bytes", "upstream-max-idle-conns",
 	"access-log", "log-level", "watch-interval",
 }
 
@@ -207,6 +207,23 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 				return "30s"
 			}
 		}},
+		{flag: "tls-handshake-timeout", env: "300ms", cli: "10s", observe: func(t *testing.T, p *proxy) string {
+			c, err := net.Dial("tcp", p.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if closedWithin(c, 1500*time.Millisecond) {
+				return "300ms"
+			}
+			return "10s"
+		}},
+		{flag: "max-connections", env: "3", cli: "auto", observe: func(t *testing.T, p *proxy) string {
+			if max := p.metrics(t).value("proxy_max_connections"); max != 3 {
+				return "auto"
+			}
+			return "3"
+		}},
 		{flag: "read-header-timeout", env: "300ms", cli: "10s", observe: func(t *testing.T, p *proxy) string {
 			c, _ := p.dialTLS(t)
 			if _, err := c.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\n")); err != nil {
@@ -364,6 +381,9 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 		{"read-header-timeout", "25h", []string{"0", "24h"}},
 		{"idle-timeout", "forever", []string{"duration"}},
 		{"watch-interval", "1", []string{"duration"}},
+		{"tls-handshake-timeout", "25h", []string{"0", "24h"}},
+		{"max-connections", "0", []string{"auto", "1", "1048576"}},
+		{"max-connections", "many", []string{"auto", "1", "1048576"}},
 		{"max-header-bytes", "lots", []string{"KiB"}},
 		{"max-header-bytes", "10", []string{"1KiB", "64MiB"}},
 		{"max-header-bytes", "65MiB", []string{"1KiB", "64MiB"}},

@@ -85,8 +85,19 @@ func childEnv(env map[string]string) []string {
 
 func launch(t testing.TB, args []string, env map[string]string, vol *secretVolume) *process {
 	t.Helper()
+	return launchIn(t, "", args, env, vol)
+}
+
+// launchIn is launch inside the cgroup whose cgroup.procs file is procs (if
+// not empty): the process joins it before it execs the binary, so the proxy
+// reads that cgroup's memory limit at its start.
+func launchIn(t testing.TB, procs string, args []string, env map[string]string, vol *secretVolume) *process {
+	t.Helper()
 	p := &process{t: t, exited: make(chan struct{}), vol: vol}
 	p.cmd = exec.Command(proxyBin, args...)
+	if procs != "" {
+		p.cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ >"$0" && exec "$@"`, procs, proxyBin}, args...)...)
+	}
 	p.cmd.Env = childEnv(env)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -300,6 +311,7 @@ type proxyOpts struct {
 	ca       *testCA           // default: a fresh CA
 	pair     keyPair           // default: a fresh server pair from ca
 	vol      *secretVolume     // default: a volume holding pair (pass pair too, to name what vol holds)
+	cgroup   string            // cgroup.procs of a cgroup to run in (memCgroup); default: the test's own
 }
 
 // flagValue returns the value of --name (or -name) in args.
@@ -362,7 +374,7 @@ func startProxy(t testing.TB, o proxyOpts) *proxy {
 			args = append(args, "--"+name+"="+val)
 		}
 		args = append(args, o.args...)
-		p.process = launch(t, args, o.env, vol)
+		p.process = launchIn(t, o.cgroup, args, o.env, vol)
 		p.addr, p.adminAddr = effective["listen"], effective["admin-listen"]
 		err := p.waitHealthy(10 * time.Second)
 		if err == nil {

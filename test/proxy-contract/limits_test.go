@@ -1,6 +1,8 @@
 package proxycontract
 
 import (
+	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +30,7 @@ func TestMaxHeaderBytes(t *testing.T) {
 		fits, over int // header bytes
 	}{
 		{"4KiB", []string{"--max-header-bytes=4KiB"}, 1 << 10, 16 << 10},
-		{"default 1MiB", nil, 256 << 10, 2 << 20},
+		{"default 32KiB", nil, 24 << 10, 64 << 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startProxy(t, proxyOpts{args: tc.args})
@@ -125,5 +127,91 @@ func TestIdleTimeout(t *testing.T) {
 	held.wait(t, 5*time.Second)
 	if held.err != nil || held.code != 200 {
 		t.Errorf("a response slower than the idle timeout: %d %v", held.code, held.err)
+	}
+}
+
+// TestMaxConnectionsHoldsNewOnesInTheBacklog: at --max-connections the proxy
+// stops accepting. A new connection is not refused: it waits in the listen
+// backlog, its handshake unanswered, and is served as soon as an open
+// connection closes; the wait is counted.
+func TestMaxConnectionsHoldsNewOnesInTheBacklog(t *testing.T) {
+	p := startProxy(t, proxyOpts{args: []string{"--max-connections=2"}})
+	first, _ := p.dialTLS(t)
+	second, br := p.dialTLS(t)
+	if resp, _ := rawRequest(t, second, br, "GET /open HTTP/1.1\r\nHost: localhost\r\n\r\n"); resp.StatusCode != 200 {
+		t.Fatalf("within the cap: %d", resp.StatusCode)
+	}
+	third, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("a connection beyond the cap was refused, not held in the backlog: %v", err)
+	}
+	defer third.Close()
+	tc := tls.Client(third, p.tlsConfig())
+	handshake := make(chan error, 1)
+	go func() { handshake <- tc.Handshake() }()
+	select {
+	case err := <-handshake:
+		t.Fatalf("a third connection was served beyond --max-connections=2 (handshake: %v)", err)
+	case <-time.After(700 * time.Millisecond):
+	}
+	m := p.metrics(t)
+	if open, waits := m.value("proxy_open_connections"), m.value("proxy_connection_limit_waits_total"); open != 2 || waits < 1 {
+		t.Errorf("at the cap: proxy_open_connections %v (want 2), proxy_connection_limit_waits_total %v (want >= 1)", open, waits)
+	}
+	first.Close()
+	select {
+	case err := <-handshake:
+		if err != nil {
+			t.Fatalf("the waiting connection's handshake, once there was room: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting connection was not served after a connection closed")
+	}
+	if resp, _ := rawRequest(t, tc, bufio.NewReader(tc), "GET /third HTTP/1.1\r\nHost: localhost\r\n\r\n"); resp.StatusCode != 200 {
+		t.Errorf("the connection that waited: %d", resp.StatusCode)
+	}
+}
+
+// TestTLSHandshakeTimeout: a client that connects and stalls in its
+// handshake (nothing sent, or half a ClientHello) is closed after
+// --tls-handshake-timeout, however long --read-header-timeout is.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	p := startProxy(t, proxyOpts{args: []string{"--tls-handshake-timeout=" + timeout.String(), "--read-header-timeout=1m"}})
+	for name, sent := range map[string][]byte{"nothing": nil, "half a ClientHello": {22, 3, 1, 0x02, 0, 1, 0, 1}} {
+		c, err := net.Dial("tcp", p.addr)
+		must(t, err)
+		defer c.Close()
+		start := time.Now()
+		if _, err := c.Write(sent); err != nil {
+			t.Fatal(err)
+		}
+		if el := closedAfter(t, c, start, timeout+3*time.Second); el < timeout-100*time.Millisecond {
+			t.Errorf("%s sent: closed after %s, before --tls-handshake-timeout=%s", name, el, timeout)
+		}
+	}
+}
+
+// TestConnectionsWithoutARequestAreClosedAtTheHeaderTimeout: a connection
+// that completes its handshake and sends no request (HTTP/1.1), or only the
+// HTTP/2 preface and SETTINGS without a stream, is closed after
+// --read-header-timeout, not kept for --idle-timeout.
+func TestConnectionsWithoutARequestAreClosedAtTheHeaderTimeout(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	p := startProxy(t, proxyOpts{args: []string{"--read-header-timeout=" + timeout.String(), "--idle-timeout=1m"}})
+	for _, proto := range []string{"http/1.1", "h2"} {
+		cfg := p.tlsConfig()
+		cfg.NextProtos = []string{proto}
+		c, _ := dialWith(t, p.addr, cfg)
+		start := time.Now()
+		if proto == "h2" {
+			// The client preface and an empty SETTINGS frame.
+			if _, err := io.WriteString(c, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if el := closedAfter(t, c, start, timeout+3*time.Second); el < timeout-100*time.Millisecond {
+			t.Errorf("%s: closed after %s, before --read-header-timeout=%s", proto, el, timeout)
+		}
 	}
 }

@@ -64,6 +64,10 @@ pub async fn handle<B>(a: Arc<Admin>, req: Request<B>) -> Result<Reply, Infallib
     })
 }
 
+/// Admin connections served at once: the kubelet's probes and a scraper need a handful, and a flood of
+/// the admin port must not take the memory the proxy listener is sized for.
+const MAX_ADMIN_CONNECTIONS: usize = 64;
+
 /// Serves the admin listener until the process exits (probes are answered throughout a drain).
 pub async fn serve(listener: tokio::net::TcpListener, a: Arc<Admin>, certs: Arc<crate::tls::CertStore>, use_tls: bool) {
     use hyper_util::rt::{TokioIo, TokioTimer};
@@ -72,14 +76,17 @@ pub async fn serve(listener: tokio::net::TcpListener, a: Arc<Admin>, certs: Arc<
     let mut h1 = hyper::server::conn::http1::Builder::new();
     h1.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(5)).max_buf_size(64 << 10);
     let h1 = Arc::new(h1);
+    let cap = crate::admission::Cap { max: MAX_ADMIN_CONNECTIONS, reason: "admin listener".into() };
+    let admission = crate::admission::Admission::new(cap, None);
     loop {
+        let admitted = admission.room().await;
         let Ok((tcp, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let (a, h1) = (a.clone(), h1.clone());
         let acceptor = use_tls.then(|| tokio_rustls::TlsAcceptor::from(certs.current().admin.clone()));
-        let tcp = crate::linger::Lingering::new(tcp);
+        let tcp = crate::linger::Lingering::new(tcp, admitted);
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| handle(a.clone(), req));
             match acceptor {

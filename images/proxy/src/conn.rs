@@ -46,13 +46,15 @@ pub struct ConnState {
 
 impl ConnState {
     pub fn new(h1: bool) -> Self {
-        // HTTP/1.1: until the first request, its head is awaited, so the header timeout runs from the start.
+        // Until the first request (HTTP/2: stream), the header timeout runs from the start: a connection
+        // that sends no request is closed like one that sends half a head, so it cannot hold its place
+        // under the connection cap for the whole idle timeout.
         Self {
             h1,
             base: Instant::now(),
             active: AtomicUsize::new(0),
             idle_since: AtomicU64::new(0),
-            head_since: AtomicU64::new(h1 as u64),
+            head_since: AtomicU64::new(1),
             changed: Notify::new(),
             goaway: Notify::new(),
         }
@@ -97,20 +99,51 @@ impl ConnState {
     }
 }
 
+/// Ready when a connection that has sent no request yet has waited `header` since it started.
+pub async fn first_request_deadline(state: &ConnState, header: Option<Duration>) {
+    match header {
+        Some(t) => tokio::time::sleep_until(state.base + t).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The client's IO, telling `ConnState` when bytes arrive.
 pub struct Watched<T> {
     inner: T,
     state: std::sync::Arc<ConnState>,
+    /// A byte read by `wait_for_request`, given back by the next read.
+    first: Option<u8>,
 }
 
 impl<T> Watched<T> {
     pub fn new(inner: T, state: std::sync::Arc<ConnState>) -> Self {
-        Self { inner, state }
+        Self { inner, state, first: None }
+    }
+}
+
+impl<T: AsyncRead + Unpin> Watched<T> {
+    /// Waits for the first byte of a request, which the next read gives back; false at end of stream
+    /// or on an error. HTTP/1.1 connections get their HTTP server only then: hyper allocates its
+    /// buffers up front (8 KiB to write, 8 KiB to read), most of what a connection that completed its
+    /// handshake and sent nothing would otherwise cost (bench/ANALYSIS.md, "Memory per connection").
+    pub async fn wait_for_request(&mut self) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        let got = matches!(self.read(&mut byte).await, Ok(1));
+        self.first = got.then_some(byte[0]);
+        got
     }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if let Some(b) = self.first
+            && buf.remaining() > 0
+        {
+            buf.put_slice(&[b]);
+            self.first = None;
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -193,8 +226,9 @@ impl Deadline<'_> {
     }
 }
 
-/// Runs `conn` to its end: closed at a timeout (header timeout only for HTTP/1.1, where a request head
-/// can be half-sent), told to finish at a drain's GOAWAY or at the shutdown, dropped at the deadline.
+/// Runs `conn` to its end: closed at a timeout (the header timeout until the first request, and for
+/// HTTP/1.1 whenever a request head is half-sent), told to finish at a drain's GOAWAY or at the
+/// shutdown, dropped at the deadline.
 pub async fn drive<C: Graceful>(
     conn: C,
     state: &ConnState,
@@ -243,4 +277,23 @@ pub async fn drive<C: Graceful>(
         if head_timer.poll(head_at, cx) || idle_timer.poll(idle_at, cx) { Poll::Ready(()) } else { Poll::Pending }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn the_byte_waited_for_comes_back_before_the_rest() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut io = Watched::new(server, std::sync::Arc::new(ConnState::new(true)));
+        client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        assert!(io.wait_for_request().await);
+        let mut got = vec![0u8; 16];
+        io.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, b"GET / HTTP/1.1\r\n");
+        drop(client);
+        assert!(!io.wait_for_request().await);
+    }
 }

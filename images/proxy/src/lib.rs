@@ -2,6 +2,8 @@
 //! module has one job (see README.md for the contract they keep).
 
 pub mod admin;
+pub mod admission;
+pub mod alloc;
 pub mod config;
 pub mod conn;
 pub mod drain;
@@ -10,6 +12,7 @@ pub mod headers;
 pub mod health;
 pub mod linger;
 pub mod log;
+pub mod memlimit;
 pub mod metrics;
 pub mod proxy;
 pub mod reuse;
@@ -62,6 +65,7 @@ pub async fn run(cfg: Config) -> u8 {
     let adm = Arc::new(admin::Admin { health, metrics: metrics.clone() });
     certs.log_startup();
     tokio::spawn(tls::watch(certs.clone(), cfg.watch_interval));
+    tokio::spawn(alloc::trim_after_bursts(metrics.clone()));
     let addr = |l: &tokio::net::TcpListener| l.local_addr().map(|a| a.to_string()).unwrap_or_default();
     log::info(
         "serving",
@@ -74,7 +78,12 @@ pub async fn run(cfg: Config) -> u8 {
             ("client_auth", cfg.client_auth.as_str().into()),
         ],
     );
-    let protos = Arc::new(server::Protocols::new(&cfg));
+    let cap = admission::cap(cfg.max_connections, memlimit::cgroup_memory_limit(), admission::open_file_limit());
+    log::info(
+        "connection limit",
+        &[("max_connections", (cap.max as u64).into()), ("set_by", cap.reason.clone().into())],
+    );
+    let protos = Arc::new(server::Protocols::new(&cfg, admission::Admission::new(cap, Some(metrics.clone()))));
     tokio::spawn(server::serve_proxy(proxy_ln, p, protos, certs.clone()));
     tokio::spawn(admin::serve(admin_ln, adm, certs.clone(), cfg.admin_tls));
 

@@ -13,22 +13,35 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::admission::Admitted;
+
 /// How long a closed connection keeps reading: enough for a client on a slow link to finish a
 /// request of a few MiB and read our answer, short enough that closed connections do not pile up.
 const LINGER_TIME: Duration = Duration::from_secs(2);
-/// Bytes discarded at most while lingering (the default --max-header-bytes is 1 MiB).
+/// Bytes discarded at most while lingering (--max-header-bytes is at most 64 MiB; a client still
+/// sending after 16 MiB gets a reset).
 const LINGER_BYTES: usize = 16 << 20;
+/// The discard buffer: small, since a flood of cut connections may all linger at once.
+const LINGER_BUF: usize = 2 << 10;
 
-/// A client's TCP stream that lingers when dropped, unless the client closed it first.
+/// A client's TCP stream that lingers when dropped, unless the client closed it first. It keeps the
+/// connection's place under the connection cap until the socket is closed.
 pub struct Lingering {
     tcp: Option<TcpStream>,
+    admitted: Option<Admitted>,
     /// The client sent FIN or RST: nothing more will come, so closing at once is clean.
     peer_closed: bool,
 }
 
 impl Lingering {
-    pub fn new(tcp: TcpStream) -> Self {
-        Self { tcp: Some(tcp), peer_closed: false }
+    pub fn new(tcp: TcpStream, admitted: Admitted) -> Self {
+        Self { tcp: Some(tcp), admitted: Some(admitted), peer_closed: false }
+    }
+
+    pub fn set_nodelay(&self) {
+        if let Some(tcp) = &self.tcp {
+            let _ = tcp.set_nodelay(true);
+        }
     }
 
     fn tcp(&mut self) -> Pin<&mut TcpStream> {
@@ -42,15 +55,15 @@ impl Drop for Lingering {
             return;
         }
         if let (Some(tcp), Ok(rt)) = (self.tcp.take(), tokio::runtime::Handle::try_current()) {
-            rt.spawn(linger(tcp));
+            rt.spawn(linger(tcp, self.admitted.take()));
         }
     }
 }
 
-async fn linger(mut tcp: TcpStream) {
+async fn linger(mut tcp: TcpStream, _admitted: Option<Admitted>) {
     // Already done if the TLS layer closed its side; harmless if so.
     let _ = tcp.shutdown().await;
-    let mut buf = vec![0u8; 16 << 10];
+    let mut buf = vec![0u8; LINGER_BUF];
     let discard = async {
         let mut left = LINGER_BYTES;
         while left > 0 {

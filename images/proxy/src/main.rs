@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use proxy::config::{self, ConfigError};
 
 fn main() -> ExitCode {
+    proxy::alloc::configure();
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     let cfg = match config::parse(&args, |k| std::env::var_os(k).map(|v| v.to_string_lossy().into_owned())) {
         Ok(c) => c,

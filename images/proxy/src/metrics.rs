@@ -26,6 +26,9 @@ pub struct Metrics {
     pub upgraded: AtomicI64,
     pub open_conns: AtomicI64,
     pub accepted_conns: AtomicU64,
+    pub max_conns: AtomicI64,
+    pub conn_limit_waits: AtomicU64,
+    pub handshakes: AtomicI64,
     pub ready: AtomicI64,
 }
 
@@ -148,6 +151,24 @@ impl Metrics {
             "proxy_accepted_connections_total",
             "Client connections accepted on the proxy listener.",
             &self.accepted_conns,
+        );
+        gauge(
+            &mut w,
+            "proxy_max_connections",
+            "Client connections served at once (--max-connections); beyond it new ones wait in the listen backlog.",
+            &self.max_conns,
+        );
+        counter(
+            &mut w,
+            "proxy_connection_limit_waits_total",
+            "Times the listener stopped accepting because proxy_max_connections were open.",
+            &self.conn_limit_waits,
+        );
+        gauge(
+            &mut w,
+            "proxy_tls_handshakes_in_progress",
+            "Client connections in their TLS handshake.",
+            &self.handshakes,
         );
         gauge(&mut w, "proxy_ready", "1 when /readyz succeeds.", &self.ready);
         if let Some(rss) = resident_bytes() {

@@ -9,9 +9,10 @@ use std::time::Duration;
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::admission::Admission;
 use crate::config::{ClientAuth, Config};
 use crate::conn::{self, ConnState, Watched};
 use crate::linger::Lingering;
@@ -19,9 +20,16 @@ use crate::proxy::{self, ClientConn, Proxy};
 use crate::tls::CertStore;
 use crate::{log, xfcc};
 
-/// Go's http2 default, and what browsers expect: enough for a page's parallel requests, bounded so
-/// one connection cannot hold thousands of upstream requests.
-const MAX_CONCURRENT_STREAMS: u32 = 250;
+/// Enough for a page's parallel requests (nginx allows 128, Envoy recommends 100), bounded so that one
+/// connection cannot hold many upstream requests and their buffers.
+const MAX_CONCURRENT_STREAMS: u32 = 100;
+/// HTTP/2 flow-control windows: request body bytes a client may send ahead of what the app has read,
+/// per stream and per connection. The RFC's and HAProxy's 64 KiB per stream; hyper's 1 MiB defaults
+/// would let each connection park 1 MiB in our memory.
+const STREAM_WINDOW: u32 = 64 << 10;
+const CONNECTION_WINDOW: u32 = 128 << 10;
+/// Response bytes queued per stream for a client that reads slowly (hyper's default: 400 KiB).
+const MAX_SEND_BUF: usize = 64 << 10;
 /// Streams a client may open and reset before we accepted them (the "rapid reset" attack,
 /// CVE-2023-44487): beyond this the connection gets GOAWAY. h2's default, set so it stays deliberate.
 const MAX_PENDING_ACCEPT_RESET_STREAMS: usize = 20;
@@ -49,6 +57,8 @@ pub async fn bind(flag: &str, addr: &str) -> Result<TcpListener, String> {
 pub struct Protocols {
     h1: http1::Builder,
     h2: http2::Builder<TokioExecutor>,
+    admission: Admission,
+    handshake_timeout: Option<Duration>,
     header_timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
     client_auth: ClientAuth,
@@ -59,13 +69,13 @@ fn non_zero(d: Duration) -> Option<Duration> {
 }
 
 impl Protocols {
-    pub fn new(cfg: &Config) -> Self {
+    pub fn new(cfg: &Config, admission: Admission) -> Self {
         let mut h1 = http1::Builder::new();
         h1.timer(TokioTimer::new())
             // Request line and headers beyond --max-header-bytes are answered 431.
             .max_header_size(cfg.max_header_bytes)
-            // The read buffer must hold a head of that size (hyper's floor is 8 KiB).
-            .max_buf_size((cfg.max_header_bytes + (64 << 10)).max(8192))
+            // The read buffer must hold a head of that size and a body chunk (hyper's floor is 8 KiB).
+            .max_buf_size((cfg.max_header_bytes + (16 << 10)).max(8192))
             // Our own header timeout (conn.rs): hyper's would also cut idle keep-alive connections.
             .header_read_timeout(None)
             .keep_alive(true)
@@ -73,6 +83,9 @@ impl Protocols {
         let mut h2 = http2::Builder::new(TokioExecutor::new());
         h2.timer(TokioTimer::new())
             .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_send_buf_size(MAX_SEND_BUF)
             // SETTINGS_MAX_HEADER_LIST_SIZE: also bounds a header block's CONTINUATION frames, which h2
             // counts against it (the CONTINUATION flood, CVE-2024-27316 and kin, ends in GOAWAY).
             .max_header_list_size(cfg.max_header_bytes.min(u32::MAX as usize) as u32)
@@ -85,6 +98,8 @@ impl Protocols {
         Self {
             h1,
             h2,
+            admission,
+            handshake_timeout: non_zero(cfg.tls_handshake_timeout),
             header_timeout: non_zero(cfg.read_header_timeout),
             idle_timeout: non_zero(cfg.idle_timeout),
             client_auth: cfg.client_auth,
@@ -93,50 +108,48 @@ impl Protocols {
 }
 
 /// Accepts proxy connections until the drain's listeners close; the listener closes when this returns.
+/// At the connection cap it stops accepting until a connection closes (see `admission`).
 pub async fn serve_proxy(listener: TcpListener, p: Arc<Proxy>, protos: Arc<Protocols>, certs: Arc<CertStore>) {
     loop {
-        let (tcp, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => {
-                    // EMFILE and friends: wait instead of spinning.
-                    log::warn("accept failed", &[("error", e.to_string().into())]);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let admitted = tokio::select! {
+            a = protos.admission.room() => a,
             _ = p.drain.graceful.cancelled() => return,
+        };
+        let (tcp, peer) = loop {
+            tokio::select! {
+                r = listener.accept() => match r {
+                    Ok(c) => break c,
+                    Err(e) => {
+                        // EMFILE and friends: wait instead of spinning.
+                        log::warn("accept failed", &[("error", e.to_string().into())]);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                _ = p.drain.graceful.cancelled() => return,
+            }
         };
         let (p, protos, certs) = (p.clone(), protos.clone(), certs.clone());
         let tracker = p.drain.tracker.clone();
-        tracker.spawn(async move { proxy_conn(tcp, peer, p, protos, certs).await });
+        tracker.spawn(async move { proxy_conn(Lingering::new(tcp, admitted), peer, p, protos, certs).await });
     }
 }
 
-/// Decrements the open-connections gauge however a connection ends.
-struct Open(Arc<crate::metrics::Metrics>);
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.open_conns.fetch_sub(1, Relaxed);
-    }
-}
-
-async fn proxy_conn(tcp: TcpStream, peer: SocketAddr, p: Arc<Proxy>, protos: Arc<Protocols>, certs: Arc<CertStore>) {
+async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc<Protocols>, certs: Arc<CertStore>) {
     let m = p.metrics.clone();
     m.accepted_conns.fetch_add(1, Relaxed);
-    m.open_conns.fetch_add(1, Relaxed);
-    let _open = Open(m.clone());
-    let _ = tcp.set_nodelay(true);
+    tcp.set_nodelay();
     let acceptor = TlsAcceptor::from(certs.current().proxy.clone());
-    let tcp = Lingering::new(tcp);
-    // The handshake counts against --read-header-timeout, as in Go: a client that connects and sends
-    // nothing is closed like one that sends half a request.
+    // --tls-handshake-timeout runs from the accept, the wait for a handshake permit included.
     let handshake = async {
-        match protos.header_timeout {
-            Some(t) => tokio::time::timeout(t, acceptor.accept(tcp))
-                .await
-                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
-            None => acceptor.accept(tcp).await,
+        let _handshaking = protos.admission.handshake().await;
+        acceptor.accept(tcp).await
+    };
+    let handshake = async {
+        match protos.handshake_timeout {
+            Some(t) => {
+                tokio::time::timeout(t, handshake).await.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+            }
+            None => handshake.await,
         }
     };
     let tls = tokio::select! {
@@ -161,18 +174,26 @@ async fn proxy_conn(tcp: TcpStream, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
             .and_then(|leaf| xfcc::format(leaf))
             .and_then(|v| http::HeaderValue::from_str(&v).ok()),
     };
+    // The first request is awaited from here, within --read-header-timeout (HTTP/2: its first stream).
     let state = Arc::new(ConnState::new(!h2));
-    let io = TokioIo::new(Watched::new(tls, state.clone()));
+    let mut io = Watched::new(tls, state.clone());
     let forwarded_for = crate::headers::forwarded_for(peer.ip());
-    let upstream = if h2 { None } else { p.upstream.slot() };
-    let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream });
     let drain = p.drain.clone();
-    let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
     if h2 {
-        let c = protos.h2.serve_connection(io, svc);
-        conn::drive(c, &state, &drain, None, protos.idle_timeout).await;
-    } else {
-        let c = protos.h1.serve_connection(io, svc).with_upgrades();
+        let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream: None });
+        let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
+        let c = protos.h2.serve_connection(TokioIo::new(io), svc);
         conn::drive(c, &state, &drain, protos.header_timeout, protos.idle_timeout).await;
+        return;
     }
+    tokio::select! {
+        more = io.wait_for_request() => if !more { return },
+        _ = conn::first_request_deadline(&state, protos.header_timeout) => return,
+        _ = drain.graceful.cancelled() => return,
+    };
+    let upstream = p.upstream.slot();
+    let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream });
+    let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
+    let c = protos.h1.serve_connection(TokioIo::new(io), svc).with_upgrades();
+    conn::drive(c, &state, &drain, protos.header_timeout, protos.idle_timeout).await;
 }

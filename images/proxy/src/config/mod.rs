@@ -30,6 +30,27 @@ impl ClientAuth {
     }
 }
 
+/// `--max-connections`: a number, or `auto` (sized to the memory limit: see `admission`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxConnections {
+    Auto,
+    Fixed(usize),
+}
+
+/// The largest `--max-connections`.
+pub const MAX_CONNECTIONS_LIMIT: i64 = 1 << 20;
+
+impl MaxConnections {
+    fn parse(s: &str) -> Result<Self, String> {
+        if s.trim() == "auto" {
+            return Ok(Self::Auto);
+        }
+        parse_int(s, 1, MAX_CONNECTIONS_LIMIT)
+            .map(|n| Self::Fixed(n as usize))
+            .map_err(|_| format!("want auto or an integer from 1 to {MAX_CONNECTIONS_LIMIT}"))
+    }
+}
+
 /// The validated configuration of one proxy process.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -43,8 +64,10 @@ pub struct Config {
     pub tls_session_resumption: bool,
     pub shutdown_timeout: Duration,
     pub drain_delay: Duration,
+    pub tls_handshake_timeout: Duration,
     pub read_header_timeout: Duration,
     pub idle_timeout: Duration,
+    pub max_connections: MaxConnections,
     pub max_header_bytes: usize,
     pub upstream_max_idle_conns: usize,
     pub access_log: bool,
@@ -103,11 +126,15 @@ static FLAGS: &[Flag] = &[
         set: dur!(shutdown_timeout) },
     Flag { name: "drain-delay", default: "3s", usage: "time /readyz reports failure before listeners close on SIGTERM", boolean: false,
         set: dur!(drain_delay) },
-    Flag { name: "read-header-timeout", default: "10s", usage: "time allowed to read request headers", boolean: false,
+    Flag { name: "tls-handshake-timeout", default: "10s", usage: "time allowed for a client's TLS handshake, from the accept", boolean: false,
+        set: dur!(tls_handshake_timeout) },
+    Flag { name: "read-header-timeout", default: "10s", usage: "time allowed to read a request's headers (the first request: from the handshake's end)", boolean: false,
         set: dur!(read_header_timeout) },
     Flag { name: "idle-timeout", default: "2m0s", usage: "keep-alive idle timeout for client connections", boolean: false,
         set: dur!(idle_timeout) },
-    Flag { name: "max-header-bytes", default: "1048576", usage: "maximum size of request headers (bytes, or with KiB/MiB suffix)", boolean: false,
+    Flag { name: "max-connections", default: "auto", usage: "client connections served at once; beyond it new ones wait in the listen backlog (auto: sized to the cgroup memory limit)", boolean: false,
+        set: |c, s| MaxConnections::parse(s).map(|v| c.max_connections = v) },
+    Flag { name: "max-header-bytes", default: "32KiB", usage: "maximum size of a request's line and headers (bytes, or with KiB/MiB suffix)", boolean: false,
         set: |c, s| match parse_size(s)? {
             n if (1024..=MAX_HEADER_BYTES_LIMIT).contains(&n) => { c.max_header_bytes = n as usize; Ok(()) }
             _ => Err(format!("must be between 1KiB and {}MiB", MAX_HEADER_BYTES_LIMIT >> 20)),
@@ -141,8 +168,10 @@ impl Default for Config {
             tls_session_resumption: true,
             shutdown_timeout: Duration::ZERO,
             drain_delay: Duration::ZERO,
+            tls_handshake_timeout: Duration::ZERO,
             read_header_timeout: Duration::ZERO,
             idle_timeout: Duration::ZERO,
+            max_connections: MaxConnections::Auto,
             max_header_bytes: 0,
             upstream_max_idle_conns: 0,
             access_log: false,

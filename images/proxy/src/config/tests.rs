@@ -24,7 +24,9 @@ fn defaults() {
     assert_eq!(c.upstream_protocol, UpstreamProtocol::Http1);
     assert_eq!((c.shutdown_timeout, c.drain_delay), (Duration::from_secs(25), Duration::from_secs(3)));
     assert_eq!((c.read_header_timeout, c.idle_timeout), (Duration::from_secs(10), Duration::from_secs(120)));
-    assert_eq!((c.max_header_bytes, c.upstream_max_idle_conns), (1 << 20, 512));
+    assert_eq!(c.tls_handshake_timeout, Duration::from_secs(10));
+    assert_eq!((c.max_header_bytes, c.upstream_max_idle_conns), (32 << 10, 512));
+    assert_eq!(c.max_connections, MaxConnections::Auto);
     assert_eq!((c.log_level, c.watch_interval), (Level::Info, Duration::from_secs(1)));
 }
 
@@ -58,6 +60,9 @@ fn errors_name_the_flag_and_what_is_allowed() {
     assert!(err(&["--tls-dir="], &[]).contains("a directory is required"));
     assert!(err(&["--max-header-bytes=10"], &[]).contains("between 1KiB and 64MiB"));
     assert!(err(&["--upstream-max-idle-conns=0"], &[]).contains("from 1 to 65536"));
+    assert!(err(&["--max-connections=0"], &[]).contains("want auto or an integer from 1 to 1048576"));
+    assert!(err(&["--max-connections=lots"], &[]).contains("auto"));
+    assert_eq!(parse(&["--max-connections=300"], no_env).unwrap().max_connections, MaxConnections::Fixed(300));
     assert!(err(&["--log-level=loud"], &[]).contains("debug|info|warn|error"));
     assert!(err(&["--upstream-protocol=h3"], &[]).contains("http1|h2c"));
     assert!(err(&["--upstream=https://a", "--upstream-protocol=h2c"], &[]).contains("h2c"));
