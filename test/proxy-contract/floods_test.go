@@ -63,7 +63,13 @@ func TestFloodsInAPodSizedMemoryCgroup(t *testing.T) {
 			t.Logf("%s: %s", name, f())
 		}()
 	}
-	flood("rapid reset", func() string { return rapidReset(p, 5000) })
+	flood("rapid reset", func() string {
+		summary, goaway := rapidReset(p, 5000)
+		if goaway != "ENHANCE_YOUR_CALM" {
+			t.Errorf("rapid reset: the connection was not ended with GOAWAY ENHANCE_YOUR_CALM (%s)", summary)
+		}
+		return summary
+	})
 	flood("large stalled heads", func() string { return holdConns(p, 100, stop, stalledHead(30<<10)) })
 	flood("slow heads", func() string { return holdConns(p, 200, stop, slowHead(stop)) })
 	flood("stalled handshakes", func() string { return holdConns(p, 100, stop, nil) })
@@ -276,19 +282,19 @@ func slowHead(stop <-chan struct{}) func(p *proxy, c net.Conn) net.Conn {
 }
 
 // rapidReset opens streams on one HTTP/2 connection and resets each at once
-// (CVE-2023-44487's pattern), up to n, and reports how far it got before the
-// proxy ended the connection.
-func rapidReset(p *proxy, n int) string {
+// (CVE-2023-44487's pattern), up to n, and reports how far it got and the
+// error code of the GOAWAY that ended the connection ("" if none came).
+func rapidReset(p *proxy, n int) (summary, goawayCode string) {
 	cfg := p.tlsConfig()
 	cfg.NextProtos = []string{"h2"}
 	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", p.addr, cfg)
 	if err != nil {
-		return "no connection: " + err.Error()
+		return "no connection: " + err.Error(), ""
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
-		return err.Error()
+		return err.Error(), ""
 	}
 	fr := http2.NewFramer(c, c)
 	_ = fr.WriteSettings()
@@ -322,5 +328,5 @@ func rapidReset(p *proxy, n int) string {
 	}
 	time.Sleep(200 * time.Millisecond)
 	g, _ := goaway.Load().(string)
-	return fmt.Sprintf("%d streams opened and reset; GOAWAY %q", sent, g)
+	return fmt.Sprintf("%d streams opened and reset; GOAWAY %q", sent, g), g
 }
