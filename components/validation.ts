@@ -89,19 +89,45 @@ export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
     return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
 }
 
+/** Checks of Outputs gathered while a component's arguments are validated (see lateChecks.ts); undefined outside. */
+let collecting: pulumi.Output<ConfigProblem[]>[] | undefined;
+
 /**
- * Runs `check` on the input now when its value is known, or when it resolves otherwise.
- * Values from stack config are always known, so their errors surface before anything is created.
+ * Runs `validate`, which throws a ConfigError for the problems of values known now, and returns the checks that
+ * checked() deferred until Outputs resolve: each resolves to the problems it found (none when the value is good).
  */
-export function checked<T>(value: pulumi.Input<T>, check: (v: T) => void): pulumi.Input<T> {
+export function collectLateChecks(validate: () => void): pulumi.Output<ConfigProblem[]>[] {
+    const outer = collecting;
+    const late: pulumi.Output<ConfigProblem[]>[] = [];
+    collecting = late;
+    try {
+        validate();
+    } finally {
+        collecting = outer;
+    }
+    return late;
+}
+
+/**
+ * Runs `check` on the input now when its value is known. An Output is checked when it resolves, by a check that
+ * collectLateChecks hands to the component, so that a problem then fails the component instead of escaping as an
+ * unhandled rejection. Values from stack config are always known, so their errors surface before anything is created.
+ */
+export function checked<T>(value: pulumi.Input<T>, check: (v: T) => void): void {
     if (isKnown(value)) {
         check(value);
-        return value;
+        return;
     }
-    return pulumi.output(value).apply((v) => {
-        check(v as T);
-        return v as T;
-    }) as pulumi.Input<T>;
+    if (collecting === undefined) {
+        throw new Error("checked() was given an Output outside collectLateChecks(): its problem would have nowhere to go");
+    }
+    collecting.push(
+        pulumi.output(value).apply((v) => {
+            const found = new Problems();
+            found.check(() => check(v as T));
+            return [...found.all];
+        }),
+    );
 }
 
 export function checkPort(path: string, value: unknown): void {

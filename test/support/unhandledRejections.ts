@@ -1,0 +1,35 @@
+// A suite-wide guard (loaded by .mocharc.json): any promise rejection that nothing handles fails the run. Without
+// it mocha swallows them, and an error that a real `pulumi up` prints as an unhandled exception would pass unseen.
+// Each is attributed to the test during which it arrived; the run fails after the last test, listing them all, so
+// that one stray rejection does not stop the other suites from running.
+import * as util from "util";
+
+const arrived: unknown[] = [];
+const attributed: string[] = [];
+
+process.on("unhandledRejection", (reason) => {
+    arrived.push(reason);
+});
+
+/** Lets rejections already settled be reported: Node emits them once the microtask queue drains. */
+function nextTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function attribute(when: string): Promise<void> {
+    await nextTurn();
+    await nextTurn();
+    attributed.push(...arrived.splice(0).map((r) => `${when}: ${util.inspect(r, { depth: 1 })}`));
+}
+
+export const mochaHooks = {
+    async afterEach(this: Mocha.Context): Promise<void> {
+        await attribute(`during "${this.currentTest?.fullTitle()}"`);
+    },
+    async afterAll(): Promise<void> {
+        await attribute("after the last test");
+        if (attributed.length > 0) {
+            throw new Error(`${attributed.length} unhandled promise rejection(s):\n${attributed.join("\n")}`);
+        }
+    },
+};
