@@ -1,6 +1,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourcesArgs } from "./podSpec";
+import { checkQuantity } from "./quantity";
 
 /** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
 export interface ConfigProblem {
@@ -8,6 +9,9 @@ export interface ConfigProblem {
     value: unknown;
     allowed: string;
 }
+
+/** Shown instead of a secret's value. */
+export const SECRET_NOT_SHOWN = "(a secret value, not shown)";
 
 export function describeProblem(p: ConfigProblem): string {
     return `${p.path}: ${describe(p.value)} is not allowed; expected ${p.allowed}`;
@@ -245,15 +249,6 @@ export function checkHost(path: string, value: unknown): void {
 
 export function checkEach<T>(path: string, values: readonly T[] | undefined, check: (p: string, v: T) => void): void {
     (values ?? []).forEach((v, i) => check(`${path}[${i}]`, v));
-}
-
-const QUANTITY = /^([+]?[0-9.]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-
-/** A Kubernetes resource quantity such as "10m", "0.5", "20Mi". */
-export function checkQuantity(path: string, value: unknown): void {
-    if (typeof value !== "string" || !QUANTITY.test(value) || Number.isNaN(Number.parseFloat(value))) {
-        throw new ConfigError(path, value, "a Kubernetes quantity such as \"10m\", \"0.5\", \"20Mi\" or \"1Gi\"");
-    }
 }
 
 const RESOURCE_FIELDS = ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"];

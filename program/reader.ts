@@ -1,11 +1,11 @@
 // Reads config values by their declared type and keeps every problem instead of stopping at the first, so one run
 // reports all bad keys. A bad value reads as undefined; the problem names the key, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
-import { checkEnum, ConfigProblem, Problems } from "../components/validation";
+import { checkEnum, ConfigProblem, Problems, SECRET_NOT_SHOWN } from "../components/validation";
 import { ConfigType, DECLARED_KEYS, PROJECT } from "./configKeys";
 
 /** Shown instead of a secret's value. */
-export const NOT_SHOWN = "(a secret value, not shown)";
+export const NOT_SHOWN = SECRET_NOT_SHOWN;
 
 const ALLOWED: Record<ConfigType, string> = {
     string: "a string",

@@ -189,7 +189,7 @@ const SETTLE_LIMIT_MS = 10_000;
  * its outputs after its constructor returns, and a test may end before; installed on the next test's mocks, that
  * operation would fail on a resource those mocks never saw.
  */
-async function previousRunSettled(): Promise<void> {
+export async function previousRunSettled(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_LIMIT_MS)));
     try {

@@ -22,6 +22,17 @@ async function attribute(when: string): Promise<void> {
     attributed.push(...arrived.splice(0).map((r) => `${when}: ${util.inspect(r, { depth: 1 })}`));
 }
 
+/**
+ * For a test of an error the Pulumi runtime raises through Node's unhandled-rejection event, which is how it
+ * reports every failed resource operation (its language host logs it as the program's error): the rejections that
+ * arrived so far in this test, taken so that the guard does not count them. The test asserts what they are.
+ */
+export async function takeUnhandledRejections(): Promise<unknown[]> {
+    await nextTurn();
+    await nextTurn();
+    return arrived.splice(0);
+}
+
 export const mochaHooks = {
     async afterEach(this: Mocha.Context): Promise<void> {
         await attribute(`during "${this.currentTest?.fullTitle()}"`);
