@@ -1,6 +1,7 @@
-// The program: one TlsSidecarApp per stack, configured by the stack's Pulumi.<stack>.yaml. Every problem with the
-// configuration (unknown keys, values of the wrong type, arguments the component refuses) is reported in one error,
-// before any resource is registered.
+// The program: one TlsSidecarApp per stack, configured by the stack's Pulumi.<stack>.yaml. The Pulumi CLI refuses a
+// value of the wrong declared type before the program runs (at the first such key); every other problem with the
+// configuration (unknown keys and namespace typos, arguments the component refuses, secrets included) is reported
+// here in one error, before any resource is registered. Types are read again here for runs without the CLI's check.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, TlsSidecarApp, TlsSidecarAppArgs } from "../components";
 import { validateAppArgs } from "../components/appValidation";
