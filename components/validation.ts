@@ -112,6 +112,15 @@ export function collectLateChecks(validate: () => void): pulumi.Output<ConfigPro
     return late;
 }
 
+/** Runs `validate` with the problems of its late checks renamed, for a caller that names its arguments otherwise. */
+export function renamingLateChecks(validate: () => void, rename: (p: ConfigProblem) => ConfigProblem): void {
+    const late = collectLateChecks(validate);
+    if (late.length > 0 && collecting === undefined) {
+        throw new Error("renamingLateChecks() outside collectLateChecks(): its late problems would have nowhere to go");
+    }
+    late.forEach((problems) => collecting!.push(problems.apply((found) => found.map(rename))));
+}
+
 /**
  * Runs `check` on the input now when its value is known. An Output is checked when it resolves, by a check that
  * collectLateChecks hands to the component, so that a problem then fails the component instead of escaping as an

@@ -4,7 +4,8 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { EngineMocks, installMocks, promiseOf } from "./support/mocks";
+import { EngineMocks, installMocks, promiseOf, settled } from "./support/mocks";
+import { takeUnhandledRejections } from "./support/unhandledRejections";
 import { minimalArgs } from "./support/fixtures";
 import type * as Components from "../components";
 
@@ -107,6 +108,37 @@ describe("withTlsSidecar", () => {
             assert.deepStrictEqual(mocks.resources, []);
         });
     }
+
+    describe("with a field given as an Output", () => {
+        const probed = (port: pulumi.Input<number>): k8s.types.input.core.v1.PodSpec => ({ containers: [{ name: "shop", image: "s", readinessProbe: { tcpSocket: { port } } }] });
+        const later = <T>(value: T) => pulumi.output(new Promise<T>((resolve) => setTimeout(() => resolve(value), 10)));
+
+        it("checks it when it resolves: a bad value fails the Deployment given the spec with the same message, registering it not", async () => {
+            const known = (() => {
+                try {
+                    c.withTlsSidecar(probed(0), REFS, { appPort: 8080 });
+                } catch (e) {
+                    return (e as Error).message;
+                }
+                assert.fail("a probe at port 0 given as a plain value is refused");
+            })();
+            const spec = c.withTlsSidecar(probed(later(0)), REFS, { appPort: 8080 });
+            await assert.rejects(settled(pulumi.output(spec.containers)), (e: unknown) => pulumi.ResourceError.isInstance(e) && (e as Error).message === known);
+            new k8s.apps.v1.Deployment("shop", { spec: { selector: { matchLabels: { app: "shop" } }, template: { metadata: { labels: { app: "shop" } }, spec } } });
+            const reported = await takeUnhandledRejections();
+            // The runtime raises the Deployment's failed registration; the CLI prints it as `error: …`, without a stack trace.
+            assert.strictEqual(new Set(reported).size, 1);
+            assert.ok(pulumi.ResourceError.isInstance(reported[0]) && (reported[0] as pulumi.ResourceError).hideStack);
+            assert.match((reported[0] as Error).message, /spec\.containers\[0\]\.readinessProbe\.tcpSocket\.port: 0 is not allowed/);
+            assert.deepStrictEqual(mocks.ofType(DEPLOYMENT), []);
+        });
+
+        it("renders the same pod as a plain value once a good one resolves", async () => {
+            const plain = await ownDeployment("plain", probed(8081), REFS, { appPort: 8080 });
+            const fromOutput = await ownDeployment("output", probed(later(8081)), REFS, { appPort: 8080 });
+            assert.deepStrictEqual(fromOutput.containers, plain.containers);
+        });
+    });
 });
 
 describe("TlsSidecar", () => {
