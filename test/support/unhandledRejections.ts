@@ -2,6 +2,8 @@
 // it mocha swallows them, and an error that a real `pulumi up` prints as an unhandled exception would pass unseen.
 // Each is attributed to the test during which it arrived; the run fails after the last test, listing them all, so
 // that one stray rejection does not stop the other suites from running.
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import * as util from "util";
 
 const arrived: unknown[] = [];
@@ -31,6 +33,20 @@ export async function takeUnhandledRejections(): Promise<unknown[]> {
     await nextTurn();
     await nextTurn();
     return arrived.splice(0);
+}
+
+/**
+ * The one error the runtime raised for `resource` and everything that waited on it: a ResourceError on it, its stack
+ * hidden, which the Node language host logs once (it dedupes by identity) as `error: <message>`. Returns its message.
+ */
+export async function reportedOnceOn(resource: pulumi.Resource | undefined): Promise<string> {
+    const reported = await takeUnhandledRejections();
+    assert.ok(reported.length > 0, "the runtime raised the failure");
+    assert.strictEqual(new Set(reported).size, 1, "one error, however many resources waited on it");
+    const error = reported[0] as pulumi.ResourceError;
+    assert.ok(pulumi.ResourceError.isInstance(error) && error.hideStack, `a ResourceError with its stack hidden, got ${util.inspect(error, { depth: 0 })}`);
+    assert.strictEqual(error.resource, resource);
+    return error.message;
 }
 
 export const mochaHooks = {
