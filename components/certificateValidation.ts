@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SidecarCertificatesArgs } from "./certificates";
 import { CERT_DEFAULTS } from "./certificates";
+import { broughtCertificateProblems } from "./broughtCertificate";
 import { CertificateRollout, KeyAlgorithm } from "./enums";
 import { DEFAULT_SCHEDULE_EPOCH, parseTime } from "./rotation";
 import { checkDnsLabel, checked, checkEnum, checkHost, checkHostname, checkIpAddress, checkNonEmptyString, checkPositiveInteger, ConfigError, isKnown, Problems } from "./validation";
@@ -37,16 +38,17 @@ function checkSource(args: SidecarCertificatesArgs): void {
     const problems = new Problems();
     if (certificatePem === undefined || certificatePem === "") {
         problems.add({ path: "tls.certificatePem", value: certificatePem, allowed: "the PEM of the server certificate, given with its key" });
-    } else {
-        problems.check(() => checked(certificatePem, (v) => checkPem("tls.certificatePem", v, "CERTIFICATE")));
     }
     if (privateKeyPem === undefined || privateKeyPem === "") {
         problems.add({ path: "tls.privateKeyPem", value: privateKeyPem, allowed: "the PEM of the certificate's private key: a certificate needs its key" });
-    } else {
-        problems.check(() => checked(privateKeyPem, (v) => checkPem("tls.privateKeyPem", v, "PRIVATE KEY", true)));
     }
-    if (caCertificatePem !== undefined) problems.check(() => checked(caCertificatePem, (v) => checkPem("tls.caCertificatePem", v, "CERTIFICATE")));
     problems.throwIfAny();
+    // Parsed together: whether the key is the certificate's and the CA signs it needs all three.
+    const brought = [certificatePem, privateKeyPem, caCertificatePem];
+    checked(brought.every((v) => isKnown(v)) ? brought : pulumi.all(brought), ([cert, key, ca]) => {
+        const found = broughtCertificateProblems(cert, key, ca);
+        if (found.length > 0) throw ConfigError.of(found);
+    });
 }
 
 /** Lifetimes: each a plain positive integer, then how they relate (only once each is valid). */
@@ -124,12 +126,4 @@ function checkDnsSubdomain(path: string, value: unknown): void {
         throw new ConfigError(path, value, "a Kubernetes object name: lower-case letters, digits, '-' and '.', at most 253 characters");
     }
     checkNonEmptyString(path, value);
-}
-
-/** Never echoes a secret value: a key's error names the key and the expected form only. */
-function checkPem(path: string, value: unknown, kind: string, secret = false): void {
-    if (typeof value !== "string" || !new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(value)) {
-        const shown = secret ? "(a secret value, not shown)" : typeof value === "string" ? `${value.slice(0, 40)}…` : value;
-        throw new ConfigError(path, shown, `a PEM block "-----BEGIN …${kind}-----"`);
-    }
 }

@@ -5,6 +5,7 @@ import * as tls from "@pulumi/tls";
 import { CertificateRollout, KeyAlgorithm } from "./enums";
 import { DEFAULT_SCHEDULE_EPOCH, parseTime, Schedule, scheduleAt } from "./rotation";
 import { validateCertificatesArgs } from "./certificateValidation";
+import { withLateChecks } from "./lateChecks";
 
 /** Keys of a `kubernetes.io/tls` Secret, as the proxy reads them from its `--tls-dir`. */
 export const SECRET_KEYS = { cert: "tls.crt", key: "tls.key", ca: "ca.crt" } as const;
@@ -130,8 +131,7 @@ export class SidecarCertificates extends pulumi.ComponentResource {
     readonly dnsNames: pulumi.Output<string[]>;
 
     constructor(name: string, args: SidecarCertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
-        validateCertificatesArgs(args);
-        super("tls-sidecar:index:SidecarCertificates", name, {}, opts);
+        super("tls-sidecar:index:SidecarCertificates", name, {}, withLateChecks(() => validateCertificatesArgs(args), opts));
 
         const labels = { "app.kubernetes.io/managed-by": "tls-sidecar", "app.kubernetes.io/instance": name };
         const rollout = args.rollout ?? CertificateRollout.NewSecret;

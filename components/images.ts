@@ -3,6 +3,7 @@ import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkNonEmptyString, ConfigError, isKnown, Problems } from "./validation";
+import { withLateChecks } from "./lateChecks";
 
 /** A container registry to push the built images to. */
 export interface RegistryArgs {
@@ -73,8 +74,7 @@ export class SidecarImages extends pulumi.ComponentResource {
     readonly initImage: pulumi.Output<string>;
 
     constructor(name: string, args: SidecarImagesArgs, opts?: pulumi.ComponentResourceOptions) {
-        validateImagesArgs(args);
-        super("tls-sidecar:index:SidecarImages", name, {}, opts);
+        super("tls-sidecar:index:SidecarImages", name, {}, withLateChecks(() => validateImagesArgs(args), opts));
 
         if (args.prebuilt) {
             this.proxyImage = pulumi.output(args.prebuilt.proxy);

@@ -8,6 +8,7 @@ import { pullSecretFor } from "./pullSecret";
 import { checkProvidedPair, sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
 import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
 import { validateCertificatesArgs } from "./certificateValidation";
+import { withLateChecks } from "./lateChecks";
 
 export interface TlsSidecarArgs {
     /** Namespace of your Deployment: the Secrets go there. Default "default". */
@@ -40,8 +41,7 @@ export class TlsSidecar extends pulumi.ComponentResource {
     readonly clientCertificates: pulumi.Output<Record<string, ClientCertificate>>;
 
     constructor(name: string, args: TlsSidecarArgs, opts?: pulumi.ComponentResourceOptions) {
-        validateTlsSidecarArgs(args);
-        super("tls-sidecar:index:TlsSidecar", name, {}, opts);
+        super("tls-sidecar:index:TlsSidecar", name, {}, withLateChecks(() => validateTlsSidecarArgs(args), opts));
         const namespace = args.namespace ?? "default";
         const images = new SidecarImages(name, args.images, { parent: this });
         const certificates = new SidecarCertificates(name, sidecarCertificatesArgs(namespace, args.serviceName, args.publicHost, args.tls ?? {}), { parent: this });

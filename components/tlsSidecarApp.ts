@@ -12,6 +12,7 @@ import { sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
 import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
 import { AppContainerArgs, ProxyArgs, RedirectArgs, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
 import { WorkloadArgs } from "./workloadOptions";
+import { withLateChecks } from "./lateChecks";
 
 export interface TlsSidecarAppArgs {
     /** Namespace for everything. Default "default". */
@@ -102,8 +103,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
         // Everything is checked before this component or any child is registered: bad input creates nothing.
-        validateAppArgs(name, args);
-        super("tls-sidecar:index:TlsSidecarApp", name, {}, opts);
+        super("tls-sidecar:index:TlsSidecarApp", name, {}, withLateChecks(() => validateAppArgs(name, args), opts));
 
         const namespace = args.namespace ?? "default";
         const serviceName = args.serviceName ?? name;

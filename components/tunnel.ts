@@ -7,6 +7,7 @@ import { TunnelOrigin } from "./enums";
 import { resourceRequirements, ResourcesArgs, RESTRICTED } from "./podSpec";
 import { validateTunnelSidecarArgs } from "./tunnelValidation";
 import { isKnown } from "./validation";
+import { withLateChecks } from "./lateChecks";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
@@ -202,8 +203,7 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
     readonly metricsPort: pulumi.Output<number>;
 
     constructor(name: string, args: CloudflareTunnelSidecarArgs, opts?: pulumi.ComponentResourceOptions) {
-        validateTunnelSidecarArgs("", args);
-        super("tls-sidecar:index:CloudflareTunnelSidecar", name, {}, opts);
+        super("tls-sidecar:index:CloudflareTunnelSidecar", name, {}, withLateChecks(() => validateTunnelSidecarArgs("", args), opts));
 
         if (args.existingSecretName !== undefined) {
             this.secretName = pulumi.output(args.existingSecretName);

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudflareTunnelSidecarArgs } from "./tunnel";
 import { TUNNEL_TOKEN_KEY } from "./tunnel";
-import { checked, checkHostname, checkNonEmptyString, checkPort, checkPositiveInteger, checkResources, ConfigError, Problems } from "./validation";
+import { checked, checkHostname, checkNonEmptyString, checkPort, checkPositiveInteger, checkResources, ConfigError, Problems, SECRET_NOT_SHOWN } from "./validation";
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -37,7 +37,7 @@ function checkSecretName(path: string, value: unknown): void {
 /** A tunnel token is one base64 string (an account tag, tunnel ID and secret). Never echoed. */
 export function checkTunnelToken(path: string, value: unknown): void {
     if (typeof value !== "string" || !/^[A-Za-z0-9+/=_-]{16,}$/.test(value.trim())) {
-        throw new ConfigError(path, "(a secret value, not shown)", "the tunnel token: the base64 string after `--token` in the dashboard's install command");
+        throw new ConfigError(path, SECRET_NOT_SHOWN, "the tunnel token: the base64 string after `--token` in the dashboard's install command");
     }
 }
 

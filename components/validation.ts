@@ -1,6 +1,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourcesArgs } from "./podSpec";
+import { checkQuantity } from "./quantity";
 
 /** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
 export interface ConfigProblem {
@@ -8,6 +9,9 @@ export interface ConfigProblem {
     value: unknown;
     allowed: string;
 }
+
+/** Shown instead of a secret's value. */
+export const SECRET_NOT_SHOWN = "(a secret value, not shown)";
 
 export function describeProblem(p: ConfigProblem): string {
     return `${p.path}: ${describe(p.value)} is not allowed; expected ${p.allowed}`;
@@ -89,19 +93,54 @@ export function isKnown<T>(value: pulumi.Input<T> | undefined): value is T {
     return !pulumi.Output.isInstance(value) && !(value instanceof Promise);
 }
 
+/** Checks of Outputs gathered while a component's arguments are validated (see lateChecks.ts); undefined outside. */
+let collecting: pulumi.Output<ConfigProblem[]>[] | undefined;
+
 /**
- * Runs `check` on the input now when its value is known, or when it resolves otherwise.
- * Values from stack config are always known, so their errors surface before anything is created.
+ * Runs `validate`, which throws a ConfigError for the problems of values known now, and returns the checks that
+ * checked() deferred until Outputs resolve: each resolves to the problems it found (none when the value is good).
  */
-export function checked<T>(value: pulumi.Input<T>, check: (v: T) => void): pulumi.Input<T> {
+export function collectLateChecks(validate: () => void): pulumi.Output<ConfigProblem[]>[] {
+    const outer = collecting;
+    const late: pulumi.Output<ConfigProblem[]>[] = [];
+    collecting = late;
+    try {
+        validate();
+    } finally {
+        collecting = outer;
+    }
+    return late;
+}
+
+/** Runs `validate` with the problems of its late checks renamed, for a caller that names its arguments otherwise. */
+export function renamingLateChecks(validate: () => void, rename: (p: ConfigProblem) => ConfigProblem): void {
+    const late = collectLateChecks(validate);
+    if (late.length > 0 && collecting === undefined) {
+        throw new Error("renamingLateChecks() outside collectLateChecks(): its late problems would have nowhere to go");
+    }
+    late.forEach((problems) => collecting!.push(problems.apply((found) => found.map(rename))));
+}
+
+/**
+ * Runs `check` on the input now when its value is known. An Output is checked when it resolves, by a check that
+ * collectLateChecks hands to the component, so that a problem then fails the component instead of escaping as an
+ * unhandled rejection. Values from stack config are always known, so their errors surface before anything is created.
+ */
+export function checked<T>(value: pulumi.Input<T>, check: (v: T) => void): void {
     if (isKnown(value)) {
         check(value);
-        return value;
+        return;
     }
-    return pulumi.output(value).apply((v) => {
-        check(v as T);
-        return v as T;
-    }) as pulumi.Input<T>;
+    if (collecting === undefined) {
+        throw new Error("checked() was given an Output outside collectLateChecks(): its problem would have nowhere to go");
+    }
+    collecting.push(
+        pulumi.output(value).apply((v) => {
+            const found = new Problems();
+            found.check(() => check(v as T));
+            return [...found.all];
+        }),
+    );
 }
 
 export function checkPort(path: string, value: unknown): void {
@@ -219,15 +258,6 @@ export function checkHost(path: string, value: unknown): void {
 
 export function checkEach<T>(path: string, values: readonly T[] | undefined, check: (p: string, v: T) => void): void {
     (values ?? []).forEach((v, i) => check(`${path}[${i}]`, v));
-}
-
-const QUANTITY = /^([+]?[0-9.]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
-
-/** A Kubernetes resource quantity such as "10m", "0.5", "20Mi". */
-export function checkQuantity(path: string, value: unknown): void {
-    if (typeof value !== "string" || !QUANTITY.test(value) || Number.isNaN(Number.parseFloat(value))) {
-        throw new ConfigError(path, value, "a Kubernetes quantity such as \"10m\", \"0.5\", \"20Mi\" or \"1Gi\"");
-    }
 }
 
 const RESOURCE_FIELDS = ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"];

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { StorageMedium } from "./enums";
 import { TLS_MOUNT_PATH, TLS_VOLUME } from "./podSpec";
 import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME } from "./tunnel";
-import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, checkQuantity, ConfigError, Problems } from "./validation";
+import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, ConfigError, Problems } from "./validation";
+import { checkQuantity } from "./quantity";
 
 /** Scratch space that lives as long as the pod. */
 export interface EmptyDirVolumeArgs {

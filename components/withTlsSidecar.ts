@@ -12,8 +12,9 @@ import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
 import { preStopSleepSeconds } from "./probes";
 import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
 import { RESERVED_VOLUME_PREFIX } from "./volumes";
-import { checkIntegerRange, checkResources, ConfigError, ConfigProblem, isKnown, Problems } from "./validation";
+import { checkIntegerRange, checkResources, collectLateChecks, ConfigError, ConfigProblem, isKnown, Problems, renamingLateChecks } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
+import { afterLateChecks } from "./lateChecks";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
@@ -112,10 +113,13 @@ export function validateTlsSidecarPod(spec: PodSpecInput, args: TlsSidecarPodArg
     const own = new Problems();
     const app = { image: "", port: args.appPort, drainSeconds: args.drainSeconds, ...(index < 0 ? {} : probedApp(containers[index])) };
     const parts = { app: { ...app, ports: undefined, envFrom: undefined, volumeMounts: undefined }, proxy: args.proxy, interception: args.interception };
-    checkPorts(parts, own);
-    checkRedirect({ app, redirect: args.redirect }, own);
-    own.check(() => validateWorkloadParts(parts, undefined));
-    own.all.forEach((p) => problems.add(renamed(p, `spec.containers[${index}]`)));
+    const at = `spec.containers[${index}]`;
+    renamingLateChecks(() => {
+        checkPorts(parts, own);
+        checkRedirect({ app, redirect: args.redirect }, own);
+        own.check(() => validateWorkloadParts(parts, undefined));
+    }, (p) => renamed(p, at));
+    own.all.forEach((p) => problems.add(renamed(p, at)));
     problems.throwIfAny();
     return index;
 }
@@ -126,7 +130,15 @@ export function validateTlsSidecarPod(spec: PodSpecInput, args: TlsSidecarPodArg
  * cannot work with. `spec.containers` must be plain objects (their fields may be Outputs).
  */
 export function withTlsSidecar(spec: PodSpecInput, sidecar: TlsSidecarRefs, args: TlsSidecarPodArgs): PodSpecInput {
-    const index = validateTlsSidecarPod(spec, args);
+    let index = -1;
+    const late = collectLateChecks(() => (index = validateTlsSidecarPod(spec, args)));
+    const rendered = renderedWithTlsSidecar(spec, sidecar, args, index);
+    // Fields given as Outputs are checked when they resolve: the containers wait for those checks.
+    return { ...rendered, containers: afterLateChecks(late, rendered.containers) };
+}
+
+/** withTlsSidecar's pod spec, its arguments checked; `index`: the app container's. */
+function renderedWithTlsSidecar(spec: PodSpecInput, sidecar: TlsSidecarRefs, args: TlsSidecarPodArgs, index: number): PodSpecInput {
     const interception = args.interception ?? InterceptionMode.Iptables;
     const drainSeconds = args.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
     const containers = spec.containers as ContainerInput[];

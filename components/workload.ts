@@ -17,6 +17,7 @@ import { renderVolumes } from "./volumes";
 import { Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArgs } from "./workloadOptions";
+import { withLateChecks } from "./lateChecks";
 
 export { AppContainerArgs } from "./appContainer";
 export { ServiceArgs } from "./service";
@@ -72,8 +73,7 @@ export class SidecarWorkload extends pulumi.ComponentResource {
 
     constructor(name: string, args: SidecarWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         // A pod the API server (or its namespace's Pod Security level) would reject is refused before anything is registered.
-        validateSidecarWorkloadArgs(args);
-        super("tls-sidecar:index:SidecarWorkload", name, {}, opts);
+        super("tls-sidecar:index:SidecarWorkload", name, {}, withLateChecks(() => validateSidecarWorkloadArgs(args), opts));
 
         const interception = args.interception ?? InterceptionMode.Iptables;
         const appPort = args.app.port;

@@ -19,7 +19,6 @@ import {
     UpstreamProtocol,
     WorkloadKind,
 } from "../components";
-import { checkTunnelToken } from "../components/tunnelValidation";
 import { checkCidr, checkDnsLabel } from "../components/validation";
 import { ConfigReader } from "./reader";
 
@@ -32,11 +31,6 @@ function tunnelFromConfig(read: ConfigReader): TunnelArgs | undefined {
             read.refuse("tunnel", false, "true when tunnelToken or tunnelTokenSecretName is set (or unset them)");
         }
         return undefined;
-    }
-    // The token stays a secret Output; check its shape here, while the plain value is at hand, so a bad one fails first.
-    const rawToken = read.raw("tunnelToken");
-    if (rawToken !== undefined && rawToken !== "") {
-        read.check("tunnelToken", () => checkTunnelToken("tunnel.token", rawToken));
     }
     return {
         token,

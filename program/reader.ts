@@ -1,11 +1,11 @@
 // Reads config values by their declared type and keeps every problem instead of stopping at the first, so one run
 // reports all bad keys. A bad value reads as undefined; the problem names the key, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
-import { checkEnum, ConfigProblem, Problems } from "../components/validation";
+import { checkEnum, ConfigProblem, Problems, SECRET_NOT_SHOWN } from "../components/validation";
 import { ConfigType, DECLARED_KEYS, PROJECT } from "./configKeys";
 
 /** Shown instead of a secret's value. */
-export const NOT_SHOWN = "(a secret value, not shown)";
+export const NOT_SHOWN = SECRET_NOT_SHOWN;
 
 const ALLOWED: Record<ConfigType, string> = {
     string: "a string",
@@ -39,8 +39,18 @@ export class ConfigReader {
     /** Problems found while reading, each with the qualified key (`tls-sidecar:<key>`) as its path. */
     readonly problems = new Problems();
 
-    /** `values`: all of the stack's config, qualified keys to strings, as `pulumi.runtime.allConfig()` gives it. */
-    constructor(private readonly values: Record<string, string>) {}
+    /** The qualified keys read as secrets: a problem with one of them must not show its value. */
+    readonly secretKeys = new Set<string>();
+
+    /**
+     * `values`: all of the stack's config, qualified keys to strings, as `pulumi.runtime.allConfig()` gives it.
+     * `revealSecrets`: read secrets as the plain strings they are when the program starts, to check them before
+     * anything is registered; the arguments then given to the component read them as secret Outputs.
+     */
+    constructor(
+        private readonly values: Record<string, string>,
+        private readonly revealSecrets = false,
+    ) {}
 
     /** Keeps a problem with `key`; `value` undefined means the key is missing. */
     refuse(key: string, value: unknown, allowed: string): void {
@@ -83,10 +93,15 @@ export class ConfigReader {
         return value === undefined || value === "" ? undefined : this.string(key);
     }
 
-    /** An optional secret: the value stays a Pulumi secret; only its presence is looked at here. */
-    secret(key: string): pulumi.Output<string> | undefined {
+    /** An optional secret: a Pulumi secret (or, with `revealSecrets`, its plain value, for the checks only). */
+    secret(key: string): pulumi.Input<string> | undefined {
+        this.secretKeys.add(`${PROJECT}:${key}`);
         const value = this.raw(key);
-        return value === undefined || value === "" ? undefined : pulumi.secret(this.typed<string>(key, true));
+        if (value === undefined || value === "") {
+            return undefined;
+        }
+        const plain = this.typed<string>(key, true);
+        return this.revealSecrets ? plain : pulumi.secret(plain);
     }
 
     integer(key: string): number {

@@ -1,5 +1,5 @@
-// Keys in the program's namespace that Pulumi.yaml does not declare: a typo (`tls-sidecar:nodeport`) would
-// otherwise be ignored and its value silently replaced by the default.
+// Keys in the program's namespace that Pulumi.yaml does not declare, and keys in a namespace that looks like a typo
+// of it (`tls-sidcar:appPort`): either would otherwise be ignored and its value silently replaced by the default.
 import { DECLARED_KEYS, PROJECT } from "./configKeys";
 
 /** Levenshtein distance: insertions, deletions and substitutions of one character each. */
@@ -21,13 +21,41 @@ export function nearestKey(key: string): string {
     return Object.keys(DECLARED_KEYS).reduce((best, k) => (distance(k) < distance(best) ? k : best));
 }
 
-/** One line per undeclared key of the project's namespace in `values` (qualified keys), naming the nearest key. */
+/** At most this many edits from the project's name, a namespace is taken for a typo of it, not another project's or provider's. */
+const NAMESPACE_TYPO_EDITS = 3;
+
+/** The namespace of a qualified key, e.g. `tls-sidecar` for `tls-sidecar:appPort`. */
+function namespaceOf(qualified: string): string {
+    const colon = qualified.indexOf(":");
+    return colon < 0 ? "" : qualified.slice(0, colon);
+}
+
+function isNamespaceTypo(namespace: string): boolean {
+    return namespace !== PROJECT && editDistance(namespace.toLowerCase(), PROJECT) <= NAMESPACE_TYPO_EDITS;
+}
+
+/** The declared key a key's name stands for: itself, or the nearest one. */
+function declaredOrNearest(key: string): string {
+    return Object.prototype.hasOwnProperty.call(DECLARED_KEYS, key) ? key : nearestKey(key);
+}
+
+/**
+ * One line per undeclared key of the project's namespace in `values` (qualified keys), and per key in a namespace a
+ * few edits from it, each naming the nearest declared key. Values are never shown: they may have been set with --secret.
+ */
 export function unknownKeys(values: Record<string, string>): string[] {
-    return Object.keys(values)
-        .filter((qualified) => qualified.startsWith(`${PROJECT}:`))
+    const qualifiedKeys = Object.keys(values).sort();
+    const undeclared = qualifiedKeys
+        .filter((qualified) => namespaceOf(qualified) === PROJECT)
         .map((qualified) => qualified.slice(PROJECT.length + 1))
         .filter((key) => !Object.prototype.hasOwnProperty.call(DECLARED_KEYS, key))
-        .sort()
-        // Its value is not shown: it may have been set with --secret.
         .map((key) => `${PROJECT}:${key}: unknown key (Pulumi.yaml does not declare it; its value is not shown); did you mean ${PROJECT}:${nearestKey(key)}?`);
+    const misspelt = qualifiedKeys
+        .filter((qualified) => isNamespaceTypo(namespaceOf(qualified)))
+        .map((qualified) => {
+            const namespace = namespaceOf(qualified);
+            const nearest = `${PROJECT}:${declaredOrNearest(qualified.slice(namespace.length + 1))}`;
+            return `${qualified}: unknown namespace "${namespace}" (this project's is "${PROJECT}"; its value is not shown); did you mean ${nearest}?`;
+        });
+    return [...undeclared, ...misspelt];
 }

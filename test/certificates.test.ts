@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import { EngineMocks, installMocks, promiseOf } from "./support/mocks";
 import { minimalArgs } from "./support/fixtures";
 import type * as Components from "../components";
+import { brought } from "./support/broughtCertificates";
 
 let c: typeof Components;
 let mocks: EngineMocks;
@@ -130,15 +131,13 @@ describe("SidecarCertificates (through TlsSidecarApp)", () => {
     });
 
     it("bring-your-own pair: makes the Secret from it, generates nothing", async () => {
-        const caKey = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
-        const keyPem = caKey.privateKey.export({ format: "pem", type: "pkcs8" }) as string;
-        const certPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-        const app = await deploy({ tls: { certificatePem: certPem, privateKeyPem: keyPem, caCertificatePem: certPem } });
+        const { cert: certPem, key: keyPem, ca: caPem } = brought();
+        const app = await deploy({ tls: { certificatePem: certPem, privateKeyPem: keyPem, caCertificatePem: caPem } });
         assert.strictEqual(mocks.ofType(KEY).length + mocks.ofType(CA).length + mocks.ofType(LEAF).length, 0);
         const secret = mocks.one(SECRET);
-        assert.deepStrictEqual(secret.inputs.stringData, { "tls.crt": certPem, "tls.key": keyPem, "ca.crt": certPem });
+        assert.deepStrictEqual(secret.inputs.stringData, { "tls.crt": certPem, "tls.key": keyPem, "ca.crt": caPem });
         assert.deepStrictEqual(secret.secretPaths, ["stringData"]);
-        assert.strictEqual(await promiseOf(app.caCertPem), certPem);
+        assert.strictEqual(await promiseOf(app.caCertPem), caPem);
     });
 
     it("bring-your-own Secret: mounts it and creates no Secret and no certificate", async () => {

@@ -33,8 +33,25 @@ describe("the program's config keys", () => {
         assert.ok(!message.includes("s3cr3t"));
     });
 
+    for (const [qualified, nearest] of [
+        ["tls-sidcar:appPort", "tls-sidecar:appPort"],
+        ["tls_sidecar:nodeport", "tls-sidecar:nodePort"],
+        ["TLS-Sidecar:replicas", "tls-sidecar:replicas"],
+    ]) {
+        it(`refuses a typo in the namespace (${qualified}), naming the nearest declared key, not the value`, async () => {
+            const message = await refused({ [qualified]: "31337" });
+            const namespace = qualified.split(":")[0];
+            assert.strictEqual(message, `invalid configuration: ${qualified}: unknown namespace "${namespace}" (this project's is "tls-sidecar"; its value is not shown); did you mean ${nearest}?`);
+        });
+    }
+
+    it("reports a namespace typo with the other problems, in one error", async () => {
+        const message = await refused({ "tls-sidcar:appPort": "8080", appPort: 0 });
+        assert.match(message, /^invalid configuration \(2 problems\):\n {2}tls-sidcar:appPort: unknown namespace .*\n {2}tls-sidecar:appPort: 0 is not allowed/);
+    });
+
     it("leaves other namespaces alone", async () => {
-        await runProgram("dev", { "kubernetes:context": "kind-dev", "other-project:nodeport": "1" });
+        await runProgram("dev", { "kubernetes:context": "kind-dev", "tls:something": "1", "docker:host": "unix:///var/run/docker.sock", "other-project:nodeport": "1" });
     });
 
     it("reports three bad keys in one error: each key, its value and what is allowed", async () => {

@@ -4,6 +4,7 @@ import * as assert from "assert";
 import { TUNNEL_TOKEN as TOKEN } from "./support/fixtures";
 import { runProgram } from "./support/program";
 import { codeNames, tableRows } from "./support/readme";
+import { brought } from "./support/broughtCertificates";
 
 /** What decides which outputs exist. */
 interface Shape {
@@ -42,8 +43,7 @@ function documented(shape: Shape): string[] {
 }
 
 const TUNNEL = { tunnel: true, tunnelToken: TOKEN, nodePort: 0 };
-const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const KEY = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+const { cert: CERT, key: KEY, ca: CA } = brought();
 
 const CASES: [string, Record<string, unknown>, Shape][] = [
     ["the dev stack", {}, { service: "NodePort", certificate: "generated" }],
@@ -55,7 +55,7 @@ const CASES: [string, Record<string, unknown>, Shape][] = [
     ["an existing TLS Secret", { tlsSecretName: "shop-tls" }, { service: "NodePort", certificate: "existing Secret" }],
     ["a provided certificate", { tlsCertificate: CERT, tlsPrivateKey: KEY }, { service: "NodePort", certificate: "provided" }],
     ["a registry pull Secret", { registryUsername: "ci", registryPassword: "pw", registryPullSecret: true }, { service: "NodePort", certificate: "generated", pullSecret: true }],
-    ["a provided certificate and CA", { tlsCertificate: CERT, tlsPrivateKey: KEY, tlsCaCertificate: CERT }, { service: "NodePort", certificate: "provided with a CA" }],
+    ["a provided certificate and CA", { tlsCertificate: CERT, tlsPrivateKey: KEY, tlsCaCertificate: CA }, { service: "NodePort", certificate: "provided with a CA" }],
 ];
 
 describe("the stack outputs", () => {

@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { declaredConfig, ProgramFailure, ROOT, runProgram, stackFile } from "./support/program";
+import { brought } from "./support/broughtCertificates";
 
 
 describe("the program (index.ts)", () => {
@@ -116,10 +117,10 @@ describe("the program (index.ts)", () => {
         });
 
         it("keeps the registry password and a provided private key secret", async () => {
-            const key = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }) as string;
+            const { cert, key } = brought();
             const { mocks } = await runProgram(
                 "dev",
-                { registryUsername: "ci", registryPassword: "hunter2", tlsCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", tlsPrivateKey: key },
+                { registryUsername: "ci", registryPassword: "hunter2", tlsCertificate: cert, tlsPrivateKey: key },
                 ["registryPassword", "tlsPrivateKey"],
             );
             for (const image of mocks.ofType("docker:index/image:Image")) {

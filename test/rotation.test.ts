@@ -6,6 +6,7 @@ import * as crypto from "crypto";
 import { RecordedResource } from "./support/mocks";
 import { ProgramFailure, ProgramRun, runProgram } from "./support/program";
 import { scheduleAt } from "../components/rotation";
+import { brought } from "./support/broughtCertificates";
 
 const DAY = 24 * 60 * 60 * 1000;
 const EPOCH = "2025-01-01T00:00:00Z";
@@ -172,7 +173,7 @@ describe("certificate configuration errors", () => {
         [{ clientCertificates: ["billing", "billing"] }, /tls-sidecar:clientCertificates\[1\]: "billing" .*not already in the list/],
         [{ clientCertificates: ["billing"], tlsSecretName: "shop-tls" }, /tls-sidecar:clientCertificates: \["billing"\] .*generated CA/],
         [
-            { clientAuth: "require", tlsCertificate: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----", tlsPrivateKey: "-----BEGIN PRIVATE KEY-----\nx" },
+            { clientAuth: "require", tlsCertificate: brought().cert, tlsPrivateKey: brought().key },
             /tls-sidecar:clientAuth: "require" .*tls\.caCertificatePem/,
         ],
     ];

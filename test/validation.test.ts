@@ -3,6 +3,7 @@ import * as assert from "assert";
 import { EngineMocks, installMocks } from "./support/mocks";
 import { itRejectsEach, minimalArgs, RejectionCase } from "./support/fixtures";
 import type * as Components from "../components";
+import { brought } from "./support/broughtCertificates";
 
 let c: typeof Components;
 let mocks: EngineMocks;
@@ -30,7 +31,7 @@ const CASES: RejectionCase[] = [
     ["an unknown redirect mode", () => ({ redirect: { mode: "ebpf" as Components.RedirectMode } }), /^redirect\.mode: "ebpf" .*"auto", "nft", "legacy"/],
     ["a certificate without its key", () => ({ tls: { certificatePem: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----" } }), /^tls\.privateKeyPem: a missing value .*needs its key/],
     ["a key without its certificate", () => ({ tls: { privateKeyPem: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----" } }), /^tls\.certificatePem: a missing value /],
-    ["a certificate that is not PEM", () => ({ tls: { certificatePem: "hello", privateKeyPem: "-----BEGIN PRIVATE KEY-----\nx" } }), /^tls\.certificatePem: "hello…" .*PEM block/],
+    ["a certificate that is not PEM", () => ({ tls: { certificatePem: "hello", privateKeyPem: brought().key } }), /^tls\.certificatePem: "hello" .*PEM "-----BEGIN CERTIFICATE-----" blocks/],
     ["both an existing Secret and a certificate", () => ({ tls: { existingSecretName: "x", certificatePem: "c", privateKeyPem: "k" } }), /^tls\.existingSecretName: "x" .*not both/],
     ["an invalid existing Secret name", () => ({ tls: { existingSecretName: "My_Secret" } }), /^tls\.existingSecretName: "My_Secret" .*Kubernetes object name/],
     ["a validity shorter than the renewal window", () => ({ tls: { validityDays: 30, renewBeforeDays: 30 } }), /^tls\.renewBeforeDays: 30 .*fewer days than tls\.validityDays \(30\)/],
@@ -63,7 +64,7 @@ describe("argument validation", () => {
     it("never echoes a private key in an error", () => {
         const key = "MHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49";
         assert.throws(
-            () => new c.TlsSidecarApp("hello", minimalArgs({ tls: { certificatePem: "-----BEGIN CERTIFICATE-----\nx", privateKeyPem: key } })),
+            () => new c.TlsSidecarApp("hello", minimalArgs({ tls: { certificatePem: brought().cert, privateKeyPem: key } })),
             (e: unknown) => {
                 assert.match((e as Error).message, /^tls\.privateKeyPem: .*not shown/);
                 assert.ok(!(e as Error).message.includes(key.slice(0, 10)));

@@ -4,7 +4,8 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { EngineMocks, installMocks, promiseOf } from "./support/mocks";
+import { EngineMocks, installMocks, promiseOf, settled } from "./support/mocks";
+import { reportedOnceOn } from "./support/unhandledRejections";
 import { minimalArgs } from "./support/fixtures";
 import type * as Components from "../components";
 
@@ -107,6 +108,34 @@ describe("withTlsSidecar", () => {
             assert.deepStrictEqual(mocks.resources, []);
         });
     }
+
+    describe("with a field given as an Output", () => {
+        const probed = (port: pulumi.Input<number>): k8s.types.input.core.v1.PodSpec => ({ containers: [{ name: "shop", image: "s", readinessProbe: { tcpSocket: { port } } }] });
+        const later = <T>(value: T) => pulumi.output(new Promise<T>((resolve) => setTimeout(() => resolve(value), 10)));
+
+        it("checks it when it resolves: a bad value fails the Deployment given the spec with the same message, registering it not", async () => {
+            const known = (() => {
+                try {
+                    c.withTlsSidecar(probed(0), REFS, { appPort: 8080 });
+                } catch (e) {
+                    return (e as Error).message;
+                }
+                assert.fail("a probe at port 0 given as a plain value is refused");
+            })();
+            const spec = c.withTlsSidecar(probed(later(0)), REFS, { appPort: 8080 });
+            await assert.rejects(settled(pulumi.output(spec.containers)), (e: unknown) => pulumi.ResourceError.isInstance(e) && (e as Error).message === known);
+            new k8s.apps.v1.Deployment("shop", { spec: { selector: { matchLabels: { app: "shop" } }, template: { metadata: { labels: { app: "shop" } }, spec } } });
+            // Raised by the Deployment's registration, which serialising its spec prefixes.
+            assert.match(await reportedOnceOn(undefined), /spec\.containers\[0\]\.readinessProbe\.tcpSocket\.port: 0 is not allowed/);
+            assert.deepStrictEqual(mocks.ofType(DEPLOYMENT), []);
+        });
+
+        it("renders the same pod as a plain value once a good one resolves", async () => {
+            const plain = await ownDeployment("plain", probed(8081), REFS, { appPort: 8080 });
+            const fromOutput = await ownDeployment("output", probed(later(8081)), REFS, { appPort: 8080 });
+            assert.deepStrictEqual(fromOutput.containers, plain.containers);
+        });
+    });
 });
 
 describe("TlsSidecar", () => {
@@ -127,6 +156,21 @@ describe("TlsSidecar", () => {
         assert.match((await promiseOf(sidecar.caCertPem))!, /BEGIN CERTIFICATE/);
         assert.deepStrictEqual(mocks.ofType(DEPLOYMENT), []);
         assert.strictEqual(await promiseOf(sidecar.pullSecretName), undefined);
+    });
+
+    it("given a namespace as an Output, checks it when it resolves: a bad one fails the component with the same message, registering nothing", async () => {
+        const known = (() => {
+            try {
+                new c.TlsSidecar("known", { namespace: "Shop_NS", serviceName: "shop", images: PREBUILT });
+            } catch (e) {
+                return (e as Error).message;
+            }
+            assert.fail("a bad namespace given as a plain value is refused");
+        })();
+        const sidecar = new c.TlsSidecar("shop", { namespace: pulumi.output(new Promise<string>((resolve) => setTimeout(() => resolve("Shop_NS"), 10))), serviceName: "shop", images: PREBUILT });
+        await assert.rejects(settled(sidecar.secretName), (e: unknown) => (e as Error).message === known);
+        assert.strictEqual(await reportedOnceOn(sidecar), known);
+        assert.deepStrictEqual(mocks.resources, []);
     });
 
     for (const [what, args, message] of [

@@ -4,6 +4,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineMocks, promiseOf, settled } from "../../test/support/mocks";
 import { runExample, runProgram } from "../../test/support/program";
+import { takeUnhandledRejections } from "../../test/support/unhandledRejections";
 
 const PROJECT = "tls-sidecar-consumer";
 const PRODUCER = "acme/tls-sidecar/dev";
@@ -22,6 +23,20 @@ class ConsumerMocks extends EngineMocks {
         }
         return super.newResource(args);
     }
+}
+
+/**
+ * What the Pulumi runtime raised for the resources that waited on a failed output (it reports a failed resource
+ * operation through Node's unhandled-rejection event): ResourceErrors on the StackReference, one per missing output,
+ * which the CLI prints as `error: <message>` without a stack trace.
+ */
+async function reportedOnTheStackReference(message: RegExp): Promise<void> {
+    const errors = [...new Set(await takeUnhandledRejections())] as pulumi.ResourceError[];
+    for (const error of errors) {
+        assert.ok(pulumi.ResourceError.isInstance(error) && error.hideStack, String(error));
+        assert.ok(error.resource instanceof pulumi.StackReference, "on the StackReference");
+    }
+    assert.ok(errors.some((e) => message.test(e.message)), errors.join("\n"));
 }
 
 async function runConsumer(producerOutputs: Record<string, unknown>, config: Record<string, string> = {}, secretOutputs: string[] = []) {
@@ -75,9 +90,11 @@ describe("examples/consumer: reading a tls-sidecar stack through a StackReferenc
             () => runConsumer({ url: "https://x:30443" }),
             /stack acme\/tls-sidecar\/dev: output "clusterUrl" is missing/,
         );
+        await reportedOnTheStackReference(/stack acme\/tls-sidecar\/dev: output "clusterUrl" is missing/);
     });
 
     it("fails naming the consumer when the producer issued it no client certificate", async () => {
         await assert.rejects(() => runConsumer({ ...producer, clientCertificates: {} }, { clientName: "billing" }), /no client certificate for "billing"/);
+        await reportedOnTheStackReference(/no client certificate for "billing"/);
     });
 });

@@ -9,11 +9,14 @@ const producer = new pulumi.StackReference(producerStack);
 const namespace = config.require("namespace");
 const clientName = config.get("clientName") || undefined;
 
-/** The outputs this consumer needs, failing with the stack and output named when one is missing. */
+/**
+ * The outputs this consumer needs, failing with the stack and output named when one is missing: a ResourceError on the
+ * StackReference, which the CLI prints as `error: …` without a stack trace.
+ */
 function required(name: string): pulumi.Output<string> {
     return producer.getOutput(name).apply((value) => {
         if (typeof value !== "string" || value === "") {
-            throw new Error(`stack ${producerStack}: output "${name}" is missing; is it a tls-sidecar stack with a generated certificate?`);
+            throw new pulumi.ResourceError(`stack ${producerStack}: output "${name}" is missing; is it a tls-sidecar stack with a generated certificate?`, producer, true);
         }
         return value;
     });
@@ -34,7 +37,7 @@ if (clientName !== undefined) {
     const certificates = producer.getOutput("clientCertificates").apply((all) => {
         const mine = all?.[clientName];
         if (mine === undefined) {
-            throw new Error(`stack ${producerStack}: no client certificate for "${clientName}" in output "clientCertificates"`);
+            throw new pulumi.ResourceError(`stack ${producerStack}: no client certificate for "${clientName}" in output "clientCertificates"`, producer, true);
         }
         return mine as { certPem: string; privateKeyPem: string };
     });

@@ -182,8 +182,27 @@ export function settled<T>(output: pulumi.Output<T>): Promise<T> {
     return (output as unknown as { promise(): Promise<T> }).promise();
 }
 
+const SETTLE_LIMIT_MS = 10_000;
+
+/**
+ * Waits (at most SETTLE_LIMIT_MS) for the resource operations a previous test left running: a component registers
+ * its outputs after its constructor returns, and a test may end before; installed on the next test's mocks, that
+ * operation would fail on a resource those mocks never saw.
+ */
+export async function previousRunSettled(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_LIMIT_MS)));
+    try {
+        // As a program ends: wait for the outstanding resource operations, then let go of the mock monitor.
+        await Promise.race([pulumi.runtime.disconnect(), limit]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
 /** Installs fresh mocks. Call before importing code that creates resources. */
 export async function installMocks(stack = "test", preview = false, prior: RecordedResource[] = []): Promise<EngineMocks> {
+    await previousRunSettled();
     const mocks = new EngineMocks(prior);
     await pulumi.runtime.setMocks(mocks, "tls-sidecar", stack, preview);
     return mocks;

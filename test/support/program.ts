@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
 import { parse } from "yaml";
-import { EngineMocks, installMocks, promiseOf, RecordedResource } from "./mocks";
+import { EngineMocks, installMocks, previousRunSettled, promiseOf, RecordedResource } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "tls-sidecar";
@@ -118,6 +118,7 @@ export async function refusal(stack: string, overrides: Record<string, unknown>,
 
 /** Runs an example program (`<dir>/index.ts`) afresh under `mocks`, with `config` as its project's (unqualified keys). */
 export async function runExample(dir: string, project: string, mocks: pulumi.runtime.Mocks, config: Record<string, string>): Promise<any> {
+    await previousRunSettled();
     await pulumi.runtime.setMocks(mocks, project, "test", false);
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
     const entry = require.resolve(path.join(dir, "index.ts"));
