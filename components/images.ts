@@ -45,10 +45,22 @@ export interface SidecarImagesArgs {
     rustImage?: pulumi.Input<string>;
     /** Base image passed as the BASE_IMAGE build arg where a final stage is not `scratch`. Default: the Dockerfiles' own. */
     baseImage?: pulumi.Input<string>;
-    /** Target platform, e.g. "linux/amd64". Default: the Docker daemon's. */
+    /**
+     * Target platform of both images, `os/arch[/variant]`, e.g. "linux/arm64": the cluster nodes' platform. Default
+     * `linux/<architecture of the machine running Pulumi>` (`linux/amd64` on x86-64, `linux/arm64` on ARM64), which
+     * its Docker daemon builds natively; set it when the nodes differ.
+     */
     platform?: pulumi.Input<string>;
     /** Use these references instead of building. */
     prebuilt?: PrebuiltImagesArgs;
+}
+
+/** Node's names of CPU architectures (`process.arch`) that differ from Docker's platform names. */
+const DOCKER_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm: "arm/v7", ppc64: "ppc64le" };
+
+/** `linux/<this machine's architecture>` in Docker's terms: the default build platform. */
+export function defaultPlatform(arch: string = process.arch): string {
+    return `linux/${DOCKER_ARCH[arch] ?? arch}`;
 }
 
 /** Directory holding `proxy/` and `init/` build contexts, found from this file whether run from source or compiled. */
@@ -108,7 +120,7 @@ export class SidecarImages extends pulumi.ComponentResource {
                             context: path.join(imagesDir(), component),
                             dockerfile: path.join(imagesDir(), component, "Dockerfile"),
                             args: buildArgs[component],
-                            platform: args.platform,
+                            platform: args.platform ?? defaultPlatform(),
                         },
                         registry: registryInput,
                     },
@@ -145,6 +157,8 @@ function checkRegistry(registry: RegistryArgs, problems: Problems): void {
     }
 }
 
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
 export function validateImagesArgs(args: SidecarImagesArgs): void {
     const problems = new Problems();
     if (args.prebuilt) {
@@ -162,6 +176,9 @@ export function validateImagesArgs(args: SidecarImagesArgs): void {
         problems.add({ path: "images.registry", value: undefined, allowed: "a registry to push the built images to, or images.prebuilt with both image references" });
     } else {
         checkRegistry(args.registry, problems);
+    }
+    if (args.platform !== undefined && isKnown(args.platform) && (typeof args.platform !== "string" || !PLATFORM.test(args.platform))) {
+        problems.add({ path: "images.platform", value: args.platform, allowed: 'a platform "os/arch" or "os/arch/variant", e.g. "linux/amd64" or "linux/arm64"' });
     }
     problems.throwIfAny();
 }

@@ -1,7 +1,7 @@
 // The package entry: the top-level component, its parts, and the types of their arguments.
 export * from "./enums";
 export { ConfigError } from "./validation";
-export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, imagesDir } from "./images";
+export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, imagesDir, defaultPlatform } from "./images";
 export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./pullSecret";
 export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";

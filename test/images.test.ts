@@ -79,6 +79,27 @@ describe("SidecarImages (through TlsSidecarApp)", () => {
         });
     });
 
+    describe("the build platform", () => {
+        it("defaults to linux/<this machine's architecture> in Docker's names, which silences the provider's warning", async () => {
+            await deploy({ images: { registry: { server: "localhost:5000" } } });
+            const platforms = mocks.ofType(IMAGE).map((i) => i.inputs.build.platform);
+            assert.deepStrictEqual(platforms, [c.defaultPlatform(), c.defaultPlatform()]);
+            assert.deepStrictEqual(["x64", "arm64", "arm", "s390x"].map((a) => c.defaultPlatform(a)), ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"]);
+        });
+
+        it("takes images.platform, and refuses one that is not os/arch[/variant] before registering anything", async () => {
+            await deploy({ images: { registry: { server: "localhost:5000" }, platform: "linux/arm64/v8" } });
+            assert.deepStrictEqual(mocks.ofType(IMAGE).map((i) => i.inputs.build.platform), ["linux/arm64/v8", "linux/arm64/v8"]);
+            mocks = await installMocks();
+            assert.throws(() => new c.TlsSidecarApp("hello", minimalArgs({ images: { registry: { server: "localhost:5000" }, platform: "amd64" } })), (e: Error) => {
+                assert.match(e.message, /images\.platform/);
+                assert.match(e.message, /os\/arch/);
+                return true;
+            });
+            assert.deepStrictEqual(mocks.resources, []);
+        });
+    });
+
     describe("prebuilt", () => {
         it("builds nothing and runs the given references", async () => {
             await deploy({ images: { prebuilt: { proxy: "ghcr.io/acme/proxy@sha256:1", init: "ghcr.io/acme/init@sha256:2" } } });
