@@ -1,15 +1,11 @@
 // The npm package as a consumer gets it: `npm pack`, installed into a fresh Pulumi TypeScript program, compiled
 // with strict TypeScript, and run under mocks creating a TlsSidecarApp.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { inConsumer, makeConsumer, packInto, tarballFiles } from "./support/consumer";
 import { ROOT } from "./support/program";
-
-function run(cmd: string, args: string[], cwd: string): string {
-    return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
-}
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
@@ -70,8 +66,7 @@ describe("the npm package", function () {
 
     before(() => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "tls-sidecar-pack-"));
-        const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT));
-        tarball = path.join(work, packed[0].filename);
+        tarball = packInto(work);
     });
 
     after(() => {
@@ -79,10 +74,7 @@ describe("the npm package", function () {
     });
 
     it("ships compiled JS and declarations, the Dockerfiles and the Rust and Go sources, and no tests", () => {
-        const files: string[] = run("tar", ["-tzf", tarball], work)
-            .split("\n")
-            .filter((f) => f !== "")
-            .map((f) => f.replace(/^package\//, ""));
+        const files = tarballFiles(tarball);
         for (const f of ["bin/index.js", "bin/index.d.ts", "bin/tlsSidecarApp.js", "images/proxy/Dockerfile", "images/proxy/Cargo.lock", "images/proxy/src/main.rs", "images/init/Dockerfile", "images/init/main.go", "PulumiPlugin.yaml"]) {
             assert.ok(files.includes(f), `${f} is in the tarball`);
         }
@@ -103,32 +95,11 @@ describe("the npm package", function () {
 
     it("installs into a fresh Pulumi program with one copy of @pulumi/pulumi, compiles strictly and runs under mocks", () => {
         const consumer = path.join(work, "consumer");
-        fs.mkdirSync(consumer);
-        const dev = rootPackage.devDependencies;
-        fs.writeFileSync(
-            path.join(consumer, "package.json"),
-            JSON.stringify({
-                name: "consumer",
-                version: "1.0.0",
-                private: true,
-                dependencies: { "tls-sidecar": `file:${tarball}`, "@pulumi/pulumi": dev["@pulumi/pulumi"] },
-                devDependencies: { typescript: dev.typescript, "@types/node": dev["@types/node"] },
-            }),
-        );
-        fs.writeFileSync(
-            path.join(consumer, "tsconfig.json"),
-            JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", outDir: "bin", esModuleInterop: true, skipLibCheck: false } }),
-        );
-        fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(consumer, "index.ts"), CONSUMER_PROGRAM);
-        fs.writeFileSync(path.join(consumer, "check.ts"), CONSUMER_TEST);
-
-        run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], consumer);
-        const copies = run("find", ["node_modules", "-path", "*/@pulumi/pulumi/package.json"], consumer).split("\n").filter((l) => l !== "");
+        makeConsumer(consumer, "consumer", tarball, { "index.ts": CONSUMER_PROGRAM, "check.ts": CONSUMER_TEST });
+        const run = (cmd: string, args: string[]) => inConsumer(consumer, cmd, args);
+        const copies = run("find", ["node_modules", "-path", "*/@pulumi/pulumi/package.json"]).split("\n").filter((l) => l !== "");
         assert.deepStrictEqual(copies, ["node_modules/@pulumi/pulumi/package.json"]);
-
-        run(path.join(consumer, "node_modules", ".bin", "tsc"), ["-p", "."], consumer);
-        const out = run("node", ["bin/check.js"], consumer);
+        const out = run("node", ["bin/check.js"]);
         assert.match(out, /consumer ok: 1[0-9] resources/);
     });
 });

@@ -182,9 +182,9 @@ export function settled<T>(output: pulumi.Output<T>): Promise<T> {
     return (output as unknown as { promise(): Promise<T> }).promise();
 }
 
-/** Installs fresh mocks. Call before importing code that creates resources. */
-export async function installMocks(stack = "test", preview = false, prior: RecordedResource[] = []): Promise<EngineMocks> {
+/** Installs fresh mocks (for `project`'s stack). Call before importing code that creates resources. */
+export async function installMocks(stack = "test", preview = false, prior: RecordedResource[] = [], project = "tls-sidecar"): Promise<EngineMocks> {
     const mocks = new EngineMocks(prior);
-    await pulumi.runtime.setMocks(mocks, "tls-sidecar", stack, preview);
+    await pulumi.runtime.setMocks(mocks, project, stack, preview);
     return mocks;
 }

@@ -81,9 +81,26 @@ export async function runProgram(
     preview = false,
     prior: RecordedResource[] = [],
 ): Promise<ProgramRun> {
-    const mocks = await installMocks(stack ?? "test", preview, prior);
-    pulumi.runtime.setAllConfig(stackConfig(stack, overrides), secretKeys.map((k) => `${PROJECT}:${k}`));
-    const entry = require.resolve(path.join(ROOT, "index.ts"));
+    const config = stackConfig(stack, overrides);
+    return runEntry(path.join(ROOT, "index.ts"), PROJECT, stack ?? "test", config, secretKeys.map((k) => `${PROJECT}:${k}`), preview, prior);
+}
+
+/**
+ * Runs a Pulumi program's entry file afresh under mocks, as `project`'s `stack` with `config` (qualified keys; those
+ * in `secretKeys` set as secrets): this repository's program, or a consumer's built against the packed package.
+ */
+export async function runEntry(
+    entryFile: string,
+    project: string,
+    stack: string,
+    config: Record<string, string>,
+    secretKeys: string[] = [],
+    preview = false,
+    prior: RecordedResource[] = [],
+): Promise<ProgramRun> {
+    const mocks = await installMocks(stack, preview, prior, project);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    const entry = require.resolve(entryFile);
     delete require.cache[entry];
     let program: Record<string, unknown>;
     try {
