@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkNonEmptyString, ConfigError, isKnown, Problems } from "./validation";
 
 /** A container registry to push the built images to. */
-export interface RegistryArgs {
+export interface Registry {
     /** Host (and port) of the registry, e.g. "localhost:5000" or "ghcr.io". */
     server: pulumi.Input<string>;
     username?: pulumi.Input<string>;
@@ -21,20 +21,27 @@ export interface RegistryArgs {
     pullSecret?: boolean;
 }
 
+/** @deprecated Renamed `Registry`: every SDK adds its own `Args` (Python `RegistryArgs`). Kept for existing TypeScript programs. */
+export type RegistryArgs = Registry;
+
 /** Images published elsewhere (e.g. once, by a platform stack): nothing is built. */
-export interface PrebuiltImagesArgs {
+export interface PrebuiltImages {
     /** Reference of the TLS proxy image, best pinned by digest ("repo@sha256:…"). */
     proxy: pulumi.Input<string>;
     /** Reference of the redirect init image. */
     init: pulumi.Input<string>;
 }
 
-export interface SidecarImagesArgs {
+/** @deprecated Renamed `PrebuiltImages`: every SDK adds its own `Args` (Python `PrebuiltImagesArgs`). Kept for existing TypeScript programs. */
+export type PrebuiltImagesArgs = PrebuiltImages;
+
+/** The proxy and init images: built from this package's Dockerfiles and pushed to `registry`, or `prebuilt`. */
+export interface Images {
     /**
      * Where to push the images built from `images/proxy` and `images/init`. Required unless `prebuilt` is set; with
      * `prebuilt`, only read for `pullSecret`.
      */
-    registry?: RegistryArgs;
+    registry?: Registry;
     /** Repository path under the registry; the images are `<server>/<repository>/proxy` and `…/init`. Default "tls-sidecar". */
     repository?: pulumi.Input<string>;
     /** Tag to push. The pods use the pushed digest, so a rebuilt image rolls them whatever the tag. Default "latest". */
@@ -52,8 +59,11 @@ export interface SidecarImagesArgs {
      */
     platform?: pulumi.Input<string>;
     /** Use these references instead of building. */
-    prebuilt?: PrebuiltImagesArgs;
+    prebuilt?: PrebuiltImages;
 }
+
+/** The arguments of the SidecarImages component: the images of a TlsSidecarApp's `images`. */
+export interface SidecarImagesArgs extends Images {}
 
 /** Node's names of CPU architectures (`process.arch`) that differ from Docker's platform names. */
 const DOCKER_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm: "arm/v7", ppc64: "ppc64le" };
@@ -134,7 +144,7 @@ export class SidecarImages extends pulumi.ComponentResource {
 }
 
 /** `images.registry`: a server, both credentials or neither, and a pull Secret only with credentials. */
-function checkRegistry(registry: RegistryArgs, problems: Problems): void {
+function checkRegistry(registry: Registry, problems: Problems): void {
     if (isKnown(registry.server)) {
         problems.check(() => checkNonEmptyString("images.registry.server", registry.server));
     }
@@ -159,7 +169,7 @@ function checkRegistry(registry: RegistryArgs, problems: Problems): void {
 
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 
-export function validateImagesArgs(args: SidecarImagesArgs): void {
+export function validateImagesArgs(args: Images): void {
     const problems = new Problems();
     if (args.prebuilt) {
         for (const key of ["proxy", "init"] as const) {

@@ -1,6 +1,6 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourcesArgs } from "./podSpec";
+import type { ContainerResources } from "./podSpec";
 
 /** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
 export interface ConfigProblem {
@@ -232,8 +232,8 @@ export function checkQuantity(path: string, value: unknown): void {
 
 const RESOURCE_FIELDS = ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"];
 
-/** A container's `ResourcesArgs`: known fields only, each a quantity. */
-export function checkResources(path: string, r: ResourcesArgs | undefined): void {
+/** A container's `ContainerResources`: known fields only, each a quantity. */
+export function checkResources(path: string, r: ContainerResources | undefined): void {
     const problems = new Problems();
     for (const [key, value] of Object.entries(r ?? {})) {
         if (!RESOURCE_FIELDS.includes(key)) {
