@@ -70,6 +70,13 @@ describe("the cross-language component schema", function () {
         assert.match(fs.readFileSync(path.join(ROOT, "PulumiPlugin.yaml"), "utf8"), /^runtime: nodejs$/m);
     });
 
+    it("starts from the package entry that package.json names, not from the fallback index.ts (the program)", () => {
+        const analyzer = new Analyzer(ROOT, PACKAGE.name, PACKAGE, new Set(exportedComponents()));
+        assert.strictEqual(path.resolve(analyzer.findProgramEntryPoint().fileName), path.join(ROOT, "components", "index.ts"));
+        // The plugin host requires the package directory, i.e. package.json's `main`: the same entry.
+        assert.strictEqual(require.resolve(ROOT), path.join(ROOT, "components", "index.ts"));
+    });
+
     it("names the package after package.json and every component `tls-sidecar:index:<Class>`", () => {
         assert.strictEqual(schema.name, "tls-sidecar");
         assert.deepStrictEqual(Object.keys(schema.resources).sort(), exportedComponents().map((n) => `tls-sidecar:index:${n}`));

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
+import { loadConfig, register } from "tsconfig-paths";
 import { parse } from "yaml";
 import { EngineMocks, installMocks, promiseOf, RecordedResource } from "./mocks";
 
@@ -133,11 +134,22 @@ export async function refusal(stack: string, overrides: Record<string, unknown>,
     throw new Error(`the program accepted ${JSON.stringify(overrides)}`);
 }
 
-/** Runs an example program (`<dir>/index.ts`) afresh under `mocks`, with `config` as its project's (unqualified keys). */
+/**
+ * Runs an example program (`<dir>/index.ts`) afresh under `mocks`, with `config` as its project's (unqualified keys).
+ * An example imports "tls-sidecar" as a user's program does (its package.json depends on the package): while it
+ * loads, that name resolves to this repository's source through tsconfig.json's `paths`, as the typecheck does.
+ */
 export async function runExample(dir: string, project: string, mocks: pulumi.runtime.Mocks, config: Record<string, string>): Promise<any> {
     await pulumi.runtime.setMocks(mocks, project, "test", false);
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
     const entry = require.resolve(path.join(dir, "index.ts"));
     delete require.cache[entry];
-    return import(entry);
+    const tsconfig = loadConfig(ROOT);
+    if (tsconfig.resultType !== "success") throw new Error(`tsconfig.json: ${tsconfig.message}`);
+    const unregister = register({ baseUrl: tsconfig.absoluteBaseUrl, paths: tsconfig.paths });
+    try {
+        return require(entry);
+    } finally {
+        unregister();
+    }
 }
