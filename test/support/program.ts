@@ -28,6 +28,26 @@ export function stackFile(stack: string): Record<string, unknown> {
     return parse(fs.readFileSync(file, "utf8"))?.config ?? {};
 }
 
+/** The stacks: every Pulumi.<stack>.yaml beside Pulumi.yaml. */
+export const STACKS = fs
+    .readdirSync(ROOT)
+    .map((f) => /^Pulumi\.([\w-]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+
+/**
+ * The secrets a stack file documents in its comments, as the commands that set them:
+ * `#   pulumi config set --secret tls-sidecar:<key> <what> --stack <stack>`; [] when it says `# Secrets: none`.
+ */
+export function documentedSecrets(stack: string): string[] {
+    const text = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+    const commands = [...text.matchAll(/^#\s+pulumi config set --secret (\S+) .*--stack (\S+)$/gm)];
+    for (const [line, , named] of commands) assert.strictEqual(named, stack, `Pulumi.${stack}.yaml: ${line}`);
+    const keys = commands.map(([, key]) => key);
+    assert.ok(keys.length > 0 || /^# Secrets: none\b/m.test(text), `Pulumi.${stack}.yaml documents its secrets (or says "# Secrets: none")`);
+    return keys;
+}
+
 /** Config values reach a program as strings; arrays and objects as JSON. */
 function asConfigString(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
