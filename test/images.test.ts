@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EngineMocks, installMocks, isSecretAt, promiseOf } from "./support/mocks";
 import { minimalArgs } from "./support/fixtures";
+import { refusal, runProgram } from "./support/program";
 import type * as Components from "../components";
 
 let c: typeof Components;
@@ -97,6 +98,16 @@ describe("SidecarImages (through TlsSidecarApp)", () => {
                 return true;
             });
             assert.deepStrictEqual(mocks.resources, []);
+        });
+    });
+
+    describe("the stack config key tls-sidecar:platform", () => {
+        it("sets both builds' platform, empty leaves the default, and a bad one is refused naming the key", async () => {
+            const set = await runProgram("dev", { platform: "linux/arm64" });
+            assert.deepStrictEqual(set.mocks.ofType(IMAGE).map((i) => i.inputs.build.platform), ["linux/arm64", "linux/arm64"]);
+            const unset = await runProgram("dev", {});
+            assert.deepStrictEqual(unset.mocks.ofType(IMAGE).map((i) => i.inputs.build.platform), [c.defaultPlatform(), c.defaultPlatform()]);
+            assert.match(await refusal("dev", { platform: "arm64" }), /tls-sidecar:platform/);
         });
     });
 
