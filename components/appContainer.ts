@@ -4,14 +4,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InterceptionMode, PodSecurityProfile, PortProtocol } from "./enums";
-import { preStopDrain, resourceRequirements, ResourcesArgs } from "./podSpec";
-import { LifecycleArgs, ProbeArgs, ProbeTarget, renderLifecycle, renderProbe } from "./probes";
-import { appSecurityContext, ContainerSecurityContextArgs } from "./securityContext";
+import { preStopDrain, resourceRequirements, ContainerResources } from "./podSpec";
+import { Lifecycle, Probe, ProbeTarget, renderLifecycle, renderProbe } from "./probes";
+import { appSecurityContext, ContainerSecurityContext } from "./securityContext";
 import { checked, checkEnum, checkObjectName, checkPort, ConfigError, isKnown, Problems } from "./validation";
-import { renderVolumeMounts, VolumeMountArgs } from "./volumes";
+import { renderVolumeMounts, VolumeMount } from "./volumes";
 
 /** A port the app listens on besides `port`. It is not redirected: with iptables interception it stays plaintext. */
-export interface ContainerPortArgs {
+export interface ContainerPort {
     /** An IANA service name (at most 15 lower-case letters, digits and '-'), unique in the pod. A plain string. */
     name?: string;
     containerPort: pulumi.Input<number>;
@@ -19,46 +19,55 @@ export interface ContainerPortArgs {
     protocol?: PortProtocol;
 }
 
+/** @deprecated Renamed `ContainerPort`: every SDK adds its own `Args` (Python `ContainerPortArgs`). Kept for existing TypeScript programs. */
+export type ContainerPortArgs = ContainerPort;
+
 /** A ConfigMap or Secret in the pod's namespace. */
-export interface EnvSourceRefArgs {
+export interface EnvSourceRef {
     name: pulumi.Input<string>;
     /** Start the container even when it does not exist. Default false. */
     optional?: boolean;
 }
 
+/** @deprecated Renamed `EnvSourceRef`: every SDK adds its own `Args` (Python `EnvSourceRefArgs`). Kept for existing TypeScript programs. */
+export type EnvSourceRefArgs = EnvSourceRef;
+
 /** Every key of a ConfigMap or a Secret as environment variables: exactly one of `configMapRef`, `secretRef`. */
-export interface EnvFromSourceArgs {
-    configMapRef?: EnvSourceRefArgs;
-    secretRef?: EnvSourceRefArgs;
+export interface EnvFromSource {
+    configMapRef?: EnvSourceRef;
+    secretRef?: EnvSourceRef;
     /** Put before each variable's name, e.g. "DB_". */
     prefix?: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `EnvFromSource`: every SDK adds its own `Args` (Python `EnvFromSourceArgs`). Kept for existing TypeScript programs. */
+export type EnvFromSourceArgs = EnvFromSource;
+
 /** The app, deployed as it is: its image listens on `port` in plain HTTP. */
-export interface AppContainerArgs {
+export interface AppContainer {
     image: pulumi.Input<string>;
     /** The port the app listens on. With iptables interception, inbound traffic to it is redirected to the proxy. */
     port: pulumi.Input<number>;
     /** Environment variables, passed unchanged. */
     env?: { [name: string]: pulumi.Input<string> };
     /** Environment variables from ConfigMaps and Secrets; `env` wins over them. */
-    envFrom?: EnvFromSourceArgs[];
-    resources?: ResourcesArgs;
+    envFrom?: EnvFromSource[];
+    resources?: ContainerResources;
     command?: pulumi.Input<string>[];
     args?: pulumi.Input<string>[];
     /** Ports besides `port` (metrics, a health port), declared on the container. Never redirected. */
-    ports?: ContainerPortArgs[];
+    ports?: ContainerPort[];
     /**
      * With iptables interception an `httpGet` at `port` is sent as HTTPS (it reaches the proxy, which passes it on);
      * refused with `proxy.clientAuth: Require`, as is a `grpc` probe at `port`. See the README's "Probes".
      */
-    readinessProbe?: ProbeArgs;
-    livenessProbe?: ProbeArgs;
-    startupProbe?: ProbeArgs;
+    readinessProbe?: Probe;
+    livenessProbe?: Probe;
+    startupProbe?: Probe;
     /** `postStart`, and `preStop` only with `drainSeconds: 0` (the drain is the app's preStop hook). */
-    lifecycle?: LifecycleArgs;
+    lifecycle?: Lifecycle;
     /** Mounts of `pod.volumes` into the app container. */
-    volumeMounts?: VolumeMountArgs[];
+    volumeMounts?: VolumeMount[];
     /**
      * Seconds a deleted pod keeps serving while the Service stops sending it requests and keep-alive clients move
      * to other pods: the app's `preStop` hook drains the proxy (`GET /drain`) for this long before the app gets
@@ -67,8 +76,11 @@ export interface AppContainerArgs {
      */
     drainSeconds?: number;
     /** The app container's security context. Default: none (the image's own user), or what `podSecurity` requires. */
-    securityContext?: ContainerSecurityContextArgs;
+    securityContext?: ContainerSecurityContext;
 }
+
+/** @deprecated Renamed `AppContainer`: every SDK adds its own `Args` (Python `AppContainerArgs`). Kept for existing TypeScript programs. */
+export type AppContainerArgs = AppContainer;
 
 /** Names of the pod's own ports: the app's `port` and the sidecars'. */
 export const OWN_PORT_NAMES = ["http", "https", "proxy-admin", "tunnel-metrics"];
@@ -82,10 +94,10 @@ export interface AppContainerContext {
 
 /** The probes and hooks an app container (ours, or one of your own: see withTlsSidecar) runs with the sidecar. */
 export interface ProbedContainer {
-    readinessProbe?: ProbeArgs;
-    livenessProbe?: ProbeArgs;
-    startupProbe?: ProbeArgs;
-    lifecycle?: LifecycleArgs;
+    readinessProbe?: Probe;
+    livenessProbe?: Probe;
+    startupProbe?: Probe;
+    lifecycle?: Lifecycle;
 }
 
 /**
@@ -102,7 +114,7 @@ export function sidecarHandlers(app: ProbedContainer, appPort: pulumi.Input<numb
     };
 }
 
-export function appContainer(app: AppContainerArgs, ctx: AppContainerContext): k8s.types.input.core.v1.Container {
+export function appContainer(app: AppContainer, ctx: AppContainerContext): k8s.types.input.core.v1.Container {
     const extra = (app.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol ?? PortProtocol.Tcp }));
     return {
         name: "app",
@@ -127,7 +139,7 @@ function isPortName(name: unknown): boolean {
 const ENV_PREFIX = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** `app.ports`: each valid, named uniquely, and clear of the pod's own ports (`taken`, by argument path). */
-export function checkAppPorts(ports: ContainerPortArgs[] | undefined, taken: [string, pulumi.Input<number>][], problems: Problems): void {
+export function checkAppPorts(ports: ContainerPort[] | undefined, taken: [string, pulumi.Input<number>][], problems: Problems): void {
     const names: string[] = [];
     const seen: [string, unknown, PortProtocol][] = [];
     (ports ?? []).forEach((p, i) => {
@@ -156,7 +168,7 @@ export function checkAppPorts(ports: ContainerPortArgs[] | undefined, taken: [st
 }
 
 /** `app.envFrom`: each one ConfigMap or Secret, by a valid name, with a valid prefix. */
-export function checkEnvFrom(sources: EnvFromSourceArgs[] | undefined, problems: Problems): void {
+export function checkEnvFrom(sources: EnvFromSource[] | undefined, problems: Problems): void {
     (sources ?? []).forEach((s, i) => {
         const at = `app.envFrom[${i}]`;
         const given = (["configMapRef", "secretRef"] as const).filter((k) => s[k] !== undefined);

@@ -11,7 +11,7 @@ import { withLateChecks } from "./lateChecks";
 export const SECRET_KEYS = { cert: "tls.crt", key: "tls.key", ca: "ca.crt" } as const;
 
 /** A certificate issued elsewhere: the Secret is made from these. */
-export interface ProvidedCertificateArgs {
+export interface ProvidedCertificate {
     /** PEM of the server certificate (and any intermediates after it). */
     certificatePem: pulumi.Input<string>;
     /** PEM of its private key. Stored as a Pulumi secret. */
@@ -19,6 +19,9 @@ export interface ProvidedCertificateArgs {
     /** PEM of the CA clients should trust; written as `ca.crt` and exported as `caCertPem`. */
     caCertificatePem?: pulumi.Input<string>;
 }
+
+/** @deprecated Renamed `ProvidedCertificate`: every SDK adds its own `Args` (Python `ProvidedCertificateArgs`). Kept for existing TypeScript programs. */
+export type ProvidedCertificateArgs = ProvidedCertificate;
 
 /** How certificates are made and renewed: shared by `SidecarCertificates` and `TlsSidecarApp`'s `tls`. */
 export interface CertificatePolicyArgs {
@@ -60,7 +63,7 @@ export interface SidecarCertificatesArgs extends CertificatePolicyArgs {
     /** Organization in the certificates' subjects. Default "tls-sidecar". */
     organization?: pulumi.Input<string>;
     /** Bring your own: make the Secret from this certificate and key instead of generating them. */
-    provided?: ProvidedCertificateArgs;
+    provided?: ProvidedCertificate;
 }
 
 export const CERT_DEFAULTS = { validityDays: 90, renewBeforeDays: 30, caValidityDays: 3650, caOverlapDays: 30 } as const;

@@ -6,7 +6,7 @@ import { checkNonEmptyString, ConfigError, isKnown, Problems } from "./validatio
 import { withLateChecks } from "./lateChecks";
 
 /** A container registry to push the built images to. */
-export interface RegistryArgs {
+export interface Registry {
     /** Host (and port) of the registry, e.g. "localhost:5000" or "ghcr.io". */
     server: pulumi.Input<string>;
     username?: pulumi.Input<string>;
@@ -22,20 +22,27 @@ export interface RegistryArgs {
     pullSecret?: boolean;
 }
 
+/** @deprecated Renamed `Registry`: every SDK adds its own `Args` (Python `RegistryArgs`). Kept for existing TypeScript programs. */
+export type RegistryArgs = Registry;
+
 /** Images published elsewhere (e.g. once, by a platform stack): nothing is built. */
-export interface PrebuiltImagesArgs {
+export interface PrebuiltImages {
     /** Reference of the TLS proxy image, best pinned by digest ("repo@sha256:…"). */
     proxy: pulumi.Input<string>;
     /** Reference of the redirect init image. */
     init: pulumi.Input<string>;
 }
 
-export interface SidecarImagesArgs {
+/** @deprecated Renamed `PrebuiltImages`: every SDK adds its own `Args` (Python `PrebuiltImagesArgs`). Kept for existing TypeScript programs. */
+export type PrebuiltImagesArgs = PrebuiltImages;
+
+/** The proxy and init images: built from this package's Dockerfiles and pushed to `registry`, or `prebuilt`. */
+export interface Images {
     /**
      * Where to push the images built from `images/proxy` and `images/init`. Required unless `prebuilt` is set; with
      * `prebuilt`, only read for `pullSecret`.
      */
-    registry?: RegistryArgs;
+    registry?: Registry;
     /** Repository path under the registry; the images are `<server>/<repository>/proxy` and `…/init`. Default "tls-sidecar". */
     repository?: pulumi.Input<string>;
     /** Tag to push. The pods use the pushed digest, so a rebuilt image rolls them whatever the tag. Default "latest". */
@@ -46,10 +53,25 @@ export interface SidecarImagesArgs {
     rustImage?: pulumi.Input<string>;
     /** Base image passed as the BASE_IMAGE build arg where a final stage is not `scratch`. Default: the Dockerfiles' own. */
     baseImage?: pulumi.Input<string>;
-    /** Target platform, e.g. "linux/amd64". Default: the Docker daemon's. */
+    /**
+     * Target platform of both images, `os/arch[/variant]`, e.g. "linux/arm64": the cluster nodes' platform. Default
+     * `linux/<architecture of the machine running Pulumi>` (`linux/amd64` on x86-64, `linux/arm64` on ARM64), which
+     * its Docker daemon builds natively; set it when the nodes differ.
+     */
     platform?: pulumi.Input<string>;
     /** Use these references instead of building. */
-    prebuilt?: PrebuiltImagesArgs;
+    prebuilt?: PrebuiltImages;
+}
+
+/** The arguments of the SidecarImages component: the images of a TlsSidecarApp's `images`. */
+export interface SidecarImagesArgs extends Images {}
+
+/** Node's names of CPU architectures (`process.arch`) that differ from Docker's platform names. */
+const DOCKER_ARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm: "arm/v7", ppc64: "ppc64le" };
+
+/** `linux/<this machine's architecture>` in Docker's terms: the default build platform. */
+export function defaultPlatform(arch: string = process.arch): string {
+    return `linux/${DOCKER_ARCH[arch] ?? arch}`;
 }
 
 /** Directory holding `proxy/` and `init/` build contexts, found from this file whether run from source or compiled. */
@@ -108,7 +130,7 @@ export class SidecarImages extends pulumi.ComponentResource {
                             context: path.join(imagesDir(), component),
                             dockerfile: path.join(imagesDir(), component, "Dockerfile"),
                             args: buildArgs[component],
-                            platform: args.platform,
+                            platform: args.platform ?? defaultPlatform(),
                         },
                         registry: registryInput,
                     },
@@ -122,7 +144,7 @@ export class SidecarImages extends pulumi.ComponentResource {
 }
 
 /** `images.registry`: a server, both credentials or neither, and a pull Secret only with credentials. */
-function checkRegistry(registry: RegistryArgs, problems: Problems): void {
+function checkRegistry(registry: Registry, problems: Problems): void {
     if (isKnown(registry.server)) {
         problems.check(() => checkNonEmptyString("images.registry.server", registry.server));
     }
@@ -145,7 +167,9 @@ function checkRegistry(registry: RegistryArgs, problems: Problems): void {
     }
 }
 
-export function validateImagesArgs(args: SidecarImagesArgs): void {
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+
+export function validateImagesArgs(args: Images): void {
     const problems = new Problems();
     if (args.prebuilt) {
         for (const key of ["proxy", "init"] as const) {
@@ -162,6 +186,9 @@ export function validateImagesArgs(args: SidecarImagesArgs): void {
         problems.add({ path: "images.registry", value: undefined, allowed: "a registry to push the built images to, or images.prebuilt with both image references" });
     } else {
         checkRegistry(args.registry, problems);
+    }
+    if (args.platform !== undefined && isKnown(args.platform) && (typeof args.platform !== "string" || !PLATFORM.test(args.platform))) {
+        problems.add({ path: "images.platform", value: args.platform, allowed: 'a platform "os/arch" or "os/arch/variant", e.g. "linux/amd64" or "linux/arm64"' });
     }
     problems.throwIfAny();
 }

@@ -1,44 +1,44 @@
 // The package entry: the top-level component, its parts, and the types of their arguments.
 export * from "./enums";
 export { ConfigError } from "./validation";
-export { SidecarImages, SidecarImagesArgs, RegistryArgs, PrebuiltImagesArgs, imagesDir } from "./images";
+export { SidecarImages, SidecarImagesArgs, Images, Registry, PrebuiltImages, imagesDir, defaultPlatform } from "./images";
 export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./pullSecret";
-export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificateArgs, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
+export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificate, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
 export { SidecarWorkload, SidecarWorkloadArgs } from "./workload";
-export { ProxyArgs, RedirectArgs } from "./sidecarPod";
-export { ServiceArgs } from "./service";
-export { AppContainerArgs, ContainerPortArgs, EnvFromSourceArgs, EnvSourceRefArgs } from "./appContainer";
-export { ProbeArgs, HttpGetActionArgs, HttpHeaderArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, LifecycleArgs, LifecycleHandlerArgs } from "./probes";
-export { VolumeArgs, VolumeMountArgs, EmptyDirVolumeArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, KeyToPathArgs } from "./volumes";
-export { PodArgs } from "./podOptions";
-export { NetworkPolicyArgs, NetworkPolicyPeerArgs, NetworkPolicyPortArgs, IpBlockArgs, networkPolicyRules } from "./networkPolicy";
+export { TlsProxy, Redirect } from "./sidecarPod";
+export { Service } from "./service";
+export { AppContainer, ContainerPort, EnvFromSource, EnvSourceRef } from "./appContainer";
+export { Probe, HttpGetAction, HttpHeader, TcpSocketAction, GrpcAction, ExecAction, SleepAction, Lifecycle, LifecycleHandler } from "./probes";
+export { Volume, VolumeMount, EmptyDirVolume, ConfigMapVolume, SecretVolume, PersistentVolumeClaimVolume, KeyToPath } from "./volumes";
+export { Pod } from "./podOptions";
+export { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, IpBlock, networkPolicyRules } from "./networkPolicy";
 export {
-    AffinityArgs,
-    NodeAffinityArgs,
-    NodeSelectorArgs,
-    NodeSelectorTermArgs,
-    NodeSelectorRequirementArgs,
-    PreferredSchedulingTermArgs,
-    PodAffinityArgs,
-    PodAffinityTermArgs,
-    WeightedPodAffinityTermArgs,
-    LabelSelectorArgs,
-    LabelSelectorRequirementArgs,
-    TolerationArgs,
-    TopologySpreadConstraintArgs,
+    Affinity,
+    NodeAffinity,
+    NodeSelector,
+    NodeSelectorTerm,
+    NodeSelectorRequirement,
+    PreferredSchedulingTerm,
+    PodAffinity,
+    PodAffinityTerm,
+    WeightedPodAffinityTerm,
+    LabelSelector,
+    LabelSelectorRequirement,
+    Toleration,
+    TopologySpreadConstraint,
 } from "./scheduling";
-export { WorkloadArgs, ROLLOUT_DEFAULTS } from "./workloadOptions";
-export { ResourcesArgs, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
-export { ContainerSecurityContextArgs, PodSecurityContextArgs, CapabilitiesArgs, SeccompProfileArgs } from "./securityContext";
+export { Workload, ROLLOUT_DEFAULTS } from "./workloadOptions";
+export { ContainerResources, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
+export { ContainerSecurityContext, PodSecurityContext, Capabilities, SeccompProfile } from "./securityContext";
 export { TlsSidecarApp, TlsSidecarAppArgs } from "./tlsSidecarApp";
-export { TlsArgs } from "./tlsArgs";
+export { Tls } from "./tlsArgs";
 export { TlsSidecar, TlsSidecarArgs } from "./tlsSidecar";
 export { withTlsSidecar, TlsSidecarRefs, TlsSidecarPodArgs } from "./withTlsSidecar";
 export {
     CloudflareTunnelSidecar,
     CloudflareTunnelSidecarArgs,
-    TunnelArgs,
+    Tunnel,
     TunnelContainerParts,
     tunnelContainerParts,
     tunnelContainer,
@@ -50,3 +50,20 @@ export {
     DEFAULT_TUNNEL_RESOURCES,
     ORIGIN_CA_DIR,
 } from "./tunnel";
+
+// Deprecated names of the argument types (before they were named for the SDKs), for existing TypeScript programs.
+export { ContainerPortArgs, EnvSourceRefArgs, EnvFromSourceArgs, AppContainerArgs } from "./appContainer";
+export { ProvidedCertificateArgs } from "./certificates";
+export { RegistryArgs, PrebuiltImagesArgs } from "./images";
+export { IpBlockArgs, NetworkPolicyPeerArgs, NetworkPolicyPortArgs, NetworkPolicyArgs } from "./networkPolicy";
+export { PodArgs } from "./podOptions";
+export { ResourcesArgs } from "./podSpec";
+export { HttpHeaderArgs, HttpGetActionArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, ProbeArgs, LifecycleHandlerArgs, LifecycleArgs } from "./probes";
+export { TolerationArgs, LabelSelectorRequirementArgs, LabelSelectorArgs, NodeSelectorRequirementArgs, NodeSelectorTermArgs, NodeSelectorArgs, PreferredSchedulingTermArgs, NodeAffinityArgs, PodAffinityTermArgs, WeightedPodAffinityTermArgs, PodAffinityArgs, AffinityArgs, TopologySpreadConstraintArgs } from "./scheduling";
+export { SeccompProfileArgs, CapabilitiesArgs, ContainerSecurityContextArgs, PodSecurityContextArgs } from "./securityContext";
+export { ServiceArgs } from "./service";
+export { ProxyArgs, RedirectArgs } from "./sidecarPod";
+export { TlsArgs } from "./tlsArgs";
+export { TunnelArgs } from "./tunnel";
+export { EmptyDirVolumeArgs, KeyToPathArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, VolumeArgs, VolumeMountArgs } from "./volumes";
+export { WorkloadArgs } from "./workloadOptions";

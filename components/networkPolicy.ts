@@ -6,56 +6,68 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InterceptionMode, PortProtocol } from "./enums";
 import type { StringMap } from "./labels";
-import type { LabelSelectorArgs } from "./scheduling";
+import type { LabelSelector } from "./scheduling";
 import { checkLabelSelector } from "./schedulingValidation";
 import { checkCidr, checked, checkEnum, checkPort, isKnown, Problems } from "./validation";
 
 /** An address range: `cidr`, less the ranges in `except`. */
-export interface IpBlockArgs {
+export interface IpBlock {
     /** An IPv4 or IPv6 CIDR, e.g. "10.0.0.0/8". */
     cidr: pulumi.Input<string>;
     /** CIDRs inside `cidr` to leave out. */
     except?: pulumi.Input<string>[];
 }
 
+/** @deprecated Renamed `IpBlock`: every SDK adds its own `Args` (Python `IpBlockArgs`). Kept for existing TypeScript programs. */
+export type IpBlockArgs = IpBlock;
+
 /**
  * A source allowed in: `ipBlock` alone, or `namespaceSelector` and/or `podSelector` (both: the selected pods of the
  * selected namespaces; `podSelector` alone: pods of the pods' own namespace). `{}` as a selector selects everything,
  * e.g. `{ namespaceSelector: {} }` is every pod of the cluster.
  */
-export interface NetworkPolicyPeerArgs {
+export interface NetworkPolicyPeer {
     /** e.g. `{ matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }`. */
-    namespaceSelector?: LabelSelectorArgs;
-    podSelector?: LabelSelectorArgs;
+    namespaceSelector?: LabelSelector;
+    podSelector?: LabelSelector;
     /** Addresses from outside the pod network too (a load balancer's or a NodePort's clients, after any SNAT). */
-    ipBlock?: IpBlockArgs;
+    ipBlock?: IpBlock;
 }
 
+/** @deprecated Renamed `NetworkPolicyPeer`: every SDK adds its own `Args` (Python `NetworkPolicyPeerArgs`). Kept for existing TypeScript programs. */
+export type NetworkPolicyPeerArgs = NetworkPolicyPeer;
+
 /** Another port of the pod to let in, e.g. a metrics port of `app.ports`. */
-export interface NetworkPolicyPortArgs {
+export interface NetworkPolicyPort {
     /** One of `app.ports`' `containerPort`s (or the tunnel's metrics port). */
     port: pulumi.Input<number>;
     /** Default TCP. */
     protocol?: PortProtocol;
     /** Default: every source. */
-    from?: NetworkPolicyPeerArgs[];
+    from?: NetworkPolicyPeer[];
 }
+
+/** @deprecated Renamed `NetworkPolicyPort`: every SDK adds its own `Args` (Python `NetworkPolicyPortArgs`). Kept for existing TypeScript programs. */
+export type NetworkPolicyPortArgs = NetworkPolicyPort;
 
 /**
  * A NetworkPolicy for the pods: set (even to `{}`) to create one. Traffic from the pod's own node (the kubelet's
  * probes) is always allowed by NetworkPolicy's rules, whatever these say.
  */
-export interface NetworkPolicyArgs {
+export interface NetworkPolicy {
     /** Who may connect to the TLS port. Default: every source, in the cluster and outside; not an empty list. */
-    from?: NetworkPolicyPeerArgs[];
+    from?: NetworkPolicyPeer[];
     /**
      * Who may reach the proxy's admin port (`/healthz`, `/readyz`, `/metrics`), e.g. Prometheus' namespace. Default: the
      * same as `from`; `[]` for no one but the node.
      */
-    adminFrom?: NetworkPolicyPeerArgs[];
+    adminFrom?: NetworkPolicyPeer[];
     /** Other ports of the pod to let in, each from its own sources. Default: none; every other port is closed. */
-    ports?: NetworkPolicyPortArgs[];
+    ports?: NetworkPolicyPort[];
 }
+
+/** @deprecated Renamed `NetworkPolicy`: every SDK adds its own `Args` (Python `NetworkPolicyArgs`). Kept for existing TypeScript programs. */
+export type NetworkPolicyArgs = NetworkPolicy;
 
 type PeerInput = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type RuleInput = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
@@ -70,7 +82,7 @@ export interface PolicyPorts {
 
 const tcp = (port: pulumi.Input<number>) => ({ protocol: PortProtocol.Tcp, port });
 
-function peers(from: NetworkPolicyPeerArgs[] | undefined): PeerInput[] | undefined {
+function peers(from: NetworkPolicyPeer[] | undefined): PeerInput[] | undefined {
     return from === undefined || from.length === 0 ? undefined : from;
 }
 
@@ -84,7 +96,7 @@ export function tlsPorts(p: PolicyPorts): pulumi.Input<number>[] {
 }
 
 /** The ingress rules: the TLS ports from `from`, the admin port from `adminFrom` (none for `[]`), then `ports`. */
-export function networkPolicyRules(np: NetworkPolicyArgs, p: PolicyPorts): RuleInput[] {
+export function networkPolicyRules(np: NetworkPolicy, p: PolicyPorts): RuleInput[] {
     const admin = np.adminFrom ?? np.from;
     const rules: RuleInput[] = [{ ports: tlsPorts(p).map(tcp), from: peers(np.from) }];
     if (admin === undefined || admin.length > 0) {
@@ -97,7 +109,7 @@ export function networkPolicyRules(np: NetworkPolicyArgs, p: PolicyPorts): RuleI
 }
 
 /** The policy: exactly the pods of `selector`, ingress only (the pods' outbound traffic is not restricted). */
-export function sidecarNetworkPolicy(name: string, namespace: pulumi.Input<string>, labels: StringMap, selector: StringMap, np: NetworkPolicyArgs, p: PolicyPorts, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
+export function sidecarNetworkPolicy(name: string, namespace: pulumi.Input<string>, labels: StringMap, selector: StringMap, np: NetworkPolicy, p: PolicyPorts, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
     return new k8s.networking.v1.NetworkPolicy(
         name,
         { metadata: { namespace, labels }, spec: { podSelector: { matchLabels: selector }, policyTypes: ["Ingress"], ingress: networkPolicyRules(np, p) } },
@@ -111,7 +123,7 @@ function parseCidr(cidr: string): { family: 4 | 6; prefix: number; address: stri
     return { family: net.isIPv4(address) ? 4 : 6, prefix: Number(prefix), address };
 }
 
-function checkIpBlock(at: string, b: IpBlockArgs, problems: Problems): void {
+function checkIpBlock(at: string, b: IpBlock, problems: Problems): void {
     const cidrOk = problems.check(() => checked(b.cidr, (v) => checkCidr(`${at}.cidr`, v)));
     (b.except ?? []).forEach((e, i) => {
         const path = `${at}.except[${i}]`;
@@ -128,7 +140,7 @@ function checkIpBlock(at: string, b: IpBlockArgs, problems: Problems): void {
     });
 }
 
-function checkPeers(at: string, from: NetworkPolicyPeerArgs[] | undefined, problems: Problems): void {
+function checkPeers(at: string, from: NetworkPolicyPeer[] | undefined, problems: Problems): void {
     (from ?? []).forEach((peer, i) => {
         const pat = `${at}[${i}]`;
         const selectors = peer.namespaceSelector !== undefined || peer.podSelector !== undefined;
@@ -147,7 +159,7 @@ function checkPeers(at: string, from: NetworkPolicyPeerArgs[] | undefined, probl
  * `networkPolicy`: its peers well formed, `from` not an empty list, and each of `ports` a port of the pod other than
  * the ones the policy already handles (`openable`: the app's other ports by value, e.g. `app.ports`).
  */
-export function checkNetworkPolicyArgs(np: NetworkPolicyArgs | undefined, p: PolicyPorts, openable: pulumi.Input<number>[], problems: Problems): void {
+export function checkNetworkPolicyArgs(np: NetworkPolicy | undefined, p: PolicyPorts, openable: pulumi.Input<number>[], problems: Problems): void {
     if (np === undefined) {
         return;
     }

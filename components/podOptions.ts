@@ -3,13 +3,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkLabelMap, StringMap } from "./labels";
-import { AffinityArgs, schedulingFields, TolerationArgs, TopologySpreadConstraintArgs } from "./scheduling";
+import { Affinity, schedulingFields, Toleration, TopologySpreadConstraint } from "./scheduling";
 import { checkScheduling } from "./schedulingValidation";
 import { checked, checkObjectName, Problems } from "./validation";
-import { VolumeArgs } from "./volumes";
+import { Volume } from "./volumes";
 
 /** The pod template (or the bare Pod): who it runs as, what it carries, where it may run. */
-export interface PodArgs {
+export interface Pod {
     /** The ServiceAccount the pod runs as, in its namespace. Default: the namespace's `default`. */
     serviceAccountName?: pulumi.Input<string>;
     /** Secrets (type `kubernetes.io/dockerconfigjson`) the kubelet pulls every image of the pod with: the app's and the sidecars'. */
@@ -19,14 +19,17 @@ export interface PodArgs {
     annotations?: StringMap;
     /** Node labels the pod's node must have, e.g. { "kubernetes.io/os": "linux" }. */
     nodeSelector?: StringMap;
-    tolerations?: TolerationArgs[];
-    affinity?: AffinityArgs;
-    topologySpreadConstraints?: TopologySpreadConstraintArgs[];
+    tolerations?: Toleration[];
+    affinity?: Affinity;
+    topologySpreadConstraints?: TopologySpreadConstraint[];
     /** A PriorityClass of the cluster. */
     priorityClassName?: pulumi.Input<string>;
     /** Volumes for the app (`app.volumeMounts`): emptyDir, configMap, secret, persistentVolumeClaim. */
-    volumes?: VolumeArgs[];
+    volumes?: Volume[];
 }
+
+/** @deprecated Renamed `Pod`: every SDK adds its own `Args` (Python `PodArgs`). Kept for existing TypeScript programs. */
+export type PodArgs = Pod;
 
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
 
@@ -40,7 +43,7 @@ function map(values: StringMap | undefined): StringMap | undefined {
 }
 
 /** The pod spec's fields from `pod` (but the volumes, which podSpec puts beside its own); `selector`: our pods. */
-export function podFields(pod: PodArgs | undefined, selector: StringMap): Partial<PodSpecInput> {
+export function podFields(pod: Pod | undefined, selector: StringMap): Partial<PodSpecInput> {
     const p = pod ?? {};
     const fields: Partial<PodSpecInput> = {
         serviceAccountName: p.serviceAccountName,
@@ -53,7 +56,7 @@ export function podFields(pod: PodArgs | undefined, selector: StringMap): Partia
 }
 
 /** Keeps a problem for every malformed field of `pod` but its volumes (checked with the mounts, see volumes.ts). */
-export function checkPodArgs(pod: PodArgs | undefined, problems: Problems): void {
+export function checkPodArgs(pod: Pod | undefined, problems: Problems): void {
     if (pod === undefined) {
         return;
     }

@@ -15,21 +15,24 @@ export const INIT_CONTAINER = "tls-init";
 export const PROXY_UID = 65532;
 
 /** CPU and memory for one container, as Kubernetes quantities. Unset fields are left out. */
-export interface ResourcesArgs {
+export interface ContainerResources {
     cpuRequest?: pulumi.Input<string>;
     memoryRequest?: pulumi.Input<string>;
     cpuLimit?: pulumi.Input<string>;
     memoryLimit?: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `ContainerResources`: every SDK adds its own `Args` (Python `ContainerResourcesArgs`). Kept for existing TypeScript programs. */
+export type ResourcesArgs = ContainerResources;
+
 /**
  * Defaults near seed 000's sidecar (10m CPU / 20Mi). The proxy gets a memory limit but no CPU limit:
  * CFS throttling of a proxy adds latency to every request of the app behind it.
  */
-export const DEFAULT_PROXY_RESOURCES: ResourcesArgs = { cpuRequest: "10m", memoryRequest: "20Mi", memoryLimit: "64Mi" };
-export const DEFAULT_INIT_RESOURCES: ResourcesArgs = { cpuRequest: "10m", memoryRequest: "10Mi", cpuLimit: "100m", memoryLimit: "32Mi" };
+export const DEFAULT_PROXY_RESOURCES: ContainerResources = { cpuRequest: "10m", memoryRequest: "20Mi", memoryLimit: "64Mi" };
+export const DEFAULT_INIT_RESOURCES: ContainerResources = { cpuRequest: "10m", memoryRequest: "10Mi", cpuLimit: "100m", memoryLimit: "32Mi" };
 
-export function resourceRequirements(r: ResourcesArgs): k8s.types.input.core.v1.ResourceRequirements {
+export function resourceRequirements(r: ContainerResources): k8s.types.input.core.v1.ResourceRequirements {
     const pick = (cpu?: pulumi.Input<string>, memory?: pulumi.Input<string>) => {
         const out: Record<string, pulumi.Input<string>> = {};
         if (cpu !== undefined) out.cpu = cpu;
@@ -55,14 +58,14 @@ export interface PodSpecParts {
     adminPort: pulumi.Input<number>;
     clientAuth: ClientAuth;
     upstreamProtocol: UpstreamProtocol;
-    proxyResources: ResourcesArgs;
+    proxyResources: ContainerResources;
     shutdownTimeoutSeconds: number;
     /** Seconds a deleted pod keeps serving, drained through the app's preStop hook (`--drain-delay`); 0 for none. */
     drainSeconds: number;
     initImage: pulumi.Input<string>;
     redirectMode: RedirectMode;
     excludePorts: pulumi.Input<number>[];
-    initResources: ResourcesArgs;
+    initResources: ContainerResources;
     interception: InterceptionMode;
     nativeSidecar: boolean;
     secretName: pulumi.Input<string>;

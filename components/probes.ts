@@ -7,13 +7,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ProbeScheme } from "./enums";
 import { isKnown } from "./validation";
 
-export interface HttpHeaderArgs {
+export interface HttpHeader {
     name: pulumi.Input<string>;
     value: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `HttpHeader`: every SDK adds its own `Args` (Python `HttpHeaderArgs`). Kept for existing TypeScript programs. */
+export type HttpHeaderArgs = HttpHeader;
+
 /** A GET the kubelet sends to the pod's IP. */
-export interface HttpGetActionArgs {
+export interface HttpGetAction {
     /** Default "/". */
     path?: pulumi.Input<string>;
     port: pulumi.Input<number>;
@@ -22,38 +25,53 @@ export interface HttpGetActionArgs {
      * proxy, which passes it to the app); on other ports, and with service interception, it is sent as given.
      */
     scheme?: ProbeScheme;
-    httpHeaders?: HttpHeaderArgs[];
+    httpHeaders?: HttpHeader[];
 }
 
+/** @deprecated Renamed `HttpGetAction`: every SDK adds its own `Args` (Python `HttpGetActionArgs`). Kept for existing TypeScript programs. */
+export type HttpGetActionArgs = HttpGetAction;
+
 /** Passes when the kubelet opens a TCP connection to the port. */
-export interface TcpSocketActionArgs {
+export interface TcpSocketAction {
     port: pulumi.Input<number>;
 }
 
+/** @deprecated Renamed `TcpSocketAction`: every SDK adds its own `Args` (Python `TcpSocketActionArgs`). Kept for existing TypeScript programs. */
+export type TcpSocketActionArgs = TcpSocketAction;
+
 /** The gRPC health-checking protocol, in plaintext (the kubelet has no TLS option for it). */
-export interface GrpcActionArgs {
+export interface GrpcAction {
     port: pulumi.Input<number>;
     /** The service name sent in the health check request. Default: the server's overall health. */
     service?: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `GrpcAction`: every SDK adds its own `Args` (Python `GrpcActionArgs`). Kept for existing TypeScript programs. */
+export type GrpcActionArgs = GrpcAction;
+
 /** A command run inside the app container; exit code 0 passes. */
-export interface ExecActionArgs {
+export interface ExecAction {
     command: pulumi.Input<string>[];
 }
 
+/** @deprecated Renamed `ExecAction`: every SDK adds its own `Args` (Python `ExecActionArgs`). Kept for existing TypeScript programs. */
+export type ExecActionArgs = ExecAction;
+
 /** Waits in the container's lifecycle hook (Kubernetes ≥ 1.30). */
-export interface SleepActionArgs {
+export interface SleepAction {
     /** A plain number: a preStop sleep lengthens the pod's grace period by as much. */
     seconds: number;
 }
 
+/** @deprecated Renamed `SleepAction`: every SDK adds its own `Args` (Python `SleepActionArgs`). Kept for existing TypeScript programs. */
+export type SleepActionArgs = SleepAction;
+
 /** A readiness, liveness or startup probe: exactly one of `httpGet`, `tcpSocket`, `grpc`, `exec`, and its timing. */
-export interface ProbeArgs {
-    httpGet?: HttpGetActionArgs;
-    tcpSocket?: TcpSocketActionArgs;
-    grpc?: GrpcActionArgs;
-    exec?: ExecActionArgs;
+export interface Probe {
+    httpGet?: HttpGetAction;
+    tcpSocket?: TcpSocketAction;
+    grpc?: GrpcAction;
+    exec?: ExecAction;
     /** Default 0. */
     initialDelaySeconds?: pulumi.Input<number>;
     /** Default 10. */
@@ -66,21 +84,30 @@ export interface ProbeArgs {
     successThreshold?: pulumi.Input<number>;
 }
 
+/** @deprecated Renamed `Probe`: every SDK adds its own `Args` (Python `ProbeArgs`). Kept for existing TypeScript programs. */
+export type ProbeArgs = Probe;
+
 /** A lifecycle hook: exactly one of `exec`, `httpGet`, `sleep`. */
-export interface LifecycleHandlerArgs {
-    exec?: ExecActionArgs;
-    httpGet?: HttpGetActionArgs;
-    sleep?: SleepActionArgs;
+export interface LifecycleHandler {
+    exec?: ExecAction;
+    httpGet?: HttpGetAction;
+    sleep?: SleepAction;
 }
+
+/** @deprecated Renamed `LifecycleHandler`: every SDK adds its own `Args` (Python `LifecycleHandlerArgs`). Kept for existing TypeScript programs. */
+export type LifecycleHandlerArgs = LifecycleHandler;
 
 /**
  * The app container's hooks. `preStop` replaces the component's drain (`GET /drain` on the proxy's admin port), so it
  * is refused unless `app.drainSeconds` is 0.
  */
-export interface LifecycleArgs {
-    postStart?: LifecycleHandlerArgs;
-    preStop?: LifecycleHandlerArgs;
+export interface Lifecycle {
+    postStart?: LifecycleHandler;
+    preStop?: LifecycleHandler;
 }
+
+/** @deprecated Renamed `Lifecycle`: every SDK adds its own `Args` (Python `LifecycleArgs`). Kept for existing TypeScript programs. */
+export type LifecycleArgs = Lifecycle;
 
 /** Where the kubelet's requests to the app's port end up. */
 export interface ProbeTarget {
@@ -97,7 +124,7 @@ export function reachesProxy(port: pulumi.Input<number>, t: ProbeTarget): boolea
     return isKnown(port) && isKnown(t.appPort) ? port === t.appPort : pulumi.all([port, t.appPort]).apply(([p, a]) => p === a);
 }
 
-function httpGet(h: HttpGetActionArgs, t: ProbeTarget): k8s.types.input.core.v1.HTTPGetAction {
+function httpGet(h: HttpGetAction, t: ProbeTarget): k8s.types.input.core.v1.HTTPGetAction {
     const given = h.scheme ?? ProbeScheme.Http;
     const toProxy = reachesProxy(h.port, t);
     const scheme = typeof toProxy === "boolean" ? (toProxy ? ProbeScheme.Https : given) : toProxy.apply((p) => (p ? ProbeScheme.Https : given));
@@ -105,11 +132,11 @@ function httpGet(h: HttpGetActionArgs, t: ProbeTarget): k8s.types.input.core.v1.
 }
 
 /** A probe or hook for the pod spec: as given, but an `httpGet` at a redirected app port as HTTPS. */
-function handler<T extends ProbeArgs | LifecycleHandlerArgs>(h: T, t: ProbeTarget): T | (Omit<T, "httpGet"> & { httpGet: k8s.types.input.core.v1.HTTPGetAction }) {
+function handler<T extends Probe | LifecycleHandler>(h: T, t: ProbeTarget): T | (Omit<T, "httpGet"> & { httpGet: k8s.types.input.core.v1.HTTPGetAction }) {
     return h.httpGet === undefined ? h : { ...h, httpGet: httpGet(h.httpGet, t) };
 }
 
-export function renderProbe(p: ProbeArgs | undefined, t: ProbeTarget): k8s.types.input.core.v1.Probe | undefined {
+export function renderProbe(p: Probe | undefined, t: ProbeTarget): k8s.types.input.core.v1.Probe | undefined {
     return p === undefined ? undefined : handler(p, t);
 }
 
@@ -117,7 +144,7 @@ export function renderProbe(p: ProbeArgs | undefined, t: ProbeTarget): k8s.types
  * The app container's lifecycle: the user's `postStart`, and as `preStop` either the drain (`drain`, when
  * `app.drainSeconds` > 0) or the user's own (validation refuses both at once). Undefined when there is neither.
  */
-export function renderLifecycle(l: LifecycleArgs | undefined, drain: k8s.types.input.core.v1.Lifecycle | undefined, t: ProbeTarget): k8s.types.input.core.v1.Lifecycle | undefined {
+export function renderLifecycle(l: Lifecycle | undefined, drain: k8s.types.input.core.v1.Lifecycle | undefined, t: ProbeTarget): k8s.types.input.core.v1.Lifecycle | undefined {
     const own: k8s.types.input.core.v1.Lifecycle = {};
     if (l?.postStart !== undefined) own.postStart = handler(l.postStart, t);
     if (l?.preStop !== undefined) own.preStop = handler(l.preStop, t);
@@ -126,6 +153,6 @@ export function renderLifecycle(l: LifecycleArgs | undefined, drain: k8s.types.i
 }
 
 /** Seconds a user's `preStop` sleep holds the app before SIGTERM: the pod's grace period must cover them. */
-export function preStopSleepSeconds(l: LifecycleArgs | undefined): number {
+export function preStopSleepSeconds(l: Lifecycle | undefined): number {
     return l?.preStop?.sleep?.seconds ?? 0;
 }

@@ -3,7 +3,7 @@
 // imagePullSecrets. The password stays a Pulumi secret: the Secret's data is a secret Output, never plaintext state.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegistryArgs, SidecarImagesArgs } from "./images";
+import type { Images, Registry } from "./images";
 
 /** The Secret type the kubelet reads pull credentials from, and the one key it reads. */
 export const PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson";
@@ -23,7 +23,7 @@ export function dockerConfigJson(server: string, username: string, password: str
  * The pull Secret for `registry` (which has a username and a password: validation sees to it) in `namespace`.
  * Auto-named, so new credentials make a new Secret (created before the old one is deleted) and the pods roll onto it.
  */
-export function registryPullSecret(name: string, namespace: pulumi.Input<string>, registry: RegistryArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+export function registryPullSecret(name: string, namespace: pulumi.Input<string>, registry: Registry, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
     const document = pulumi.all([registry.server, registry.username!, pulumi.secret(registry.password!)]).apply(([server, username, password]) => dockerConfigJson(server, username, password));
     return new k8s.core.v1.Secret(
         `${name}-pull`,
@@ -38,6 +38,6 @@ export function registryPullSecret(name: string, namespace: pulumi.Input<string>
 }
 
 /** With `images.registry.pullSecret` (images built here or prebuilt), the pull Secret; else undefined. */
-export function pullSecretFor(name: string, namespace: pulumi.Input<string>, images: SidecarImagesArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret | undefined {
+export function pullSecretFor(name: string, namespace: pulumi.Input<string>, images: Images, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret | undefined {
     return images.registry?.pullSecret === true ? registryPullSecret(name, namespace, images.registry, opts) : undefined;
 }

@@ -4,23 +4,29 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PodSecurityProfile, SeccompProfileType } from "./enums";
 
-export interface SeccompProfileArgs {
+export interface SeccompProfile {
     type: SeccompProfileType;
     /** With `Localhost` (and only then): the profile's path, relative to the kubelet's seccomp directory. */
     localhostProfile?: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `SeccompProfile`: every SDK adds its own `Args` (Python `SeccompProfileArgs`). Kept for existing TypeScript programs. */
+export type SeccompProfileArgs = SeccompProfile;
+
 /** Linux capabilities by name without the `CAP_` prefix, e.g. "NET_BIND_SERVICE". Plain lists: profiles check them. */
-export interface CapabilitiesArgs {
+export interface Capabilities {
     add?: string[];
     drop?: string[];
 }
+
+/** @deprecated Renamed `Capabilities`: every SDK adds its own `Args` (Python `CapabilitiesArgs`). Kept for existing TypeScript programs. */
+export type CapabilitiesArgs = Capabilities;
 
 /**
  * The app container's security context. Booleans and capabilities are plain values because a Pod Security profile
  * checks them before anything is created.
  */
-export interface ContainerSecurityContextArgs {
+export interface ContainerSecurityContext {
     /** UID to run the app as. Set it with `PodSecurityProfile.Restricted` when the image has no non-root `USER`. */
     runAsUser?: pulumi.Input<number>;
     runAsGroup?: pulumi.Input<number>;
@@ -32,13 +38,16 @@ export interface ContainerSecurityContextArgs {
     /** Forbidden (true) by `Baseline` and `Restricted`. */
     privileged?: boolean;
     /** Default with `Restricted`: drop ALL. */
-    capabilities?: CapabilitiesArgs;
+    capabilities?: Capabilities;
     /** Default with `Restricted`: RuntimeDefault. */
-    seccompProfile?: SeccompProfileArgs;
+    seccompProfile?: SeccompProfile;
 }
 
+/** @deprecated Renamed `ContainerSecurityContext`: every SDK adds its own `Args` (Python `ContainerSecurityContextArgs`). Kept for existing TypeScript programs. */
+export type ContainerSecurityContextArgs = ContainerSecurityContext;
+
 /** Pod-level security settings: they apply to every container that does not set its own. */
-export interface PodSecurityContextArgs {
+export interface PodSecurityContext {
     runAsUser?: pulumi.Input<number>;
     runAsGroup?: pulumi.Input<number>;
     /** Default: true with `Restricted`. */
@@ -47,8 +56,11 @@ export interface PodSecurityContextArgs {
     fsGroup?: pulumi.Input<number>;
     supplementalGroups?: pulumi.Input<number>[];
     /** Default with `Restricted`: RuntimeDefault. */
-    seccompProfile?: SeccompProfileArgs;
+    seccompProfile?: SeccompProfile;
 }
+
+/** @deprecated Renamed `PodSecurityContext`: every SDK adds its own `Args` (Python `PodSecurityContextArgs`). Kept for existing TypeScript programs. */
+export type PodSecurityContextArgs = PodSecurityContext;
 
 const RUNTIME_DEFAULT = { type: SeccompProfileType.RuntimeDefault };
 
@@ -58,7 +70,7 @@ function given<T extends object>(value: T | undefined): Partial<T> {
 }
 
 /** The app container's security context: as given, plus what `restricted` requires. Undefined when there is none. */
-export function appSecurityContext(profile: PodSecurityProfile, args: ContainerSecurityContextArgs | undefined): k8s.types.input.core.v1.SecurityContext | undefined {
+export function appSecurityContext(profile: PodSecurityProfile, args: ContainerSecurityContext | undefined): k8s.types.input.core.v1.SecurityContext | undefined {
     if (profile !== PodSecurityProfile.Restricted) {
         return args;
     }
@@ -73,7 +85,7 @@ export function appSecurityContext(profile: PodSecurityProfile, args: ContainerS
 }
 
 /** The pod's security context: as given, plus what `restricted` requires at pod level. Undefined when there is none. */
-export function podSecurityContext(profile: PodSecurityProfile, args: PodSecurityContextArgs | undefined): k8s.types.input.core.v1.PodSecurityContext | undefined {
+export function podSecurityContext(profile: PodSecurityProfile, args: PodSecurityContext | undefined): k8s.types.input.core.v1.PodSecurityContext | undefined {
     if (profile !== PodSecurityProfile.Restricted) {
         return args;
     }

@@ -10,7 +10,7 @@ import { checkLabelMap, StringMap } from "./labels";
 import { checkCidr, checked, checkEnum, checkNodePort, checkPort, Problems } from "./validation";
 
 /** The Service in front of the pods. */
-export interface ServiceArgs {
+export interface Service {
     /** Port of the Service. Default 443. */
     port?: pulumi.Input<number>;
     /** Fixed node port (30000-32767), with `NodePort` or `LoadBalancer`. Default: allocated by the cluster. */
@@ -33,8 +33,11 @@ export interface ServiceArgs {
     externalTrafficPolicy?: ExternalTrafficPolicy;
 }
 
+/** @deprecated Renamed `Service`: every SDK adds its own `Args` (Python `ServiceArgs`). Kept for existing TypeScript programs. */
+export type ServiceArgs = Service;
+
 /** The type the Service gets: `service.type`, or NodePort (ClusterIP with a tunnel). */
-export function serviceTypeOf(service: ServiceArgs | undefined, withTunnel: boolean): ServiceType {
+export function serviceTypeOf(service: Service | undefined, withTunnel: boolean): ServiceType {
     return service?.type ?? (withTunnel ? ServiceType.ClusterIP : ServiceType.NodePort);
 }
 
@@ -47,7 +50,7 @@ export interface SidecarServiceArgs {
     namespace: pulumi.Input<string>;
     serviceName: pulumi.Input<string>;
     /** Its `type` set (see `serviceTypeOf`), not None. */
-    service: ServiceArgs & { type: ServiceType };
+    service: Service & { type: ServiceType };
     selector: StringMap;
     labels: StringMap;
     /** The pod port the Service sends to: the app port (iptables interception) or the proxy's. */
@@ -135,7 +138,7 @@ export function appUrl(u: UrlParts): pulumi.Output<string> {
 }
 
 /** `service`: each field valid, and only with the types it applies to (`withTunnel`: whether there is a tunnel). */
-export function checkServiceArgs(service: ServiceArgs | undefined, withTunnel: boolean, problems: Problems): void {
+export function checkServiceArgs(service: Service | undefined, withTunnel: boolean, problems: Problems): void {
     if (service === undefined) {
         return;
     }

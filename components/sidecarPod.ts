@@ -4,10 +4,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
-import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, PodSpecParts, ResourcesArgs } from "./podSpec";
+import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, PodSpecParts, ContainerResources } from "./podSpec";
 
 /** The TLS proxy sidecar. */
-export interface ProxyArgs {
+export interface TlsProxy {
     /** Port the proxy terminates TLS on. Default 8443. */
     port?: pulumi.Input<number>;
     /** Port of the proxy's /healthz, /readyz and /metrics (HTTPS). Default 9901. */
@@ -17,28 +17,34 @@ export interface ProxyArgs {
     /** What the proxy speaks to the app: http1 (default), or h2c for a gRPC app. */
     upstreamProtocol?: UpstreamProtocol;
     /** Default: 10m CPU and 20Mi requested, 64Mi memory limit, no CPU limit. */
-    resources?: ResourcesArgs;
+    resources?: ContainerResources;
     /** How long the proxy drains in-flight requests on SIGTERM. Default 25. */
     shutdownTimeoutSeconds?: number;
 }
 
+/** @deprecated Renamed `TlsProxy`: every SDK adds its own `Args` (Python `TlsProxyArgs`). Kept for existing TypeScript programs. */
+export type ProxyArgs = TlsProxy;
+
 /** The init container that redirects the app port to the proxy (iptables interception only). */
-export interface RedirectArgs {
+export interface Redirect {
     /** Default auto. */
     mode?: RedirectMode;
     /** Ports never redirected. */
     excludePorts?: pulumi.Input<number>[];
-    resources?: ResourcesArgs;
+    resources?: ContainerResources;
 }
 
+/** @deprecated Renamed `Redirect`: every SDK adds its own `Args` (Python `RedirectArgs`). Kept for existing TypeScript programs. */
+export type RedirectArgs = Redirect;
+
 /** Each field given overrides its default; fields left undefined keep it. */
-function withDefaults(defaults: ResourcesArgs, given: ResourcesArgs | undefined): ResourcesArgs {
+function withDefaults(defaults: ContainerResources, given: ContainerResources | undefined): ContainerResources {
     const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
     return { ...defaults, ...Object.fromEntries(set) };
 }
 
 /** The sidecar's own ports, defaults applied. */
-export function sidecarPorts(proxy: ProxyArgs | undefined): { proxyPort: pulumi.Input<number>; adminPort: pulumi.Input<number> } {
+export function sidecarPorts(proxy: TlsProxy | undefined): { proxyPort: pulumi.Input<number>; adminPort: pulumi.Input<number> } {
     return { proxyPort: proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort, adminPort: proxy?.adminPort ?? WORKLOAD_DEFAULTS.adminPort };
 }
 
@@ -46,8 +52,8 @@ export function sidecarPorts(proxy: ProxyArgs | undefined): { proxyPort: pulumi.
 export interface SidecarPodInputs {
     app: k8s.types.input.core.v1.Container;
     appPort: pulumi.Input<number>;
-    proxy?: ProxyArgs;
-    redirect?: RedirectArgs;
+    proxy?: TlsProxy;
+    redirect?: Redirect;
     interception: InterceptionMode;
     nativeSidecar?: boolean;
     drainSeconds: number;

@@ -3,9 +3,9 @@
 // sidecar to your pod spec, exactly as TlsSidecarApp's pods have it.
 import * as pulumi from "@pulumi/pulumi";
 import { ClientCertificate, SidecarCertificates } from "./certificates";
-import { SidecarImages, SidecarImagesArgs, validateImagesArgs } from "./images";
+import { Images, SidecarImages, validateImagesArgs } from "./images";
 import { pullSecretFor } from "./pullSecret";
-import { checkProvidedPair, sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
+import { checkProvidedPair, sidecarCertificatesArgs, Tls } from "./tlsArgs";
 import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
 import { validateCertificatesArgs } from "./certificateValidation";
 import { withLateChecks } from "./lateChecks";
@@ -17,8 +17,8 @@ export interface TlsSidecarArgs {
     serviceName: pulumi.Input<string>;
     /** Host clients use from outside, added to the certificate's SANs. Default: none. */
     publicHost?: pulumi.Input<string>;
-    tls?: TlsArgs;
-    images: SidecarImagesArgs;
+    tls?: Tls;
+    images: Images;
 }
 
 /**

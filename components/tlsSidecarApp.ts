@@ -2,16 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateAppArgs } from "./appValidation";
 import { ClientCertificate, SidecarCertificates } from "./certificates";
 import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
-import { SidecarImages, SidecarImagesArgs } from "./images";
-import { PodArgs } from "./podOptions";
-import { NetworkPolicyArgs } from "./networkPolicy";
+import { Images, SidecarImages } from "./images";
+import { Pod } from "./podOptions";
+import { NetworkPolicy } from "./networkPolicy";
 import { pullSecretFor } from "./pullSecret";
-import { appUrl, ServiceArgs, serviceTypeOf } from "./service";
-import { PodSecurityContextArgs } from "./securityContext";
-import { sidecarCertificatesArgs, TlsArgs } from "./tlsArgs";
-import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, TunnelArgs, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
-import { AppContainerArgs, ProxyArgs, RedirectArgs, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
-import { WorkloadArgs } from "./workloadOptions";
+import { appUrl, Service, serviceTypeOf } from "./service";
+import { PodSecurityContext } from "./securityContext";
+import { sidecarCertificatesArgs, Tls } from "./tlsArgs";
+import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, Tunnel, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
+import { AppContainer, TlsProxy, Redirect, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
+import { Workload } from "./workloadOptions";
 import { withLateChecks } from "./lateChecks";
 
 export interface TlsSidecarAppArgs {
@@ -20,7 +20,7 @@ export interface TlsSidecarAppArgs {
     /** Name of the Service (a DNS-1035 label). Default: the component's name. */
     serviceName?: string;
     /** The app, deployed unchanged. */
-    app: AppContainerArgs;
+    app: AppContainer;
     /** Host clients use in `url`: a node's DNS name or IP. Added to the certificate's SANs. Default "localhost". */
     publicHost?: pulumi.Input<string>;
     /** Default iptables (the app port is redirected inside the pod); service for Pod Security baseline/restricted namespaces. */
@@ -31,13 +31,13 @@ export interface TlsSidecarAppArgs {
     replicas?: pulumi.Input<number>;
     /** Proxy as a native sidecar (Kubernetes ≥ 1.29). Default true; false for older clusters. */
     nativeSidecar?: boolean;
-    proxy?: ProxyArgs;
-    redirect?: RedirectArgs;
-    service?: ServiceArgs;
-    tls?: TlsArgs;
-    images: SidecarImagesArgs;
+    proxy?: TlsProxy;
+    redirect?: Redirect;
+    service?: Service;
+    tls?: Tls;
+    images: Images;
     /** Expose the app through a Cloudflare Tunnel (cloudflared beside it). The Service then defaults to ClusterIP. */
-    tunnel?: TunnelArgs;
+    tunnel?: Tunnel;
     /**
      * The Pod Security level every container of the pod must pass. Default `PodSecurityProfile.None`; `Baseline` and
      * `Restricted` need `interception: InterceptionMode.Service`. With `Restricted`, set `app.securityContext.runAsUser`
@@ -45,20 +45,20 @@ export interface TlsSidecarAppArgs {
      */
     podSecurity?: PodSecurityProfile;
     /** The pod's security context (fsGroup, supplementalGroups, …). Default: none, or what `podSecurity` requires. */
-    podSecurityContext?: PodSecurityContextArgs;
+    podSecurityContext?: PodSecurityContext;
     /** The pod: service account, image pull secrets, labels, annotations, scheduling, the app's volumes. */
-    pod?: PodArgs;
+    pod?: Pod;
     /**
      * The Deployment (or bare Pod): its labels and annotations, the rollout (`maxSurge` "1", `maxUnavailable` "0") and
      * a PodDisruptionBudget with more than one replica.
      */
-    workload?: WorkloadArgs;
+    workload?: Workload;
     /**
      * Set (even to `{}`) for a NetworkPolicy selecting the pods that lets in only the TLS port (and `app.port` with
      * iptables interception, where it is redirected) and the admin port, from the sources given. With
      * `interception: Service` it closes the app's plaintext port to the rest of the cluster, where the CNI enforces it.
      */
-    networkPolicy?: NetworkPolicyArgs;
+    networkPolicy?: NetworkPolicy;
 }
 
 /**

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TunnelOrigin } from "./enums";
-import { resourceRequirements, ResourcesArgs, RESTRICTED } from "./podSpec";
+import { resourceRequirements, ContainerResources, RESTRICTED } from "./podSpec";
 import { validateTunnelSidecarArgs } from "./tunnelValidation";
 import { isKnown } from "./validation";
 import { withLateChecks } from "./lateChecks";
@@ -39,7 +39,7 @@ export const TUNNEL_DEFAULTS = {
  * requested (idle it only keeps the connections alive) and no CPU limit, as for the proxy: throttling a proxy adds
  * latency to every request, and cloudflared sizes GOMAXPROCS from a CPU limit.
  */
-export const DEFAULT_TUNNEL_RESOURCES: ResourcesArgs = { cpuRequest: "10m", memoryRequest: "64Mi", memoryLimit: "256Mi" };
+export const DEFAULT_TUNNEL_RESOURCES: ContainerResources = { cpuRequest: "10m", memoryRequest: "64Mi", memoryLimit: "256Mi" };
 
 /**
  * Probe numbers. Readiness follows `/ready` (200 only while at least one edge connection is up) closely, so a rollout
@@ -60,7 +60,7 @@ export interface TunnelContainerParts {
     image: pulumi.Input<string>;
     metricsPort: pulumi.Input<number>;
     gracePeriodSeconds: number;
-    resources: ResourcesArgs;
+    resources: ContainerResources;
     /** Secret holding the token under `TUNNEL_TOKEN_KEY`. */
     tokenSecretName: pulumi.Input<string>;
     /** A Secret whose `ca.crt` is mounted at `ORIGIN_CA_DIR` (origin = the TLS proxy). */
@@ -155,11 +155,11 @@ export interface CloudflareTunnelSidecarArgs {
     /** cloudflared's `--grace-period`: how long in-flight requests may finish after SIGTERM. Default 30. */
     gracePeriodSeconds?: number;
     /** Default 10m CPU and 64Mi requested, 256Mi memory limit, no CPU limit. */
-    resources?: ResourcesArgs;
+    resources?: ContainerResources;
 }
 
 /** Each field given overrides its default. */
-export function tunnelResources(given: ResourcesArgs | undefined): ResourcesArgs {
+export function tunnelResources(given: ContainerResources | undefined): ContainerResources {
     const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
     return { ...DEFAULT_TUNNEL_RESOURCES, ...Object.fromEntries(set) };
 }
@@ -241,7 +241,7 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
 }
 
 /** `TlsSidecarApp`'s `tunnel`: cloudflared beside the app, the tunnel's origin chosen by `origin`. */
-export interface TunnelArgs {
+export interface Tunnel {
     /** The tunnel token, as a Pulumi secret. Required unless `existingSecretName`. */
     token?: pulumi.Input<string>;
     /** An existing Secret with the token under the `token` key; nothing is created. */
@@ -257,8 +257,11 @@ export interface TunnelArgs {
     /** Default 30 (cloudflared's own default). */
     gracePeriodSeconds?: number;
     /** Default 10m CPU and 64Mi requested, 256Mi memory limit, no CPU limit. */
-    resources?: ResourcesArgs;
+    resources?: ContainerResources;
 }
+
+/** @deprecated Renamed `Tunnel`: every SDK adds its own `Args` (Python `TunnelArgs`). Kept for existing TypeScript programs. */
+export type TunnelArgs = Tunnel;
 
 /** What the tunnel's remote configuration must say for each origin: the service URL, and for the proxy how to verify it. */
 export function originFor(

@@ -1,6 +1,6 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourcesArgs } from "./podSpec";
+import type { ContainerResources } from "./podSpec";
 import { checkQuantity } from "./quantity";
 
 /** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
@@ -262,8 +262,8 @@ export function checkEach<T>(path: string, values: readonly T[] | undefined, che
 
 const RESOURCE_FIELDS = ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"];
 
-/** A container's `ResourcesArgs`: known fields only, each a quantity. */
-export function checkResources(path: string, r: ResourcesArgs | undefined): void {
+/** A container's `ContainerResources`: known fields only, each a quantity. */
+export function checkResources(path: string, r: ContainerResources | undefined): void {
     const problems = new Problems();
     for (const [key, value] of Object.entries(r ?? {})) {
         if (!RESOURCE_FIELDS.includes(key)) {

@@ -10,15 +10,18 @@ import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyStri
 import { checkQuantity } from "./quantity";
 
 /** Scratch space that lives as long as the pod. */
-export interface EmptyDirVolumeArgs {
+export interface EmptyDirVolume {
     /** Default: the node's disk. */
     medium?: StorageMedium;
     /** A quantity such as "1Gi". */
     sizeLimit?: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `EmptyDirVolume`: every SDK adds its own `Args` (Python `EmptyDirVolumeArgs`). Kept for existing TypeScript programs. */
+export type EmptyDirVolumeArgs = EmptyDirVolume;
+
 /** One key of a ConfigMap or Secret, as a file. */
-export interface KeyToPathArgs {
+export interface KeyToPath {
     key: pulumi.Input<string>;
     /** Relative path of the file in the volume. */
     path: pulumi.Input<string>;
@@ -26,42 +29,57 @@ export interface KeyToPathArgs {
     mode?: pulumi.Input<number>;
 }
 
-export interface ConfigMapVolumeArgs {
+/** @deprecated Renamed `KeyToPath`: every SDK adds its own `Args` (Python `KeyToPathArgs`). Kept for existing TypeScript programs. */
+export type KeyToPathArgs = KeyToPath;
+
+export interface ConfigMapVolume {
     /** The ConfigMap, in the pod's namespace. */
     name: pulumi.Input<string>;
     /** Default: every key, each as a file named after it. */
-    items?: KeyToPathArgs[];
+    items?: KeyToPath[];
     /** Default 0o644. */
     defaultMode?: pulumi.Input<number>;
     optional?: boolean;
 }
 
-export interface SecretVolumeArgs {
+/** @deprecated Renamed `ConfigMapVolume`: every SDK adds its own `Args` (Python `ConfigMapVolumeArgs`). Kept for existing TypeScript programs. */
+export type ConfigMapVolumeArgs = ConfigMapVolume;
+
+export interface SecretVolume {
     /** The Secret, in the pod's namespace. */
     secretName: pulumi.Input<string>;
-    items?: KeyToPathArgs[];
+    items?: KeyToPath[];
     defaultMode?: pulumi.Input<number>;
     optional?: boolean;
 }
 
-export interface PersistentVolumeClaimVolumeArgs {
+/** @deprecated Renamed `SecretVolume`: every SDK adds its own `Args` (Python `SecretVolumeArgs`). Kept for existing TypeScript programs. */
+export type SecretVolumeArgs = SecretVolume;
+
+export interface PersistentVolumeClaimVolume {
     /** The claim, in the pod's namespace. */
     claimName: pulumi.Input<string>;
     readOnly?: boolean;
 }
 
+/** @deprecated Renamed `PersistentVolumeClaimVolume`: every SDK adds its own `Args` (Python `PersistentVolumeClaimVolumeArgs`). Kept for existing TypeScript programs. */
+export type PersistentVolumeClaimVolumeArgs = PersistentVolumeClaimVolume;
+
 /** A volume of the pod, for the app: `name` and exactly one source. */
-export interface VolumeArgs {
+export interface Volume {
     /** A DNS-1123 label, not starting with "tls-sidecar-" (the component's own volumes). A plain string: mounts refer to it. */
     name: string;
-    emptyDir?: EmptyDirVolumeArgs;
-    configMap?: ConfigMapVolumeArgs;
-    secret?: SecretVolumeArgs;
-    persistentVolumeClaim?: PersistentVolumeClaimVolumeArgs;
+    emptyDir?: EmptyDirVolume;
+    configMap?: ConfigMapVolume;
+    secret?: SecretVolume;
+    persistentVolumeClaim?: PersistentVolumeClaimVolume;
 }
 
+/** @deprecated Renamed `Volume`: every SDK adds its own `Args` (Python `VolumeArgs`). Kept for existing TypeScript programs. */
+export type VolumeArgs = Volume;
+
 /** Where the app container sees one of `pod.volumes`. */
-export interface VolumeMountArgs {
+export interface VolumeMount {
     /** The name of a volume in `pod.volumes`. */
     name: string;
     /** An absolute path, unique in the app container, outside the sidecars' own mount paths. */
@@ -71,17 +89,20 @@ export interface VolumeMountArgs {
     subPath?: pulumi.Input<string>;
 }
 
+/** @deprecated Renamed `VolumeMount`: every SDK adds its own `Args` (Python `VolumeMountArgs`). Kept for existing TypeScript programs. */
+export type VolumeMountArgs = VolumeMount;
+
 export const RESERVED_VOLUME_PREFIX = "tls-sidecar-";
 /** Where the sidecars mount their files: the proxy's TLS directory and cloudflared's origin CA. */
 export const SIDECAR_MOUNT_PATHS = [TLS_MOUNT_PATH, ORIGIN_CA_DIR];
 
 const SOURCES = ["emptyDir", "configMap", "secret", "persistentVolumeClaim"] as const;
 
-export function renderVolumes(volumes: VolumeArgs[] | undefined): k8s.types.input.core.v1.Volume[] {
+export function renderVolumes(volumes: Volume[] | undefined): k8s.types.input.core.v1.Volume[] {
     return volumes ?? [];
 }
 
-export function renderVolumeMounts(mounts: VolumeMountArgs[] | undefined): k8s.types.input.core.v1.VolumeMount[] | undefined {
+export function renderVolumeMounts(mounts: VolumeMount[] | undefined): k8s.types.input.core.v1.VolumeMount[] | undefined {
     return mounts === undefined || mounts.length === 0 ? undefined : mounts;
 }
 
@@ -96,7 +117,7 @@ function checkMode(path: string, value: pulumi.Input<number> | undefined, proble
     if (value !== undefined) problems.check(() => checked(value, (v) => checkIntegerRange(path, v, 0, 0o777, " (a file mode such as 0o644, i.e. 420)")));
 }
 
-function checkItems(path: string, items: KeyToPathArgs[] | undefined, problems: Problems): void {
+function checkItems(path: string, items: KeyToPath[] | undefined, problems: Problems): void {
     (items ?? []).forEach((item, i) => {
         problems.check(() => checked(item.key, (v) => checkNonEmptyString(`${path}[${i}].key`, v)));
         problems.check(() => checked(item.path, (v) => checkRelativePath(`${path}[${i}].path`, v)));
@@ -104,7 +125,7 @@ function checkItems(path: string, items: KeyToPathArgs[] | undefined, problems: 
     });
 }
 
-function checkSource(at: string, v: VolumeArgs, problems: Problems): void {
+function checkSource(at: string, v: Volume, problems: Problems): void {
     const given = SOURCES.filter((s) => v[s] !== undefined);
     if (given.length !== 1) {
         problems.add({ path: at, value: given, allowed: `exactly one of ${SOURCES.join(", ")}` });
@@ -127,7 +148,7 @@ function checkSource(at: string, v: VolumeArgs, problems: Problems): void {
 }
 
 /** `pod.volumes` and `app.volumeMounts`: names and paths valid, unique, clear of the component's, mounts of declared volumes. */
-export function checkVolumes(volumes: VolumeArgs[] | undefined, mounts: VolumeMountArgs[] | undefined, problems: Problems): void {
+export function checkVolumes(volumes: Volume[] | undefined, mounts: VolumeMount[] | undefined, problems: Problems): void {
     const names: string[] = [];
     (volumes ?? []).forEach((v, i) => {
         const at = `pod.volumes[${i}]`;

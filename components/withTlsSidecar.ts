@@ -10,7 +10,7 @@ import { WORKLOAD_DEFAULTS } from "./defaults";
 import { InterceptionMode } from "./enums";
 import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
 import { preStopSleepSeconds } from "./probes";
-import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
+import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./sidecarPod";
 import { RESERVED_VOLUME_PREFIX } from "./volumes";
 import { checkIntegerRange, checkResources, collectLateChecks, ConfigError, ConfigProblem, isKnown, Problems, renamingLateChecks } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
@@ -41,8 +41,8 @@ export interface TlsSidecarPodArgs {
     nativeSidecar?: boolean;
     /** As `app.drainSeconds`: the proxy's drain as the app's preStop hook. Default 5; 0 for none. */
     drainSeconds?: number;
-    proxy?: ProxyArgs;
-    redirect?: RedirectArgs;
+    proxy?: TlsProxy;
+    redirect?: Redirect;
 }
 
 /** A container port named `port` resolves to its number, so a probe at a named port is rewritten as one at a number. */

@@ -1,28 +1,28 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appContainer, AppContainerArgs } from "./appContainer";
+import { appContainer, AppContainer } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { InterceptionMode, PodSecurityProfile, ServiceType, WorkloadKind } from "./enums";
 import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
-import { NetworkPolicyArgs, sidecarNetworkPolicy } from "./networkPolicy";
-import { podFields, PodArgs } from "./podOptions";
+import { NetworkPolicy, sidecarNetworkPolicy } from "./networkPolicy";
+import { podFields, Pod } from "./podOptions";
 import { podSpec } from "./podSpec";
 import { validatePodSecurity } from "./podSecurityValidation";
 import { preStopSleepSeconds } from "./probes";
-import { podSecurityContext, PodSecurityContextArgs } from "./securityContext";
-import { ProxyArgs, RedirectArgs, sidecarPodParts, sidecarPorts } from "./sidecarPod";
+import { podSecurityContext, PodSecurityContext } from "./securityContext";
+import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./sidecarPod";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
-import { checkServiceArgs, ServiceArgs, serviceTypeOf, sidecarService } from "./service";
+import { checkServiceArgs, Service, serviceTypeOf, sidecarService } from "./service";
 import { renderVolumes } from "./volumes";
 import { Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
-import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, WorkloadArgs } from "./workloadOptions";
+import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, Workload } from "./workloadOptions";
 import { withLateChecks } from "./lateChecks";
 
-export { AppContainerArgs } from "./appContainer";
-export { ServiceArgs } from "./service";
+export { AppContainer } from "./appContainer";
+export { Service } from "./service";
 
-export { ProxyArgs, RedirectArgs } from "./sidecarPod";
+export { TlsProxy, Redirect } from "./sidecarPod";
 
 export { WORKLOAD_DEFAULTS };
 
@@ -30,11 +30,11 @@ export interface SidecarWorkloadArgs {
     namespace: pulumi.Input<string>;
     /** Name of the Service; also the `app.kubernetes.io/name` label. */
     serviceName: pulumi.Input<string>;
-    app: AppContainerArgs;
-    proxy?: ProxyArgs;
-    redirect?: RedirectArgs;
+    app: AppContainer;
+    proxy?: TlsProxy;
+    redirect?: Redirect;
     /** Default NodePort (ClusterIP with a tunnel). */
-    service?: ServiceArgs;
+    service?: Service;
     proxyImage: pulumi.Input<string>;
     initImage: pulumi.Input<string>;
     /** The `kubernetes.io/tls` Secret the proxy mounts. */
@@ -52,13 +52,13 @@ export interface SidecarWorkloadArgs {
     /** The Pod Security level every container must pass. Default `PodSecurityProfile.None`. */
     podSecurity?: PodSecurityProfile;
     /** The pod's security context. Default: none, or what `podSecurity` requires. */
-    podSecurityContext?: PodSecurityContextArgs;
+    podSecurityContext?: PodSecurityContext;
     /** The pod: service account, image pull secrets, labels, annotations, scheduling, the app's volumes. */
-    pod?: PodArgs;
+    pod?: Pod;
     /** The Deployment (or bare Pod): its labels and annotations, rollout, PodDisruptionBudget. */
-    workload?: WorkloadArgs;
+    workload?: Workload;
     /** A NetworkPolicy letting in only the TLS and admin ports (see networkPolicy.ts). Default: none. */
-    networkPolicy?: NetworkPolicyArgs;
+    networkPolicy?: NetworkPolicy;
 }
 
 /** The pods (a Deployment, or a bare Pod) running the app with the proxy beside it, and the Service (see service.ts). */

@@ -7,7 +7,7 @@ import { checkLabelMap, StringMap } from "./labels";
 import { checked, ConfigError, isKnown, Problems } from "./validation";
 
 /** The Deployment (or bare Pod) object. */
-export interface WorkloadArgs {
+export interface Workload {
     /** Labels of the Deployment (or bare Pod) itself, besides ours; the selector labels are refused. */
     labels?: StringMap;
     annotations?: StringMap;
@@ -28,6 +28,9 @@ export interface WorkloadArgs {
     podDisruptionBudget?: boolean;
 }
 
+/** @deprecated Renamed `Workload`: every SDK adds its own `Args` (Python `WorkloadArgs`). Kept for existing TypeScript programs. */
+export type WorkloadArgs = Workload;
+
 export const ROLLOUT_DEFAULTS = { maxSurge: "1", maxUnavailable: "0" } as const;
 
 /** "1" → 1 and "25%" stays "25%", as Kubernetes' int-or-string wants them. */
@@ -36,12 +39,12 @@ function intOrPercent(value: pulumi.Input<string | number>): pulumi.Input<number
     return isKnown(value) ? convert(value) : pulumi.output(value).apply(convert);
 }
 
-export function rollingUpdate(w: WorkloadArgs | undefined): k8s.types.input.apps.v1.RollingUpdateDeployment {
+export function rollingUpdate(w: Workload | undefined): k8s.types.input.apps.v1.RollingUpdateDeployment {
     return { maxUnavailable: intOrPercent(w?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable), maxSurge: intOrPercent(w?.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge) };
 }
 
 /** A Deployment of more than one replica (or of a count not known yet) gets a budget unless it is turned off. */
-export function wantsDisruptionBudget(kind: WorkloadKind, replicas: pulumi.Input<number>, w: WorkloadArgs | undefined): boolean {
+export function wantsDisruptionBudget(kind: WorkloadKind, replicas: pulumi.Input<number>, w: Workload | undefined): boolean {
     return kind === WorkloadKind.Deployment && w?.podDisruptionBudget !== false && (!isKnown(replicas) || replicas > 1);
 }
 
@@ -67,7 +70,7 @@ function checkIntOrPercent(path: string, value: unknown): void {
 }
 
 /** Keeps a problem for every malformed field of `workload`, and for rollout settings a bare Pod cannot have. */
-export function checkWorkloadArgs(w: WorkloadArgs | undefined, kind: WorkloadKind | undefined, problems: Problems): void {
+export function checkWorkloadArgs(w: Workload | undefined, kind: WorkloadKind | undefined, problems: Problems): void {
     if (w === undefined) {
         return;
     }

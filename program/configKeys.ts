@@ -153,6 +153,7 @@ export const CONFIG_KEY_OF: Record<string, string> = {
     "images.registry.pullSecret": "registryPullSecret",
     "images.prebuilt.proxy": "proxyImage",
     "images.prebuilt.init": "initImage",
+    "images.platform": "platform",
     "service.type": "serviceType",
     "service.annotations": "serviceAnnotations",
     "service.loadBalancerSourceRanges": "loadBalancerSourceRanges",

@@ -14,14 +14,14 @@ type Args = Partial<Components.TlsSidecarAppArgs>;
 
 const podSpec = (args: Args) => deployedPodSpec(c, mocks, args);
 
-const app = (more: Partial<Components.AppContainerArgs>, args: Args = {}): Args => ({ app: { ...APP, ...more }, ...args });
-const VOLUMES: Components.VolumeArgs[] = [
+const app = (more: Partial<Components.AppContainer>, args: Args = {}): Args => ({ app: { ...APP, ...more }, ...args });
+const VOLUMES: Components.Volume[] = [
     { name: "cache", emptyDir: { medium: "Memory" as Components.StorageMedium, sizeLimit: "64Mi" } },
     { name: "config", configMap: { name: "shop-config", items: [{ key: "app.yaml", path: "app.yaml" }] } },
     { name: "creds", secret: { secretName: "shop-db", defaultMode: 0o440 } },
     { name: "data", persistentVolumeClaim: { claimName: "shop-data" } },
 ];
-const withVolumes = (mounts: Components.VolumeMountArgs[], volumes = VOLUMES): Args => app({ volumeMounts: mounts }, { pod: { volumes } });
+const withVolumes = (mounts: Components.VolumeMount[], volumes = VOLUMES): Args => app({ volumeMounts: mounts }, { pod: { volumes } });
 
 const CASES: RejectionCase[] = [
     ["an extra port equal to the proxy's", () => app({ ports: [{ name: "metrics", containerPort: 8443 }] }), /^app\.ports\[0\]\.containerPort: 8443 is not allowed; expected a port other than proxy\.port \(8443\): each port of the pod needs its own$/],

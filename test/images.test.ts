@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EngineMocks, installMocks, isSecretAt, promiseOf } from "./support/mocks";
 import { minimalArgs } from "./support/fixtures";
+import { refusal, runProgram } from "./support/program";
 import type * as Components from "../components";
 
 let c: typeof Components;
@@ -76,6 +77,37 @@ describe("SidecarImages (through TlsSidecarApp)", () => {
             for (const image of mocks.ofType(IMAGE)) {
                 assert.deepStrictEqual(image.inputs.build.args ?? {}, {});
             }
+        });
+    });
+
+    describe("the build platform", () => {
+        it("defaults to linux/<this machine's architecture> in Docker's names, which silences the provider's warning", async () => {
+            await deploy({ images: { registry: { server: "localhost:5000" } } });
+            const platforms = mocks.ofType(IMAGE).map((i) => i.inputs.build.platform);
+            assert.deepStrictEqual(platforms, [c.defaultPlatform(), c.defaultPlatform()]);
+            assert.deepStrictEqual(["x64", "arm64", "arm", "s390x"].map((a) => c.defaultPlatform(a)), ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/s390x"]);
+        });
+
+        it("takes images.platform, and refuses one that is not os/arch[/variant] before registering anything", async () => {
+            await deploy({ images: { registry: { server: "localhost:5000" }, platform: "linux/arm64/v8" } });
+            assert.deepStrictEqual(mocks.ofType(IMAGE).map((i) => i.inputs.build.platform), ["linux/arm64/v8", "linux/arm64/v8"]);
+            mocks = await installMocks();
+            assert.throws(() => new c.TlsSidecarApp("hello", minimalArgs({ images: { registry: { server: "localhost:5000" }, platform: "amd64" } })), (e: Error) => {
+                assert.match(e.message, /images\.platform/);
+                assert.match(e.message, /os\/arch/);
+                return true;
+            });
+            assert.deepStrictEqual(mocks.resources, []);
+        });
+    });
+
+    describe("the stack config key tls-sidecar:platform", () => {
+        it("sets both builds' platform, empty leaves the default, and a bad one is refused naming the key", async () => {
+            const set = await runProgram("dev", { platform: "linux/arm64" });
+            assert.deepStrictEqual(set.mocks.ofType(IMAGE).map((i) => i.inputs.build.platform), ["linux/arm64", "linux/arm64"]);
+            const unset = await runProgram("dev", {});
+            assert.deepStrictEqual(unset.mocks.ofType(IMAGE).map((i) => i.inputs.build.platform), [c.defaultPlatform(), c.defaultPlatform()]);
+            assert.match(await refusal("dev", { platform: "arm64" }), /tls-sidecar:platform/);
         });
     });
 

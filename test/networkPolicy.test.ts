@@ -12,7 +12,7 @@ let mocks: EngineMocks;
 
 type Args = Partial<Components.TlsSidecarAppArgs>;
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const policy = (np: Components.NetworkPolicyArgs, more: Args = {}): Args => ({ networkPolicy: np, ...more });
+const policy = (np: Components.NetworkPolicy, more: Args = {}): Args => ({ networkPolicy: np, ...more });
 const SERVICE_MODE = "service" as Components.InterceptionMode;
 const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
 

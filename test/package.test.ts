@@ -1,15 +1,11 @@
 // The npm package as a consumer gets it: `npm pack`, installed into a fresh Pulumi TypeScript program, compiled
 // with strict TypeScript, and run under mocks creating a TlsSidecarApp.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { inConsumer, makeConsumer, packInto, tarballFiles } from "./support/consumer";
 import { ROOT } from "./support/program";
-
-function run(cmd: string, args: string[], cwd: string): string {
-    return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
-}
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
@@ -70,65 +66,61 @@ describe("the npm package", function () {
 
     before(() => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "tls-sidecar-pack-"));
-        const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT));
-        tarball = path.join(work, packed[0].filename);
+        tarball = packInto(work);
     });
 
     after(() => {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
-    it("ships compiled JS and declarations, the Dockerfiles and the Rust and Go sources, and no tests", () => {
-        const files: string[] = run("tar", ["-tzf", tarball], work)
-            .split("\n")
-            .filter((f) => f !== "")
-            .map((f) => f.replace(/^package\//, ""));
+    it("ships compiled JS and declarations, the components' sources, the Dockerfiles and the Rust and Go sources, and no tests", () => {
+        const files = tarballFiles(tarball);
         for (const f of ["bin/index.js", "bin/index.d.ts", "bin/tlsSidecarApp.js", "images/proxy/Dockerfile", "images/proxy/Cargo.lock", "images/proxy/src/main.rs", "images/init/Dockerfile", "images/init/main.go", "PulumiPlugin.yaml"]) {
             assert.ok(files.includes(f), `${f} is in the tarball`);
         }
         assert.deepStrictEqual(
-            files.filter((f) => f.startsWith("test/") || f.endsWith("_test.go") || f.endsWith("tests.rs") || f.startsWith("images/proxy/tests/") ||
-                f.endsWith(".ts") && !f.endsWith(".d.ts")),
+            files.filter((f) => f.startsWith("test/") || f.endsWith("_test.go") || f.endsWith("tests.rs") || f.startsWith("images/proxy/tests/")),
             [],
         );
+        // TypeScript sources: the components only (main's entry and what bin/'s source maps point at), no program.
+        const sources = files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+        assert.deepStrictEqual(sources.sort(), fs.readdirSync(path.join(ROOT, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`).sort());
     });
 
-    it("points main, types and exports at the compiled entry", () => {
-        assert.strictEqual(rootPackage.main, "bin/index.js");
+    it("points exports and types at the compiled entry, and main at its source (the plugin host's and schema analyzer's entry)", () => {
+        assert.strictEqual(rootPackage.main, "components/index.ts");
         assert.strictEqual(rootPackage.types, "bin/index.d.ts");
         assert.deepStrictEqual(rootPackage.exports["."], { types: "./bin/index.d.ts", default: "./bin/index.js" });
         assert.ok(rootPackage.peerDependencies["@pulumi/pulumi"], "@pulumi/pulumi is a peer: the consumer's copy is the one used");
         assert.strictEqual(rootPackage.dependencies["@pulumi/pulumi"], undefined);
     });
 
+    it("takes the provider SDKs as caret ranges, so a consumer's own copy of each is shared", () => {
+        const deps = Object.entries<string>(rootPackage.dependencies);
+        assert.deepStrictEqual(deps.map(([name]) => name).sort(), ["@pulumi/docker", "@pulumi/kubernetes", "@pulumi/tls"]);
+        for (const [name, range] of deps) assert.match(range, /^\^\d+\.\d+\.\d+$/, `${name}: ${range}`);
+    });
+
+    it("ships the Apache-2.0 LICENSE it declares, and names its repository, homepage and issue tracker", () => {
+        assert.strictEqual(rootPackage.license, "Apache-2.0");
+        assert.ok(tarballFiles(tarball).includes("LICENSE"));
+        const license = fs.readFileSync(path.join(ROOT, "LICENSE"), "utf8");
+        assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
+        assert.match(license, /END OF TERMS AND CONDITIONS/);
+        const repo = /^git\+(https:\/\/github\.com\/[\w.-]+\/[\w.-]+)\.git$/.exec(rootPackage.repository.url)?.[1];
+        assert.ok(repo, rootPackage.repository.url);
+        assert.strictEqual(rootPackage.homepage, `${repo}#readme`);
+        assert.strictEqual(rootPackage.bugs.url, `${repo}/issues`);
+        assert.ok(fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes(`pulumi package add ${repo}`), "the README's `pulumi package add` names the repository");
+    });
+
     it("installs into a fresh Pulumi program with one copy of @pulumi/pulumi, compiles strictly and runs under mocks", () => {
         const consumer = path.join(work, "consumer");
-        fs.mkdirSync(consumer);
-        const dev = rootPackage.devDependencies;
-        fs.writeFileSync(
-            path.join(consumer, "package.json"),
-            JSON.stringify({
-                name: "consumer",
-                version: "1.0.0",
-                private: true,
-                dependencies: { "tls-sidecar": `file:${tarball}`, "@pulumi/pulumi": dev["@pulumi/pulumi"] },
-                devDependencies: { typescript: dev.typescript, "@types/node": dev["@types/node"] },
-            }),
-        );
-        fs.writeFileSync(
-            path.join(consumer, "tsconfig.json"),
-            JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", outDir: "bin", esModuleInterop: true, skipLibCheck: false } }),
-        );
-        fs.writeFileSync(path.join(consumer, "Pulumi.yaml"), "name: consumer\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(consumer, "index.ts"), CONSUMER_PROGRAM);
-        fs.writeFileSync(path.join(consumer, "check.ts"), CONSUMER_TEST);
-
-        run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], consumer);
-        const copies = run("find", ["node_modules", "-path", "*/@pulumi/pulumi/package.json"], consumer).split("\n").filter((l) => l !== "");
+        makeConsumer(consumer, "consumer", tarball, { "index.ts": CONSUMER_PROGRAM, "check.ts": CONSUMER_TEST });
+        const run = (cmd: string, args: string[]) => inConsumer(consumer, cmd, args);
+        const copies = run("find", ["node_modules", "-path", "*/@pulumi/pulumi/package.json"]).split("\n").filter((l) => l !== "");
         assert.deepStrictEqual(copies, ["node_modules/@pulumi/pulumi/package.json"]);
-
-        run(path.join(consumer, "node_modules", ".bin", "tsc"), ["-p", "."], consumer);
-        const out = run("node", ["bin/check.js"], consumer);
+        const out = run("node", ["bin/check.js"]);
         assert.match(out, /consumer ok: 1[0-9] resources/);
     });
 });

@@ -13,7 +13,7 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 
 const deploy = (args: Partial<Components.TlsSidecarAppArgs>) => deployed(c, args);
 
-const pod = (p: Components.PodArgs): Args => ({ pod: p });
+const pod = (p: Components.Pod): Args => ({ pod: p });
 const SELECTOR = { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "hello" };
 
 const CASES: RejectionCase[] = [

@@ -33,8 +33,8 @@ function passing(profile: string, more: Args = {}): Args {
 const restricted = (app: object = {}, pod?: object): Args => ({
     podSecurity: "restricted" as Components.PodSecurityProfile,
     interception: "service" as Components.InterceptionMode,
-    app: { ...APP, securityContext: app as Components.ContainerSecurityContextArgs },
-    podSecurityContext: pod as Components.PodSecurityContextArgs,
+    app: { ...APP, securityContext: app as Components.ContainerSecurityContext },
+    podSecurityContext: pod as Components.PodSecurityContext,
 });
 const baseline = (app: object): Args => ({ ...restricted(app), podSecurity: "baseline" as Components.PodSecurityProfile });
 
@@ -206,6 +206,6 @@ describe("the program's Pod Security keys", () => {
 });
 
 /** A tunnel to this origin. */
-function tunnelTo(origin: "app" | "proxy"): Components.TunnelArgs {
+function tunnelTo(origin: "app" | "proxy"): Components.Tunnel {
     return { token: TOKEN, origin: origin as Components.TunnelOrigin };
 }

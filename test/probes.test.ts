@@ -12,7 +12,7 @@ let mocks: EngineMocks;
 
 const APP = { image: "ghcr.io/acme/shop:1.0", port: 8080 };
 type Args = Partial<Components.TlsSidecarAppArgs>;
-type App = Partial<Components.AppContainerArgs>;
+type App = Partial<Components.AppContainer>;
 
 async function appContainer(args: Args): Promise<any> {
     const spec = await deployedPodSpec(c, mocks, args);
@@ -49,7 +49,7 @@ const CASES: RejectionCase[] = [
         () => withApp({ lifecycle: { preStop: { exec: { command: ["/bin/quit"] } } } }),
         /^app\.lifecycle\.preStop: \["exec"\] is not allowed; expected no preStop hook of your own while app\.drainSeconds is above 0 \(it is 5\): .*set app\.drainSeconds to 0 to run yours instead .*or drop yours$/,
     ],
-    ["a hook with a probe's action", () => withApp({ drainSeconds: 0, lifecycle: { preStop: { tcpSocket: { port: 1 } } as Components.LifecycleHandlerArgs } }), /^app\.lifecycle\.preStop: \[\] .*exactly one of exec, httpGet, sleep$/],
+    ["a hook with a probe's action", () => withApp({ drainSeconds: 0, lifecycle: { preStop: { tcpSocket: { port: 1 } } as Components.LifecycleHandler } }), /^app\.lifecycle\.preStop: \[\] .*exactly one of exec, httpGet, sleep$/],
     ["a preStop sleep of 0", () => withApp({ drainSeconds: 0, lifecycle: { preStop: { sleep: { seconds: 0 } } } }), /^app\.lifecycle\.preStop\.sleep\.seconds: 0 .*1 to 300/],
 ];
 

@@ -32,7 +32,7 @@ describe("the README's reference", () => {
         const text = section("### `TlsSidecarApp` arguments");
         const topLevel = members("TlsSidecarAppArgs").filter((m) => !names.some((n) => n === m || n.startsWith(`${m}.`)));
         assert.deepStrictEqual(topLevel, [], "top-level arguments missing");
-        const app = members("AppContainerArgs").filter((m) => !names.includes(`app.${m}`) && !text.includes(`\`${m}\``));
+        const app = members("AppContainer").filter((m) => !names.includes(`app.${m}`) && !text.includes(`\`${m}\``));
         assert.deepStrictEqual(app, [], "app.* arguments missing");
     });
 

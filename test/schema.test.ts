@@ -70,6 +70,13 @@ describe("the cross-language component schema", function () {
         assert.match(fs.readFileSync(path.join(ROOT, "PulumiPlugin.yaml"), "utf8"), /^runtime: nodejs$/m);
     });
 
+    it("starts from the package entry that package.json names, not from the fallback index.ts (the program)", () => {
+        const analyzer = new Analyzer(ROOT, PACKAGE.name, PACKAGE, new Set(exportedComponents()));
+        assert.strictEqual(path.resolve(analyzer.findProgramEntryPoint().fileName), path.join(ROOT, "components", "index.ts"));
+        // The plugin host requires the package directory, i.e. package.json's `main`: the same entry.
+        assert.strictEqual(require.resolve(ROOT), path.join(ROOT, "components", "index.ts"));
+    });
+
     it("names the package after package.json and every component `tls-sidecar:index:<Class>`", () => {
         assert.strictEqual(schema.name, "tls-sidecar");
         assert.deepStrictEqual(Object.keys(schema.resources).sort(), exportedComponents().map((n) => `tls-sidecar:index:${n}`));
@@ -115,14 +122,14 @@ describe("the cross-language component schema", function () {
 
     it("carries the argument types of nested objects", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
-        assert.strictEqual(app.app.$ref, "#/types/tls-sidecar:index:AppContainerArgs");
-        const appType = schema.types["tls-sidecar:index:AppContainerArgs"];
+        assert.strictEqual(app.app.$ref, "#/types/tls-sidecar:index:AppContainer");
+        const appType = schema.types["tls-sidecar:index:AppContainer"];
         assert.strictEqual(appType.properties.image.type, "string");
         assert.strictEqual(appType.properties.port.type, "number");
         assert.deepStrictEqual(appType.properties.env.additionalProperties, { type: "string" });
         assert.deepStrictEqual(
-            Object.keys(schema.types["tls-sidecar:index:ResourcesArgs"].properties).sort(),
-            interfaceMembers("ResourcesArgs")
+            Object.keys(schema.types["tls-sidecar:index:ContainerResources"].properties).sort(),
+            interfaceMembers("ContainerResources")
                 .map((m) => m.name)
                 .sort(),
         );
@@ -163,15 +170,15 @@ describe("the cross-language component schema", function () {
     it("carries the security contexts and the Pod Security profile", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
         assert.strictEqual(app.podSecurity.$ref, "#/types/tls-sidecar:index:PodSecurityProfile");
-        assert.strictEqual(app.podSecurityContext.$ref, "#/types/tls-sidecar:index:PodSecurityContextArgs");
-        const appType = schema.types["tls-sidecar:index:AppContainerArgs"].properties;
-        assert.strictEqual(appType.securityContext.$ref, "#/types/tls-sidecar:index:ContainerSecurityContextArgs");
+        assert.strictEqual(app.podSecurityContext.$ref, "#/types/tls-sidecar:index:PodSecurityContext");
+        const appType = schema.types["tls-sidecar:index:AppContainer"].properties;
+        assert.strictEqual(appType.securityContext.$ref, "#/types/tls-sidecar:index:ContainerSecurityContext");
         assert.strictEqual(appType.drainSeconds.type, "number");
         for (const [type, iface] of [
-            ["ContainerSecurityContextArgs", "ContainerSecurityContextArgs"],
-            ["PodSecurityContextArgs", "PodSecurityContextArgs"],
-            ["CapabilitiesArgs", "CapabilitiesArgs"],
-            ["SeccompProfileArgs", "SeccompProfileArgs"],
+            ["ContainerSecurityContext", "ContainerSecurityContext"],
+            ["PodSecurityContext", "PodSecurityContext"],
+            ["Capabilities", "Capabilities"],
+            ["SeccompProfile", "SeccompProfile"],
         ]) {
             assert.deepStrictEqual(
                 Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(),
@@ -181,43 +188,64 @@ describe("the cross-language component schema", function () {
                 type,
             );
         }
-        assert.strictEqual(schema.types["tls-sidecar:index:SeccompProfileArgs"].properties.type.$ref, "#/types/tls-sidecar:index:SeccompProfileType");
-        const add = schema.types["tls-sidecar:index:CapabilitiesArgs"].properties.add;
+        assert.strictEqual(schema.types["tls-sidecar:index:SeccompProfile"].properties.type.$ref, "#/types/tls-sidecar:index:SeccompProfileType");
+        const add = schema.types["tls-sidecar:index:Capabilities"].properties.add;
         assert.deepStrictEqual([add.type, add.items.type], ["array", "string"]);
     });
 
     it("carries the pod, the workload, the app's probes, hooks, ports, env sources and volumes, every field of each", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
-        assert.strictEqual(app.pod.$ref, "#/types/tls-sidecar:index:PodArgs");
-        assert.strictEqual(app.workload.$ref, "#/types/tls-sidecar:index:WorkloadArgs");
-        const appType = schema.types["tls-sidecar:index:AppContainerArgs"].properties;
-        for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) assert.strictEqual(appType[probe].$ref, "#/types/tls-sidecar:index:ProbeArgs");
-        assert.strictEqual(appType.volumeMounts.items.$ref, "#/types/tls-sidecar:index:VolumeMountArgs");
+        assert.strictEqual(app.pod.$ref, "#/types/tls-sidecar:index:Pod");
+        assert.strictEqual(app.workload.$ref, "#/types/tls-sidecar:index:Workload");
+        const appType = schema.types["tls-sidecar:index:AppContainer"].properties;
+        for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) assert.strictEqual(appType[probe].$ref, "#/types/tls-sidecar:index:Probe");
+        assert.strictEqual(appType.volumeMounts.items.$ref, "#/types/tls-sidecar:index:VolumeMount");
         const types = [
-            "PodArgs", "WorkloadArgs", "ProbeArgs", "HttpGetActionArgs", "HttpHeaderArgs", "TcpSocketActionArgs", "GrpcActionArgs", "ExecActionArgs", "SleepActionArgs",
-            "LifecycleArgs", "LifecycleHandlerArgs", "ContainerPortArgs", "EnvFromSourceArgs", "EnvSourceRefArgs", "VolumeArgs", "VolumeMountArgs", "EmptyDirVolumeArgs",
-            "ConfigMapVolumeArgs", "SecretVolumeArgs", "PersistentVolumeClaimVolumeArgs", "KeyToPathArgs", "TolerationArgs", "AffinityArgs", "NodeAffinityArgs",
-            "NodeSelectorArgs", "NodeSelectorTermArgs", "NodeSelectorRequirementArgs", "PreferredSchedulingTermArgs", "PodAffinityArgs", "PodAffinityTermArgs",
-            "WeightedPodAffinityTermArgs", "LabelSelectorArgs", "LabelSelectorRequirementArgs", "TopologySpreadConstraintArgs", "ServiceArgs", "RegistryArgs",
-            "NetworkPolicyArgs", "NetworkPolicyPeerArgs", "NetworkPolicyPortArgs", "IpBlockArgs",
+            "Pod", "Workload", "Probe", "HttpGetAction", "HttpHeader", "TcpSocketAction", "GrpcAction", "ExecAction", "SleepAction",
+            "Lifecycle", "LifecycleHandler", "ContainerPort", "EnvFromSource", "EnvSourceRef", "Volume", "VolumeMount", "EmptyDirVolume",
+            "ConfigMapVolume", "SecretVolume", "PersistentVolumeClaimVolume", "KeyToPath", "Toleration", "Affinity", "NodeAffinity",
+            "NodeSelector", "NodeSelectorTerm", "NodeSelectorRequirement", "PreferredSchedulingTerm", "PodAffinity", "PodAffinityTerm",
+            "WeightedPodAffinityTerm", "LabelSelector", "LabelSelectorRequirement", "TopologySpreadConstraint", "Service", "Registry",
+            "NetworkPolicy", "NetworkPolicyPeer", "NetworkPolicyPort", "IpBlock",
         ];
         for (const type of types) {
             assert.ok(schema.types[`tls-sidecar:index:${type}`], `${type} is a schema type`);
             assert.deepStrictEqual(Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(), interfaceMembers(type).map((m) => m.name).sort(), type);
         }
-        const pod = schema.types["tls-sidecar:index:PodArgs"].properties;
+        const pod = schema.types["tls-sidecar:index:Pod"].properties;
         assert.deepStrictEqual(pod.labels.additionalProperties, { type: "string" });
         assert.deepStrictEqual([pod.imagePullSecrets.type, pod.imagePullSecrets.items.type], ["array", "string"]);
-        assert.strictEqual(schema.types["tls-sidecar:index:WorkloadArgs"].properties.maxSurge.type, "string", "int-or-string as a string: the schema has no unions");
-        assert.strictEqual(schema.types["tls-sidecar:index:HttpGetActionArgs"].properties.scheme.$ref, "#/types/tls-sidecar:index:ProbeScheme");
-        const service = schema.types["tls-sidecar:index:ServiceArgs"].properties;
+        assert.strictEqual(schema.types["tls-sidecar:index:Workload"].properties.maxSurge.type, "string", "int-or-string as a string: the schema has no unions");
+        assert.strictEqual(schema.types["tls-sidecar:index:HttpGetAction"].properties.scheme.$ref, "#/types/tls-sidecar:index:ProbeScheme");
+        const service = schema.types["tls-sidecar:index:Service"].properties;
         assert.strictEqual(service.externalTrafficPolicy.$ref, "#/types/tls-sidecar:index:ExternalTrafficPolicy");
         assert.deepStrictEqual([service.loadBalancerSourceRanges.type, service.loadBalancerSourceRanges.items.type], ["array", "string"]);
         assert.deepStrictEqual(service.annotations.additionalProperties, { type: "string" });
-        assert.strictEqual(schema.types["tls-sidecar:index:RegistryArgs"].properties.pullSecret.type, "boolean");
-        assert.strictEqual(app.networkPolicy.$ref, "#/types/tls-sidecar:index:NetworkPolicyArgs");
-        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyArgs"].properties.from.items.$ref, "#/types/tls-sidecar:index:NetworkPolicyPeerArgs");
-        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyPeerArgs"].properties.namespaceSelector.$ref, "#/types/tls-sidecar:index:LabelSelectorArgs");
+        assert.strictEqual(schema.types["tls-sidecar:index:Registry"].properties.pullSecret.type, "boolean");
+        assert.strictEqual(app.networkPolicy.$ref, "#/types/tls-sidecar:index:NetworkPolicy");
+        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicy"].properties.from.items.$ref, "#/types/tls-sidecar:index:NetworkPolicyPeer");
+        assert.strictEqual(schema.types["tls-sidecar:index:NetworkPolicyPeer"].properties.namespaceSelector.$ref, "#/types/tls-sidecar:index:LabelSelector");
+    });
+
+    it("names no object type `…Args` but the components' own, so no SDK reads `…ArgsArgs`", () => {
+        const componentArgs = exportedComponents().map((n) => `tls-sidecar:index:${n}Args`);
+        const objects = Object.entries<any>(schema.types).filter(([, t]) => t.type === "object").map(([token]) => token);
+        assert.ok(objects.length > 40, `${objects.length} object types`);
+        assert.deepStrictEqual(objects.filter((t) => t.endsWith("Args") && !componentArgs.includes(t)), []);
+        // TlsSidecarApp's `images` is its own type, not the SidecarImages component's args.
+        assert.strictEqual(schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties.images.$ref, "#/types/tls-sidecar:index:Images");
+        assert.strictEqual(schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties.app.$ref, "#/types/tls-sidecar:index:AppContainer");
+    });
+
+    it("keeps the former names as deprecated aliases for TypeScript programs", () => {
+        const index = fs.readFileSync(path.join(ROOT, "components", "index.ts"), "utf8");
+        const declared = fs.readdirSync(path.join(ROOT, "components")).map((f) => fs.readFileSync(path.join(ROOT, "components", f), "utf8")).join("\n");
+        for (const [old, renamed] of [["AppContainerArgs", "AppContainer"], ["ProbeArgs", "Probe"], ["ServiceArgs", "Service"], ["ResourcesArgs", "ContainerResources"], ["ProxyArgs", "TlsProxy"], ["PrebuiltImagesArgs", "PrebuiltImages"]]) {
+            assert.match(index, new RegExp(`\\b${old}\\b`), `${old} is still exported`);
+            assert.match(declared, new RegExp(`@deprecated[^\n]*\nexport type ${old} = ${renamed};`), `${old} is a deprecated alias of ${renamed}`);
+        }
+        const typed: components.AppContainerArgs = { image: "x", port: 80 } satisfies components.AppContainer;
+        assert.strictEqual(typed.port, 80);
     });
 
     it("documents inputs and outputs from the doc comments", () => {

@@ -11,7 +11,7 @@ let mocks: EngineMocks;
 
 type Args = Partial<Components.TlsSidecarAppArgs>;
 const SERVICE = "kubernetes:core/v1:Service";
-const service = (s: Components.ServiceArgs): Args => ({ service: s });
+const service = (s: Components.Service): Args => ({ service: s });
 const LB = "LoadBalancer" as Components.ServiceType;
 
 const CASES: RejectionCase[] = [

@@ -1,19 +1,17 @@
 // Every environment's stack file, loaded as the CLI would and run through the program under mocks.
 import * as assert from "assert";
-import * as fs from "fs";
-import { ROOT, runProgram, stackFile } from "./support/program";
+import { isSecretAt } from "./support/mocks";
+import { declaredConfig, documentedSecrets, PROJECT, refusal, runProgram, STACKS, stackFile } from "./support/program";
 
-export const STACKS = fs
-    .readdirSync(ROOT)
-    .map((f) => /^Pulumi\.([\w-]+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
 
-/** What a stack's secrets would hold (set with `pulumi config set --secret`, not in the stack file). */
-const SECRETS: Record<string, Record<string, string>> = { staging: { registryPassword: "ci-token" } };
+/** The secrets a stack file documents, each set (`pulumi config set --secret`) to a value of its own. */
+function secretsOf(stack: string): Record<string, string> {
+    return Object.fromEntries(documentedSecrets(stack).map((key) => [key, `secret-${key}`]));
+}
 
 function runStack(stack: string) {
-    return runProgram(stack, SECRETS[stack] ?? {}, Object.keys(SECRETS[stack] ?? {}));
+    const secrets = secretsOf(stack);
+    return runProgram(stack, secrets, Object.keys(secrets));
 }
 
 function deployment(run: Awaited<ReturnType<typeof runProgram>>) {
@@ -32,6 +30,24 @@ describe("the environments", () => {
             assert.match(run.outputs.url as string, new RegExp(`^https://${String(host).replace(/\./g, "\\.")}:\\d+$`));
             const cert = run.mocks.one("kubernetes:core/v1:Secret").inputs.stringData["tls.crt"];
             assert.ok(new (require("crypto").X509Certificate)(cert).checkHost(host), `the certificate covers ${host}`);
+        });
+    }
+
+    for (const stack of ["dev", "staging", "prod"]) {
+        it(`${stack}: documents the secrets it needs, each a declared key, set as a secret, and is refused without them`, async () => {
+            const keys = documentedSecrets(stack);
+            for (const key of keys) {
+                assert.ok(key.startsWith(`${PROJECT}:`) && declaredConfig()[key.slice(PROJECT.length + 1)], `${key} is declared in Pulumi.yaml`);
+                assert.strictEqual(stackFile(stack)[key], undefined, `${key} is not in plain text in the stack file`);
+            }
+            const run = await runStack(stack);
+            for (const image of run.mocks.ofType("docker:index/image:Image")) {
+                if (keys.includes(`${PROJECT}:registryPassword`)) assert.ok(isSecretAt(image, "registry.password"), `the registry password reaches the build as a secret: ${image.secretPaths}`);
+            }
+            if (keys.length > 0) {
+                const message = await refusal(stack, {});
+                for (const key of keys) assert.match(message, new RegExp(key.replace(/[.:]/g, "\\$&")), `without ${key} the program names it`);
+            }
         });
     }
 

@@ -38,10 +38,10 @@ describe("the cross-language schema of the tunnel", function () {
 
     it("has TlsSidecarApp's tunnel and service.type, and the tunnel outputs", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"];
-        assert.strictEqual(app.inputProperties.tunnel.$ref, "#/types/tls-sidecar:index:TunnelArgs");
-        const tunnel = schema.types["tls-sidecar:index:TunnelArgs"].properties;
+        assert.strictEqual(app.inputProperties.tunnel.$ref, "#/types/tls-sidecar:index:Tunnel");
+        const tunnel = schema.types["tls-sidecar:index:Tunnel"].properties;
         assert.strictEqual(tunnel.origin.$ref, "#/types/tls-sidecar:index:TunnelOrigin");
-        assert.strictEqual(schema.types["tls-sidecar:index:ServiceArgs"].properties.type.$ref, "#/types/tls-sidecar:index:ServiceType");
+        assert.strictEqual(schema.types["tls-sidecar:index:Service"].properties.type.$ref, "#/types/tls-sidecar:index:ServiceType");
         for (const output of ["tunnelSecretName", "tunnelOriginService", "tunnelOriginServerName", "tunnelOriginCaPool"]) {
             assert.ok(app.properties[output], `output ${output}`);
         }

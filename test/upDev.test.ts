@@ -33,15 +33,23 @@ function project(): string {
     // kubectl answers as a reachable cluster when KUBECTL_STUB_EXIT is 0
     fs.writeFileSync(path.join(bin, "kubectl"), '#!/bin/sh\n[ "$1" = config ] && exit 1\nexit "$KUBECTL_STUB_EXIT"\n', { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "pulumi"), '#!/bin/sh\necho "$PULUMI_BACKEND_URL $*" >>"$PULUMI_STUB_LOG"\n', { mode: 0o755 });
+    // docker answers `docker info` when DOCKER_STUB_EXIT is 0; node prints NODE_STUB_VERSION for process.versions.node
+    fs.writeFileSync(path.join(bin, "docker"), '#!/bin/sh\nexit "$DOCKER_STUB_EXIT"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "node"), '#!/bin/sh\necho "$NODE_STUB_VERSION"\n', { mode: 0o755 });
     return dir;
 }
 
-/** Runs the script; without `registryUrl` it checks the registry its Pulumi.dev.yaml names. */
-function upDev(dir: string, cluster: boolean, registryUrl?: string): Promise<Run> {
+/**
+ * Runs the script; without `registryUrl` it checks the registry its Pulumi.dev.yaml names. By default the Docker
+ * daemon answers and Node.js is 22.12.0.
+ */
+function upDev(dir: string, cluster: boolean, registryUrl?: string, host: { docker?: boolean; node?: string } = {}): Promise<Run> {
     const log = path.join(dir, "pulumi.log");
     const env: NodeJS.ProcessEnv = {
         PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
         KUBECTL_STUB_EXIT: cluster ? "0" : "1",
+        DOCKER_STUB_EXIT: host.docker === false ? "1" : "0",
+        NODE_STUB_VERSION: host.node ?? "22.12.0",
         PULUMI_STUB_LOG: log,
     };
     if (registryUrl !== undefined) {
@@ -108,6 +116,23 @@ describe("npm run up:dev (scripts/up-dev.sh)", () => {
         assert.strictEqual(run.code, 1);
         assert.strictEqual(run.stderr, `up:dev: no registry answers at ${url}/v2/ (Pulumi.dev.yaml pushes the images there); ${HINT}\n`);
         assert.deepStrictEqual(run.pulumiCalls, []);
+    });
+
+    it("without a Docker daemon that answers: says so and why, exits 1 before pulumi", async () => {
+        const run = await upDev(fresh(), true, registryUrl, { docker: false });
+        assert.strictEqual(run.code, 1);
+        assert.deepStrictEqual(run.stderr.trim().split("\n"), ["up:dev: the Docker daemon does not answer (docker info failed); start it: the program builds the proxy and init images with it"]);
+        assert.deepStrictEqual(run.pulumiCalls, []);
+    });
+
+    it("with Node.js older than 22: names the version found and the one needed, exits 1 before pulumi; 22 and later pass", async () => {
+        const old = await upDev(fresh(), true, registryUrl, { node: "20.19.2" });
+        assert.strictEqual(old.code, 1);
+        assert.deepStrictEqual(old.stderr.trim().split("\n"), ["up:dev: Node.js 20.19.2 is too old; the program needs Node.js 22 or newer (package.json engines)"]);
+        assert.deepStrictEqual(old.pulumiCalls, []);
+        const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node;
+        assert.strictEqual(engines, ">=22", "the script's minimum is package.json's");
+        for (const node of ["22.0.0", "24.3.1"]) assert.strictEqual((await upDev(fresh(), true, registryUrl, { node })).code, 0, node);
     });
 
     it("without either: one line for each", async () => {

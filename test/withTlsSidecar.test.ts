@@ -14,7 +14,7 @@ let mocks: EngineMocks;
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const PREBUILT = minimalArgs().images;
-type PodArgs = Omit<Components.TlsSidecarPodArgs, "appPort">;
+type Pod = Omit<Components.TlsSidecarPodArgs, "appPort">;
 
 /** The pod spec of a Deployment of our own, given the sidecar; the Deployment is named `name`. */
 async function ownDeployment(name: string, spec: k8s.types.input.core.v1.PodSpec, refs: Components.TlsSidecarRefs, args: Components.TlsSidecarPodArgs): Promise<any> {
@@ -23,7 +23,7 @@ async function ownDeployment(name: string, spec: k8s.types.input.core.v1.PodSpec
     return mocks.ofType(DEPLOYMENT).find((r) => r.name === name)!.inputs.spec.template.spec;
 }
 
-const VARIANTS: [string, PodArgs][] = [
+const VARIANTS: [string, Pod][] = [
     ["iptables, native sidecar (the defaults)", {}],
     ["service interception", { interception: "service" as Components.InterceptionMode }],
     ["no native sidecar", { nativeSidecar: false }],

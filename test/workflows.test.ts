@@ -1,9 +1,11 @@
 // The GitHub workflows users run: previews on pull requests, deploys on main, tests before either.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { ROOT } from "./support/program";
+import { documentedSecrets, ROOT, STACKS } from "./support/program";
 
 const DIR = path.join(ROOT, ".github", "workflows");
 
@@ -15,10 +17,31 @@ function stackExists(stack: string): boolean {
     return fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`));
 }
 
+/** The job's one pulumi/actions step that runs a command (another may only install the CLI). */
 function pulumiStep(job: any): any {
-    const steps = job.steps.filter((s: any) => String(s.uses ?? "").startsWith("pulumi/actions@"));
-    assert.strictEqual(steps.length, 1, "one pulumi/actions step");
+    const steps = job.steps.filter((s: any) => String(s.uses ?? "").startsWith("pulumi/actions@") && s.with?.command !== undefined);
+    assert.strictEqual(steps.length, 1, "one pulumi/actions step with a command");
     return steps[0];
+}
+
+/** `registryPassword` → `TLS_SIDECAR_REGISTRY_PASSWORD`: the repository secret CI sets a stack's secret from. */
+function secretVariable(key: string): string {
+    return `TLS_SIDECAR_${key.replace(/^tls-sidecar:/, "").replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** Runs scripts/select-stack.sh with a pulumi stub that records each call and what it read on stdin. */
+function selectStack(stack: string, env: Record<string, string>): { code: number; stderr: string; calls: string[] } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "select-stack-"));
+    try {
+        const log = path.join(dir, "calls");
+        fs.writeFileSync(path.join(dir, "pulumi"), '#!/bin/bash\nin=""; [ "$2" = set ] && in=$(cat); echo "$* <$in>" >>"$STUB_LOG"\n', { mode: 0o755 });
+        const res = spawnSync("bash", [path.join(ROOT, "scripts", "select-stack.sh"), stack], {
+            encoding: "utf8", env: { PATH: `${dir}:${process.env.PATH}`, STUB_LOG: log, ...env },
+        });
+        return { code: res.status ?? -1, stderr: res.stderr, calls: fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [] };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 describe("the GitHub workflows", () => {
@@ -88,6 +111,67 @@ describe("the GitHub workflows", () => {
         const step = pulumiStep(up.jobs.up);
         assert.strictEqual(step.with.command, "up");
         assert.strictEqual(step.with["stack-name"], "${{ inputs.stack }}");
+    });
+
+    it("pin the Pulumi CLI in every pulumi/actions step to the version of @pulumi/pulumi the package is tested with", () => {
+        const pinned = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).devDependencies["@pulumi/pulumi"];
+        assert.match(pinned, /^\d+\.\d+\.\d+$/);
+        let steps = 0;
+        for (const file of fs.readdirSync(DIR)) {
+            for (const [name, job] of Object.entries<any>(workflow(file).jobs)) {
+                for (const step of job.steps ?? []) {
+                    if (!String(step.uses ?? "").startsWith("pulumi/actions@")) continue;
+                    steps++;
+                    assert.strictEqual(step.with?.["pulumi-version"], pinned, `${file} ${name}`);
+                }
+            }
+        }
+        assert.strictEqual(steps, 4, "preview and up: the CLI installed, then the command");
+    });
+
+    it("select the stack before previewing or deploying, creating it when it does not exist, with every documented secret passed in", () => {
+        const secrets = STACKS.flatMap(documentedSecrets);
+        assert.ok(secrets.length > 0);
+        for (const [file, job, stack] of [
+            ["preview.yml", "preview", "${{ matrix.stack }}"],
+            ["up.yml", "up", "${{ inputs.stack }}"],
+        ]) {
+            const steps: any[] = workflow(file).jobs[job].steps;
+            const jobSpec = { steps };
+            const at = (pred: (s: any) => boolean) => steps.findIndex(pred);
+            const install = at((s) => String(s.uses ?? "").startsWith("pulumi/actions@") && s.with.command === undefined);
+            const select = at((s) => s.uses === "./.github/actions/select-stack");
+            const command = steps.indexOf(pulumiStep(jobSpec));
+            assert.ok(install >= 0 && install < select && select < command, `${file}: CLI, then select-stack, then the command`);
+            assert.strictEqual(steps[select].with.stack, stack);
+            for (const key of secrets) {
+                const variable = secretVariable(key);
+                assert.strictEqual(steps[select].env[variable], `\${{ secrets.${variable} }}`, `${file} passes ${variable}`);
+            }
+        }
+        const action = parse(fs.readFileSync(path.join(ROOT, ".github", "actions", "select-stack", "action.yml"), "utf8"));
+        assert.strictEqual(action.runs.using, "composite");
+        assert.match(action.runs.steps[0].run, /scripts\/select-stack\.sh "\$STACK"/);
+        assert.strictEqual(action.runs.steps[0].env.STACK, "${{ inputs.stack }}");
+    });
+
+    it("scripts/select-stack.sh: logs in, selects or creates the stack, sets its documented secrets through stdin", () => {
+        const staging = selectStack("staging", { TLS_SIDECAR_REGISTRY_PASSWORD: "t0ken", PULUMI_BACKEND_URL: "s3://state" });
+        assert.strictEqual(staging.code, 0, staging.stderr);
+        assert.deepStrictEqual(staging.calls, [
+            "login s3://state <>",
+            "stack select --create staging <>",
+            "config set --secret --stack staging tls-sidecar:registryPassword <t0ken>",
+        ]);
+        const dev = selectStack("dev", {});
+        assert.deepStrictEqual([dev.code, dev.calls], [0, ["login <>", "stack select --create dev <>"]]);
+    });
+
+    it("scripts/select-stack.sh: stops, naming the repository secret, when a documented secret is not passed", () => {
+        const run = selectStack("staging", {});
+        assert.strictEqual(run.code, 1);
+        assert.match(run.stderr, /needs the secret tls-sidecar:registryPassword: add the repository secret TLS_SIDECAR_REGISTRY_PASSWORD/);
+        assert.ok(!run.calls.some((c) => c.startsWith("config set")));
     });
 
     it("takes the backend and the secrets passphrase from repository settings, never from the files", () => {

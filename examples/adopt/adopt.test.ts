@@ -2,6 +2,8 @@
 // spec TlsSidecarApp renders for the same app (same image, port, env, probes and service account), the Secret's
 // auto-name and the app container's name aside.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { EngineMocks, installMocks, promiseOf, settled } from "../../test/support/mocks";
 import { runExample } from "../../test/support/program";
 import type * as Components from "../../components";
@@ -45,6 +47,14 @@ describe("examples/adopt: the sidecar added to a Deployment the program owns", (
     before(async () => {
         ours = await renderedByTlsSidecarApp();
         adopted = await runAdopt();
+    });
+
+    it("depends on the package by name, as a program outside this repository does", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "package.json"), "utf8"));
+        assert.strictEqual(pkg.dependencies["tls-sidecar"], `^${JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).version}`);
+        const source = fs.readFileSync(path.join(__dirname, "index.ts"), "utf8");
+        assert.match(source, /from "tls-sidecar";/);
+        assert.doesNotMatch(source, /from "\.\.\//, "no import reaches out of the example's directory");
     });
 
     it("creates the images, the certificates and their Secret, the program's own Deployment and Service, and no other workload", () => {

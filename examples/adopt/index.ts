@@ -3,8 +3,7 @@
 // redirect init container, the proxy (a native sidecar), its Secret volume, the drain, and rewrites the probes.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-// In your program: `from "tls-sidecar"`.
-import { TlsSidecar, withTlsSidecar } from "../../components";
+import { TlsSidecar, withTlsSidecar } from "tls-sidecar";
 
 const config = new pulumi.Config();
 const namespace = config.get("namespace") ?? "default";

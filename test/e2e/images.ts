@@ -79,3 +79,25 @@ export async function relabel(from: string, label: string): Promise<string> {
     });
     return tag;
 }
+
+/** What a program hands @pulumi/docker's `docker.Image` (its recorded inputs). */
+export interface DockerImageInputs {
+    imageName: string;
+    build: { context: string; dockerfile: string; args?: Record<string, string>; platform?: string };
+}
+
+/**
+ * Builds and pushes an image as the docker provider would from a `docker.Image`'s inputs (same context, Dockerfile,
+ * build args and platform; the classic builder, as buildImage, so the layers built from the repository are reused);
+ * returns the pushed digest.
+ */
+export async function buildAndPushAsProvider(image: DockerImageInputs): Promise<string> {
+    const { context, dockerfile, args = {}, platform } = image.build;
+    await docker(["build", "--quiet", "--tag", image.imageName, "--file", dockerfile,
+        ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+        ...(platform === undefined ? [] : ["--platform", platform]),
+        context], { timeoutMs: 1_200_000, env: { ...process.env, DOCKER_BUILDKIT: "0" } });
+    const digest = pushedDigest(await docker(["push", image.imageName], { timeoutMs: 300_000 }));
+    await run("docker", ["rmi", image.imageName], { allowFail: true });
+    return digest;
+}

@@ -2,7 +2,7 @@
 // (index.ts) registers under mocks, with the inputs the component passed (the Secret's PEMs are real: the mocks
 // compute certificates with openssl) and the names the provider would give (auto-names from the mocks' state).
 import type { RecordedResource } from "../support/mocks";
-import { ProgramRun, runProgram } from "../support/program";
+import { ProgramRun, runEntry, runProgram } from "../support/program";
 import type { KubeObject } from "./cluster";
 
 export interface RenderedStack {
@@ -71,4 +71,10 @@ export function oneOfKind(stack: RenderedStack, kind: string): KubeObject {
     const found = ofKind(stack, kind);
     if (found.length !== 1) throw new Error(`expected one ${kind}, rendered ${found.length}`);
     return found[0];
+}
+
+/** One `pulumi up` of another program's entry file (a consumer's, built against the packed package), with its config. */
+export async function renderEntry(entryFile: string, project: string, config: Record<string, string>): Promise<RenderedStack> {
+    const run = await runEntry(entryFile, project, "e2e", config);
+    return { objects: objectsOf(run), outputs: run.outputs, run };
 }

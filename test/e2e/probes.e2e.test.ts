@@ -16,7 +16,7 @@ const NS = "tls-e2e-probes";
 const NODE_PORT = 30450;
 
 /** The component rendered with an app readiness probe (probes have no program config key). */
-async function render(images: BuiltImages, readinessProbe: Components.ProbeArgs): Promise<RenderedStack> {
+async function render(images: BuiltImages, readinessProbe: Components.Probe): Promise<RenderedStack> {
     const mocks = await installMocks("e2e-probes");
     const c = await import("../../components");
     const app = new c.TlsSidecarApp("hello", {

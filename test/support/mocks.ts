@@ -200,10 +200,10 @@ export async function previousRunSettled(): Promise<void> {
     }
 }
 
-/** Installs fresh mocks. Call before importing code that creates resources. */
-export async function installMocks(stack = "test", preview = false, prior: RecordedResource[] = []): Promise<EngineMocks> {
+/** Installs fresh mocks (for `project`'s stack). Call before importing code that creates resources. */
+export async function installMocks(stack = "test", preview = false, prior: RecordedResource[] = [], project = "tls-sidecar"): Promise<EngineMocks> {
     await previousRunSettled();
     const mocks = new EngineMocks(prior);
-    await pulumi.runtime.setMocks(mocks, "tls-sidecar", stack, preview);
+    await pulumi.runtime.setMocks(mocks, project, stack, preview);
     return mocks;
 }

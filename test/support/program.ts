@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "assert";
+import { loadConfig, register } from "tsconfig-paths";
 import { parse } from "yaml";
 import { EngineMocks, installMocks, previousRunSettled, promiseOf, RecordedResource } from "./mocks";
 
@@ -25,6 +26,26 @@ export function declaredConfig(): Record<string, DeclaredKey> {
 export function stackFile(stack: string): Record<string, unknown> {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     return parse(fs.readFileSync(file, "utf8"))?.config ?? {};
+}
+
+/** The stacks: every Pulumi.<stack>.yaml beside Pulumi.yaml. */
+export const STACKS = fs
+    .readdirSync(ROOT)
+    .map((f) => /^Pulumi\.([\w-]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+
+/**
+ * The secrets a stack file documents in its comments, as the commands that set them:
+ * `#   pulumi config set --secret tls-sidecar:<key> <what> --stack <stack>`; [] when it says `# Secrets: none`.
+ */
+export function documentedSecrets(stack: string): string[] {
+    const text = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+    const commands = [...text.matchAll(/^#\s+pulumi config set --secret (\S+) .*--stack (\S+)$/gm)];
+    for (const [line, , named] of commands) assert.strictEqual(named, stack, `Pulumi.${stack}.yaml: ${line}`);
+    const keys = commands.map(([, key]) => key);
+    assert.ok(keys.length > 0 || /^# Secrets: none\b/m.test(text), `Pulumi.${stack}.yaml documents its secrets (or says "# Secrets: none")`);
+    return keys;
 }
 
 /** Config values reach a program as strings; arrays and objects as JSON. */
@@ -81,9 +102,26 @@ export async function runProgram(
     preview = false,
     prior: RecordedResource[] = [],
 ): Promise<ProgramRun> {
-    const mocks = await installMocks(stack ?? "test", preview, prior);
-    pulumi.runtime.setAllConfig(stackConfig(stack, overrides), secretKeys.map((k) => `${PROJECT}:${k}`));
-    const entry = require.resolve(path.join(ROOT, "index.ts"));
+    const config = stackConfig(stack, overrides);
+    return runEntry(path.join(ROOT, "index.ts"), PROJECT, stack ?? "test", config, secretKeys.map((k) => `${PROJECT}:${k}`), preview, prior);
+}
+
+/**
+ * Runs a Pulumi program's entry file afresh under mocks, as `project`'s `stack` with `config` (qualified keys; those
+ * in `secretKeys` set as secrets): this repository's program, or a consumer's built against the packed package.
+ */
+export async function runEntry(
+    entryFile: string,
+    project: string,
+    stack: string,
+    config: Record<string, string>,
+    secretKeys: string[] = [],
+    preview = false,
+    prior: RecordedResource[] = [],
+): Promise<ProgramRun> {
+    const mocks = await installMocks(stack, preview, prior, project);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    const entry = require.resolve(entryFile);
     delete require.cache[entry];
     let program: Record<string, unknown>;
     try {
@@ -116,12 +154,23 @@ export async function refusal(stack: string, overrides: Record<string, unknown>,
     throw new Error(`the program accepted ${JSON.stringify(overrides)}`);
 }
 
-/** Runs an example program (`<dir>/index.ts`) afresh under `mocks`, with `config` as its project's (unqualified keys). */
+/**
+ * Runs an example program (`<dir>/index.ts`) afresh under `mocks`, with `config` as its project's (unqualified keys).
+ * An example imports "tls-sidecar" as a user's program does (its package.json depends on the package): while it
+ * loads, that name resolves to this repository's source through tsconfig.json's `paths`, as the typecheck does.
+ */
 export async function runExample(dir: string, project: string, mocks: pulumi.runtime.Mocks, config: Record<string, string>): Promise<any> {
     await previousRunSettled();
     await pulumi.runtime.setMocks(mocks, project, "test", false);
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
     const entry = require.resolve(path.join(dir, "index.ts"));
     delete require.cache[entry];
-    return import(entry);
+    const tsconfig = loadConfig(ROOT);
+    if (tsconfig.resultType !== "success") throw new Error(`tsconfig.json: ${tsconfig.message}`);
+    const unregister = register({ baseUrl: tsconfig.absoluteBaseUrl, paths: tsconfig.paths });
+    try {
+        return require(entry);
+    } finally {
+        unregister();
+    }
 }
