@@ -24,7 +24,7 @@ import {
     Problems,
 } from "./validation";
 import { NamedPort, ownPorts, validateWorkloadParts, WorkloadPartsArgs } from "./workloadValidation";
-import type { ProxyArgs, RedirectArgs } from "./sidecarPod";
+import type { TlsProxy, Redirect } from "./sidecarPod";
 
 /** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
 export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
@@ -55,7 +55,7 @@ export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
 }
 
 /** The sidecar's enum choices, as TlsSidecarApp and withTlsSidecar() take them. */
-export function checkSidecarChoices(args: { interception?: InterceptionMode; proxy?: ProxyArgs; redirect?: RedirectArgs }, problems: Problems): void {
+export function checkSidecarChoices(args: { interception?: InterceptionMode; proxy?: TlsProxy; redirect?: Redirect }, problems: Problems): void {
     if (args.interception !== undefined) problems.check(() => checkEnum("interception", args.interception, InterceptionMode));
     if (args.proxy?.clientAuth !== undefined) problems.check(() => checkEnum("proxy.clientAuth", args.proxy!.clientAuth, ClientAuth));
     if (args.proxy?.upstreamProtocol !== undefined) {
@@ -102,7 +102,7 @@ export function checkPorts(args: WorkloadPartsArgs, problems: Problems): NamedPo
     return ports;
 }
 
-export function checkRedirect(args: { app: { port: pulumi.Input<number> }; redirect?: RedirectArgs }, problems: Problems): void {
+export function checkRedirect(args: { app: { port: pulumi.Input<number> }; redirect?: Redirect }, problems: Problems): void {
     (args.redirect?.excludePorts ?? []).forEach((p, i) => {
         const path = `redirect.excludePorts[${i}]`;
         if (problems.check(() => checked(p, (v) => checkPort(path, v))) && isKnown(p) && isKnown(args.app.port) && p === args.app.port) {

@@ -1,7 +1,7 @@
 // What a Pod Security profile forbids, refused before anything is created: a pod the API server would reject in a
 // namespace enforcing that level is better refused here, with what to use instead.
 import { InterceptionMode, PodSecurityProfile, SeccompProfileType } from "./enums";
-import { CapabilitiesArgs, ContainerSecurityContextArgs, PodSecurityContextArgs, SeccompProfileArgs } from "./securityContext";
+import { Capabilities, ContainerSecurityContext, PodSecurityContext, SeccompProfile } from "./securityContext";
 import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, ConfigError, isKnown, Problems } from "./validation";
 
 /** Capabilities Pod Security `baseline` lets a container add (the container runtimes' defaults). */
@@ -14,8 +14,8 @@ const MAX_ID = 2147483647;
 export interface PodSecurityArgs {
     podSecurity?: PodSecurityProfile;
     interception?: InterceptionMode;
-    app: { securityContext?: ContainerSecurityContextArgs };
-    podSecurityContext?: PodSecurityContextArgs;
+    app: { securityContext?: ContainerSecurityContext };
+    podSecurityContext?: PodSecurityContext;
 }
 
 /** Throws one ConfigError naming every value that is malformed, or that the chosen profile forbids. */
@@ -103,7 +103,7 @@ class ProfileRules {
         );
     }
 
-    capabilities(at: string, caps: CapabilitiesArgs | undefined): void {
+    capabilities(at: string, caps: Capabilities | undefined): void {
         const name = /^[A-Z][A-Z0-9_]*$/;
         for (const list of ["add", "drop"] as const) {
             (caps?.[list] ?? []).forEach((cap, i) => {
@@ -118,7 +118,7 @@ class ProfileRules {
         this.forbid(`${at}.drop`, drop !== undefined && !drop.includes("ALL"), PodSecurityProfile.Restricted, 'a list that includes "ALL" (or unset: ALL is dropped)', drop);
     }
 
-    seccomp(at: string, profile: SeccompProfileArgs | undefined): void {
+    seccomp(at: string, profile: SeccompProfile | undefined): void {
         if (profile === undefined) {
             return;
         }

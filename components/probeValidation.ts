@@ -3,7 +3,7 @@
 // the proxy requires client certificates (the kubelet has none); a user's preStop would replace the drain.
 import * as pulumi from "@pulumi/pulumi";
 import { ClientAuth, InterceptionMode, ProbeScheme } from "./enums";
-import type { ExecActionArgs, GrpcActionArgs, HttpGetActionArgs, LifecycleArgs, LifecycleHandlerArgs, ProbeArgs } from "./probes";
+import type { ExecAction, GrpcAction, HttpGetAction, Lifecycle, LifecycleHandler, Probe } from "./probes";
 import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, checkNonNegativeInteger, checkPort, checkPositiveInteger, ConfigError, isKnown, Problems } from "./validation";
 
 /** What the rules depend on, with the defaults already applied. */
@@ -15,10 +15,10 @@ export interface ProbeRules {
 }
 
 export interface ProbedApp {
-    readinessProbe?: ProbeArgs;
-    livenessProbe?: ProbeArgs;
-    startupProbe?: ProbeArgs;
-    lifecycle?: LifecycleArgs;
+    readinessProbe?: Probe;
+    livenessProbe?: Probe;
+    startupProbe?: Probe;
+    lifecycle?: Lifecycle;
 }
 
 const PROBE_ACTIONS = ["httpGet", "tcpSocket", "grpc", "exec"] as const;
@@ -28,7 +28,7 @@ const OTHER_PORT = "probe another port the app listens on (only app.port is redi
 
 /** Keeps a problem for every probe or hook of the app that is malformed or cannot work with this interception. */
 export function checkProbesAndHooks(app: ProbedApp, r: ProbeRules, problems: Problems): void {
-    const probes: [string, ProbeArgs | undefined, boolean][] = [
+    const probes: [string, Probe | undefined, boolean][] = [
         ["app.readinessProbe", app.readinessProbe, false],
         ["app.livenessProbe", app.livenessProbe, true],
         ["app.startupProbe", app.startupProbe, true],
@@ -37,7 +37,7 @@ export function checkProbesAndHooks(app: ProbedApp, r: ProbeRules, problems: Pro
         if (probe !== undefined) checkProbe(path, probe, oneSuccess, r, problems);
     }
     const hooks = app.lifecycle ?? {};
-    for (const [name, hook] of Object.entries(hooks) as [string, LifecycleHandlerArgs | undefined][]) {
+    for (const [name, hook] of Object.entries(hooks) as [string, LifecycleHandler | undefined][]) {
         if (hook !== undefined) checkActions(`app.lifecycle.${name}`, hook, HOOK_ACTIONS, r, problems);
     }
     const drain = r.drainSeconds;
@@ -50,7 +50,7 @@ export function checkProbesAndHooks(app: ProbedApp, r: ProbeRules, problems: Pro
     }
 }
 
-function checkProbe(path: string, probe: ProbeArgs, oneSuccess: boolean, r: ProbeRules, problems: Problems): void {
+function checkProbe(path: string, probe: Probe, oneSuccess: boolean, r: ProbeRules, problems: Problems): void {
     checkActions(path, probe, PROBE_ACTIONS, r, problems);
     const counts: [string, pulumi.Input<number> | undefined, (p: string, v: unknown) => void][] = [
         ["initialDelaySeconds", probe.initialDelaySeconds, checkNonNegativeInteger],
@@ -71,12 +71,12 @@ function checkOne(path: string, value: unknown): void {
 }
 
 /** Exactly one action of `allowed`, each checked. */
-function checkActions(path: string, h: ProbeArgs | LifecycleHandlerArgs, allowed: readonly string[], r: ProbeRules, problems: Problems): void {
+function checkActions(path: string, h: Probe | LifecycleHandler, allowed: readonly string[], r: ProbeRules, problems: Problems): void {
     const given = allowed.filter((k) => (h as Record<string, unknown>)[k] !== undefined);
     if (given.length !== 1) {
         problems.add({ path, value: given, allowed: `exactly one of ${allowed.join(", ")}` });
     }
-    const a = h as ProbeArgs & LifecycleHandlerArgs;
+    const a = h as Probe & LifecycleHandler;
     if (a.httpGet !== undefined) checkHttpGet(`${path}.httpGet`, a.httpGet, r, problems);
     if (a.tcpSocket !== undefined) problems.check(() => checked(a.tcpSocket!.port, (v) => checkPort(`${path}.tcpSocket.port`, v)));
     if (a.grpc !== undefined) checkGrpc(`${path}.grpc`, a.grpc, r, problems);
@@ -89,7 +89,7 @@ function isAppPort(port: pulumi.Input<number>, r: ProbeRules): boolean {
     return isKnown(port) && isKnown(r.appPort) && port === r.appPort;
 }
 
-function checkHttpGet(path: string, h: HttpGetActionArgs, r: ProbeRules, problems: Problems): void {
+function checkHttpGet(path: string, h: HttpGetAction, r: ProbeRules, problems: Problems): void {
     problems.check(() => checked(h.port, (v) => checkPort(`${path}.port`, v)));
     if (h.path !== undefined) {
         problems.check(() => checked(h.path!, (v) => typeof v === "string" && v.startsWith("/") ? undefined : fail(`${path}.path`, v, 'an absolute path such as "/healthz"')));
@@ -112,7 +112,7 @@ function checkHttpGet(path: string, h: HttpGetActionArgs, r: ProbeRules, problem
     }
 }
 
-function checkGrpc(path: string, g: GrpcActionArgs, r: ProbeRules, problems: Problems): void {
+function checkGrpc(path: string, g: GrpcAction, r: ProbeRules, problems: Problems): void {
     problems.check(() => checked(g.port, (v) => checkPort(`${path}.port`, v)));
     if (r.interception === InterceptionMode.Iptables && isAppPort(g.port, r)) {
         problems.add({
@@ -123,7 +123,7 @@ function checkGrpc(path: string, g: GrpcActionArgs, r: ProbeRules, problems: Pro
     }
 }
 
-function checkExec(path: string, e: ExecActionArgs, problems: Problems): void {
+function checkExec(path: string, e: ExecAction, problems: Problems): void {
     if (!Array.isArray(e.command) || e.command.length === 0) {
         problems.add({ path: `${path}.command`, value: e.command, allowed: 'a command and its arguments, e.g. ["/bin/check", "--quick"]' });
         return;

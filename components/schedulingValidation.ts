@@ -2,13 +2,13 @@
 // here with the argument's path, before anything is created.
 import { LabelSelectorOperator, NodeInclusionPolicy, NodeSelectorOperator, TaintEffect, TolerationOperator, UnsatisfiableConstraintAction } from "./enums";
 import { checkLabelMap, checkQualifiedName } from "./labels";
-import type { AffinityArgs, LabelSelectorArgs, NodeSelectorTermArgs, PodAffinityArgs, PodAffinityTermArgs, TolerationArgs, TopologySpreadConstraintArgs } from "./scheduling";
+import type { Affinity, LabelSelector, NodeSelectorTerm, PodAffinity, PodAffinityTerm, Toleration, TopologySpreadConstraint } from "./scheduling";
 import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkPositiveInteger, isKnown, Problems } from "./validation";
 
 export interface SchedulingArgs {
-    tolerations?: TolerationArgs[];
-    affinity?: AffinityArgs;
-    topologySpreadConstraints?: TopologySpreadConstraintArgs[];
+    tolerations?: Toleration[];
+    affinity?: Affinity;
+    topologySpreadConstraints?: TopologySpreadConstraint[];
 }
 
 /** Keeps a problem for every malformed toleration, affinity term or spread constraint of `pod.*`. */
@@ -35,7 +35,7 @@ export function checkScheduling(s: SchedulingArgs, problems: Problems): void {
     (s.topologySpreadConstraints ?? []).forEach((c, i) => checkSpread(`pod.topologySpreadConstraints[${i}]`, c, problems));
 }
 
-function checkToleration(at: string, t: TolerationArgs, problems: Problems): void {
+function checkToleration(at: string, t: Toleration, problems: Problems): void {
     if (t.operator !== undefined) problems.check(() => checkEnum(`${at}.operator`, t.operator, TolerationOperator));
     if (t.effect !== undefined) problems.check(() => checkEnum(`${at}.effect`, t.effect, TaintEffect));
     const exists = t.operator === TolerationOperator.Exists;
@@ -71,7 +71,7 @@ function checkValues(at: string, operator: string, values: string[] | undefined,
     }
 }
 
-function checkNodeTerm(at: string, term: NodeSelectorTermArgs, problems: Problems): void {
+function checkNodeTerm(at: string, term: NodeSelectorTerm, problems: Problems): void {
     (term.matchExpressions ?? []).forEach((r, i) => {
         const rat = `${at}.matchExpressions[${i}]`;
         problems.check(() => checkQualifiedName(`${rat}.key`, r.key));
@@ -85,7 +85,7 @@ function checkNodeTerm(at: string, term: NodeSelectorTermArgs, problems: Problem
     });
 }
 
-export function checkLabelSelector(at: string, ls: LabelSelectorArgs | undefined, problems: Problems): void {
+export function checkLabelSelector(at: string, ls: LabelSelector | undefined, problems: Problems): void {
     if (ls === undefined) {
         return;
     }
@@ -98,7 +98,7 @@ export function checkLabelSelector(at: string, ls: LabelSelectorArgs | undefined
     });
 }
 
-function checkPodTerm(at: string, t: PodAffinityTermArgs, problems: Problems): void {
+function checkPodTerm(at: string, t: PodAffinityTerm, problems: Problems): void {
     if (typeof t.topologyKey !== "string" || t.topologyKey === "") {
         problems.add({ path: `${at}.topologyKey`, value: t.topologyKey, allowed: 'a node label such as "kubernetes.io/hostname" or "topology.kubernetes.io/zone"' });
     } else {
@@ -109,7 +109,7 @@ function checkPodTerm(at: string, t: PodAffinityTermArgs, problems: Problems): v
     (t.namespaces ?? []).forEach((n, i) => problems.check(() => checkDnsLabel(`${at}.namespaces[${i}]`, n)));
 }
 
-function checkPodAffinity(at: string, a: PodAffinityArgs | undefined, problems: Problems): void {
+function checkPodAffinity(at: string, a: PodAffinity | undefined, problems: Problems): void {
     (a?.requiredDuringSchedulingIgnoredDuringExecution ?? []).forEach((t, i) => checkPodTerm(`${at}.requiredDuringSchedulingIgnoredDuringExecution[${i}]`, t, problems));
     (a?.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((w, i) => {
         const wat = `${at}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
@@ -118,7 +118,7 @@ function checkPodAffinity(at: string, a: PodAffinityArgs | undefined, problems: 
     });
 }
 
-function checkSpread(at: string, c: TopologySpreadConstraintArgs, problems: Problems): void {
+function checkSpread(at: string, c: TopologySpreadConstraint, problems: Problems): void {
     problems.check(() => checkPositiveInteger(`${at}.maxSkew`, c.maxSkew));
     checkPodTerm(at, { topologyKey: c.topologyKey, labelSelector: c.labelSelector }, problems);
     problems.check(() => checkEnum(`${at}.whenUnsatisfiable`, c.whenUnsatisfiable, UnsatisfiableConstraintAction));

@@ -1,27 +1,27 @@
 // The checks of what the app's owner adds to the pod (probes, hooks, ports, envFrom, volumes, the pod's and the
 // workload's options), run by TlsSidecarApp and by SidecarWorkload before anything is created.
 import * as pulumi from "@pulumi/pulumi";
-import { AppContainerArgs, checkAppPorts, checkEnvFrom } from "./appContainer";
+import { AppContainer, checkAppPorts, checkEnvFrom } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, WorkloadKind } from "./enums";
-import { checkNetworkPolicyArgs, NetworkPolicyArgs } from "./networkPolicy";
-import { checkPodArgs, PodArgs } from "./podOptions";
+import { checkNetworkPolicyArgs, NetworkPolicy } from "./networkPolicy";
+import { checkPodArgs, Pod } from "./podOptions";
 import { checkProbesAndHooks } from "./probeValidation";
 import { Problems } from "./validation";
 import { checkVolumes } from "./volumes";
-import type { ProxyArgs } from "./sidecarPod";
-import { checkWorkloadArgs, WorkloadArgs } from "./workloadOptions";
+import type { TlsProxy } from "./sidecarPod";
+import { checkWorkloadArgs, Workload } from "./workloadOptions";
 
 export type NamedPort = [string, pulumi.Input<number>];
 
 /** What TlsSidecarApp and SidecarWorkload both take for the pod. */
 export interface WorkloadPartsArgs {
-    app: AppContainerArgs;
-    proxy?: ProxyArgs;
+    app: AppContainer;
+    proxy?: TlsProxy;
     interception?: InterceptionMode;
-    pod?: PodArgs;
-    workload?: WorkloadArgs;
-    networkPolicy?: NetworkPolicyArgs;
+    pod?: Pod;
+    workload?: Workload;
+    networkPolicy?: NetworkPolicy;
 }
 
 /** The pod's own ports by argument path: app.port, proxy.port, proxy.adminPort, and cloudflared's when there is one. */

@@ -8,13 +8,13 @@ import {
     InterceptionMode,
     KeyAlgorithm,
     LabelSelectorOperator,
-    NetworkPolicyArgs,
-    NetworkPolicyPeerArgs,
+    NetworkPolicy,
+    NetworkPolicyPeer,
     PodSecurityProfile,
     RedirectMode,
     ServiceType,
     TlsSidecarAppArgs,
-    TunnelArgs,
+    Tunnel,
     TunnelOrigin,
     UpstreamProtocol,
     WorkloadKind,
@@ -23,7 +23,7 @@ import { checkCidr, checkDnsLabel } from "../components/validation";
 import { ConfigReader } from "./reader";
 
 /** The tunnel, when `tunnel` is true. A token or token Secret without it is a mistake, not something to ignore. */
-function tunnelFromConfig(read: ConfigReader): TunnelArgs | undefined {
+function tunnelFromConfig(read: ConfigReader): Tunnel | undefined {
     const token = read.secret("tunnelToken");
     const existingSecretName = read.optional("tunnelTokenSecretName");
     if (!read.boolean("tunnel")) {
@@ -77,12 +77,12 @@ function podFromConfig(read: ConfigReader): TlsSidecarAppArgs["pod"] {
 const NAMESPACE_LABEL = "kubernetes.io/metadata.name";
 
 /** Peers from namespace names (by the label Kubernetes gives every namespace) and CIDRs; undefined for none. */
-function peersFromConfig(read: ConfigReader, namespacesKey: string, cidrsKey?: string): NetworkPolicyPeerArgs[] | undefined {
+function peersFromConfig(read: ConfigReader, namespacesKey: string, cidrsKey?: string): NetworkPolicyPeer[] | undefined {
     const namespaces = read.list<string>(namespacesKey) ?? [];
     namespaces.forEach((ns, i) => read.check(`${namespacesKey}[${i}]`, () => checkDnsLabel(namespacesKey, ns)));
     const cidrs = cidrsKey === undefined ? [] : (read.list<string>(cidrsKey) ?? []);
     cidrs.forEach((cidr, i) => read.check(`${cidrsKey}[${i}]`, () => checkCidr(cidrsKey!, cidr)));
-    const peers: NetworkPolicyPeerArgs[] = [
+    const peers: NetworkPolicyPeer[] = [
         ...(namespaces.length > 0 ? [{ namespaceSelector: { matchExpressions: [{ key: NAMESPACE_LABEL, operator: LabelSelectorOperator.In, values: namespaces }] } }] : []),
         ...cidrs.map((cidr) => ({ ipBlock: { cidr } })),
     ];
@@ -90,7 +90,7 @@ function peersFromConfig(read: ConfigReader, namespacesKey: string, cidrsKey?: s
 }
 
 /** The NetworkPolicy, when `networkPolicy` is true; its sources without it are a mistake, not something to ignore. */
-function networkPolicyFromConfig(read: ConfigReader): NetworkPolicyArgs | undefined {
+function networkPolicyFromConfig(read: ConfigReader): NetworkPolicy | undefined {
     const from = peersFromConfig(read, "networkPolicyFromNamespaces", "networkPolicyFromCidrs");
     const adminFrom = peersFromConfig(read, "networkPolicyAdminFromNamespaces");
     if (!read.boolean("networkPolicy")) {
