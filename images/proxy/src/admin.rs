@@ -86,7 +86,7 @@ pub async fn serve(listener: tokio::net::TcpListener, a: Arc<Admin>, certs: Arc<
         };
         let (a, h1) = (a.clone(), h1.clone());
         let acceptor = use_tls.then(|| tokio_rustls::TlsAcceptor::from(certs.current().admin.clone()));
-        let tcp = crate::linger::Lingering::new(tcp, admitted);
+        let tcp = crate::linger::Lingering::new(tcp, admitted.accepted());
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| handle(a.clone(), req));
             match acceptor {

@@ -74,15 +74,29 @@ pub struct Admission {
     logged_at: AtomicU64,
 }
 
-/// A connection's place under the cap, given back when it is dropped.
+/// A place under the cap, taken before the accept and given back when the connection is closed.
 pub struct Admitted {
     _permit: OwnedSemaphorePermit,
+    /// Set once a connection holds the place: it then counts in `proxy_open_connections`.
+    counted: Option<Arc<Metrics>>,
     metrics: Option<Arc<Metrics>>,
+}
+
+impl Admitted {
+    /// A connection was accepted into this place.
+    pub fn accepted(mut self) -> Self {
+        if let Some(m) = self.metrics.take() {
+            m.accepted_conns.fetch_add(1, Relaxed);
+            m.open_conns.fetch_add(1, Relaxed);
+            self.counted = Some(m);
+        }
+        self
+    }
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        if let Some(m) = &self.metrics {
+        if let Some(m) = &self.counted {
             m.open_conns.fetch_sub(1, Relaxed);
         }
     }
@@ -115,10 +129,7 @@ impl Admission {
                 self.conns.clone().acquire_owned().await.expect("the semaphore is never closed")
             }
         };
-        if let Some(m) = &self.metrics {
-            m.open_conns.fetch_add(1, Relaxed);
-        }
-        Admitted { _permit: permit, metrics: self.metrics.clone() }
+        Admitted { _permit: permit, counted: None, metrics: self.metrics.clone() }
     }
 
     /// Waits for a handshake permit; the handshake's gauge counts while it is held.
@@ -159,6 +170,23 @@ impl Drop for Handshaking {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_cap_holds_and_open_connections_are_the_accepted_ones() {
+        use std::time::Duration;
+        let m = Arc::new(Metrics::new());
+        let a = Admission::new(Cap { max: 2, reason: String::new() }, Some(m.clone()));
+        let place = a.room().await;
+        assert_eq!(m.open_conns.load(Relaxed), 0, "a place taken before the accept is not a connection");
+        let first = place.accepted();
+        let _second = a.room().await.accepted();
+        assert_eq!((m.open_conns.load(Relaxed), m.accepted_conns.load(Relaxed)), (2, 2));
+        assert!(tokio::time::timeout(Duration::from_millis(50), a.room()).await.is_err(), "room beyond the cap");
+        assert_eq!(m.conn_limit_waits.load(Relaxed), 1);
+        drop(first);
+        assert_eq!(m.open_conns.load(Relaxed), 1);
+        assert!(tokio::time::timeout(Duration::from_millis(50), a.room()).await.is_ok(), "no room after a close");
+    }
 
     #[test]
     fn a_fixed_cap_is_taken_as_given() {

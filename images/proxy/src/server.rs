@@ -130,13 +130,13 @@ pub async fn serve_proxy(listener: TcpListener, p: Arc<Proxy>, protos: Arc<Proto
         };
         let (p, protos, certs) = (p.clone(), protos.clone(), certs.clone());
         let tracker = p.drain.tracker.clone();
-        tracker.spawn(async move { proxy_conn(Lingering::new(tcp, admitted), peer, p, protos, certs).await });
+        let tcp = Lingering::new(tcp, admitted.accepted());
+        tracker.spawn(async move { proxy_conn(tcp, peer, p, protos, certs).await });
     }
 }
 
 async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc<Protocols>, certs: Arc<CertStore>) {
     let m = p.metrics.clone();
-    m.accepted_conns.fetch_add(1, Relaxed);
     tcp.set_nodelay();
     let acceptor = TlsAcceptor::from(certs.current().proxy.clone());
     // --tls-handshake-timeout runs from the accept, the wait for a handshake permit included.
