@@ -57,6 +57,7 @@ pub fn cap(setting: MaxConnections, memory_limit: Option<u64>, open_files: Optio
 }
 
 /// The soft RLIMIT_NOFILE.
+#[allow(unsafe_code)]
 pub fn open_file_limit() -> Option<u64> {
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own.

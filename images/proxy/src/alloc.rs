@@ -17,12 +17,14 @@ const TICK: Duration = Duration::from_secs(5);
 const CLOSED_FOR_TRIM: u64 = 64;
 
 /// Call first thing in `main`, before any thread starts.
+#[allow(unsafe_code)]
 pub fn configure() {
     // SAFETY: mallopt only sets a parameter of the allocator; no allocation is in progress yet.
     unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
 }
 
 /// Trims after bursts, until the process exits.
+#[allow(unsafe_code)]
 pub async fn trim_after_bursts(metrics: Arc<Metrics>) {
     let mut trimmed_at = closed(&metrics);
     let mut open_before = metrics.open_conns.load(Relaxed);

@@ -1,5 +1,9 @@
 //! A TLS-terminating reverse proxy for one plain-HTTP app in the same pod. `run` wires the parts; each
 //! module has one job (see README.md for the contract they keep).
+//!
+//! No unsafe code but three libc calls, each allowed where it is made: the allocator's settings and
+//! trimming (`alloc`) and the open-file limit (`admission`).
+#![deny(unsafe_code)]
 
 pub mod admin;
 pub mod admission;

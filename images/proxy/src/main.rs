@@ -1,4 +1,5 @@
 //! The `proxy` binary: flags, then `proxy::run` (see README.md).
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
