@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-readme='see "A local cluster and registry (kind or k3d)" in README.md'
+recipes='see "A local cluster and registry (kind or k3d)" in docs/development.md'
 server=$(sed -n 's/^ *tls-sidecar:registryServer: *//p' Pulumi.dev.yaml | tr -d "\"'")
 registry=${UP_DEV_REGISTRY_URL:-http://${server:-localhost:5000}}
 
@@ -30,15 +30,15 @@ elif ! timeout 15 docker info >/dev/null 2>&1; then
   missing=1
 fi
 if ! command -v kubectl >/dev/null; then
-  echo "up:dev: kubectl is not installed, so no cluster can be reached; $readme" >&2
+  echo "up:dev: kubectl is not installed, so no cluster can be reached; $recipes" >&2
   missing=1
 elif ! kubectl version --request-timeout=5s >/dev/null 2>&1; then
   context=$(kubectl config current-context 2>/dev/null) || context="none"
-  echo "up:dev: no Kubernetes cluster answers (kubectl context: $context); start one: $readme" >&2
+  echo "up:dev: no Kubernetes cluster answers (kubectl context: $context); start one: $recipes" >&2
   missing=1
 fi
 if ! curl -fsS --max-time 5 -o /dev/null "$registry/v2/" 2>/dev/null; then
-  echo "up:dev: no registry answers at $registry/v2/ (Pulumi.dev.yaml pushes the images there); start one: $readme" >&2
+  echo "up:dev: no registry answers at $registry/v2/ (Pulumi.dev.yaml pushes the images there); start one: $recipes" >&2
   missing=1
 fi
 if ! command -v pulumi >/dev/null; then

@@ -1,9 +1,10 @@
-// The program exports exactly the stack outputs the README's "Outputs" table documents for its configuration:
-// nothing else (no helpers), and nothing left undefined (Pulumi would warn about each one on every preview).
+// The program exports exactly the stack outputs the "Outputs" table of docs/reference.md documents for its
+// configuration: nothing else (no helpers), and nothing left undefined (Pulumi would warn about each one on every
+// preview).
 import * as assert from "assert";
 import { TUNNEL_TOKEN as TOKEN } from "./support/fixtures";
 import { runProgram } from "./support/program";
-import { codeNames, tableRows } from "./support/readme";
+import { codeNames, tableRows } from "./support/docs";
 import { brought } from "./support/broughtCertificates";
 
 /** What decides which outputs exist. */
@@ -16,7 +17,7 @@ interface Shape {
     networkPolicy?: boolean;
 }
 
-/** The README's "exported" column, phrase by phrase. */
+/** The "exported" column of docs/reference.md's Outputs table, phrase by phrase. */
 const WHEN: Record<string, (s: Shape) => boolean> = {
     always: () => true,
     "with a NodePort or LoadBalancer Service": (s) => s.service === "NodePort" || s.service === "LoadBalancer",
@@ -31,11 +32,11 @@ const WHEN: Record<string, (s: Shape) => boolean> = {
 };
 
 function documented(shape: Shape): string[] {
-    const rows = tableRows("### Outputs");
-    assert.ok(rows.length > 10, "the README has the outputs table");
+    const rows = tableRows("docs/reference.md", "## Outputs");
+    assert.ok(rows.length > 10, "docs/reference.md has the outputs table");
     return rows
         .filter(([, when]) => {
-            assert.ok(WHEN[when], `README: unknown condition "${when}"`);
+            assert.ok(WHEN[when], `docs/reference.md: unknown condition "${when}"`);
             return WHEN[when](shape);
         })
         .flatMap(([names]) => codeNames(names))

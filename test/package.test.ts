@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { inConsumer, makeConsumer, packInto, tarballFiles } from "./support/consumer";
+import { isExternal, linkTarget, linksOf, page } from "./support/docs";
 import { ROOT } from "./support/program";
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -111,7 +112,15 @@ describe("the npm package", function () {
         assert.ok(repo, rootPackage.repository.url);
         assert.strictEqual(rootPackage.homepage, `${repo}#readme`);
         assert.strictEqual(rootPackage.bugs.url, `${repo}/issues`);
-        assert.ok(fs.readFileSync(path.join(ROOT, "README.md"), "utf8").includes(`pulumi package add ${repo}`), "the README's `pulumi package add` names the repository");
+        assert.ok(page("README.md").includes(`pulumi package add ${repo}`), "the README's `pulumi package add` names the repository");
+    });
+
+    it("shows in the README the program it installs, and ships every file the README links to", () => {
+        assert.ok(page("README.md").includes(CONSUMER_PROGRAM), "the README's \"Use it from your own program\" is this program");
+        const files = tarballFiles(tarball);
+        const linked = linksOf("README.md").filter((href) => !isExternal(href)).map((href) => linkTarget("README.md", href).target);
+        assert.ok(linked.includes("docs/reference.md"), linked.join(", "));
+        assert.deepStrictEqual(linked.filter((f) => !files.includes(f)), [], "linked from the README but not in the tarball");
     });
 
     it("installs into a fresh Pulumi program with one copy of @pulumi/pulumi, compiles strictly and runs under mocks", () => {

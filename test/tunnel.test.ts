@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineMocks, installMocks, isSecretAt, promiseOf } from "./support/mocks";
+import { section } from "./support/docs";
 import { minimalArgs } from "./support/fixtures";
 import type * as Components from "../components";
 
@@ -42,13 +42,11 @@ async function deploy(args: Partial<Components.TlsSidecarAppArgs> = {}) {
     return app;
 }
 
-const README = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-
-/** The lines between `// README:<name>:start` and `:end` in this file, dedented: what the README must show verbatim. */
+/** The lines between `// docs:<name>:start` and `:end` in this file, dedented: what docs/tunnel.md must show verbatim. */
 function exampleSource(name: string): string {
     const self = fs.readFileSync(__filename, "utf8").split("\n");
-    const start = self.findIndex((l) => l.includes(`// README:${name}:start`));
-    const end = self.findIndex((l) => l.includes(`// README:${name}:end`));
+    const start = self.findIndex((l) => l.includes(`// docs:${name}:start`));
+    const end = self.findIndex((l) => l.includes(`// docs:${name}:end`));
     const lines = self.slice(start + 1, end);
     const indent = Math.min(...lines.filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length));
     return lines.map((l) => l.slice(indent)).join("\n");
@@ -60,17 +58,16 @@ describe("Cloudflare Tunnel", () => {
         c = await import("../components");
     });
 
-    describe("the README example", () => {
-        it("appears verbatim in the README's Cloudflare Tunnel section", () => {
-            const section = README.slice(README.indexOf("## Cloudflare Tunnel"));
-            assert.ok(README.includes("## Cloudflare Tunnel"), "the README has the section");
-            assert.ok(section.includes(exampleSource("tunnel-example")), `README shows:\n${exampleSource("tunnel-example")}`);
+    describe("the example of docs/tunnel.md", () => {
+        it("appears verbatim in the page's Example section", () => {
+            const example = section("docs/tunnel.md", "## Example");
+            assert.ok(example.includes(exampleSource("tunnel-example")), `docs/tunnel.md shows:\n${exampleSource("tunnel-example")}`);
         });
 
         it("deploys cloudflared beside the app, a ClusterIP Service, and verifies the proxy as its origin", async () => {
             pulumi.runtime.setConfig("tls-sidecar:tunnelToken", TOKEN);
             const { TlsSidecarApp, TunnelOrigin } = c;
-            // README:tunnel-example:start
+            // docs:tunnel-example:start
             const cfg = new pulumi.Config();
             const app = new TlsSidecarApp("hello", {
                 namespace: "shop",
@@ -82,7 +79,7 @@ describe("Cloudflare Tunnel", () => {
                     origin: TunnelOrigin.Proxy,
                 },
             });
-            // README:tunnel-example:end
+            // docs:tunnel-example:end
             assert.strictEqual(await promiseOf(app.url), "https://hello.example.com");
             assert.strictEqual(await promiseOf(app.nodePort), undefined, "no node port without a NodePort Service");
             assert.strictEqual(await promiseOf(app.tunnelOriginService!), "https://127.0.0.1:8443");

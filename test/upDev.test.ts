@@ -9,11 +9,11 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./support/program";
-import { section } from "./support/readme";
+import { section } from "./support/docs";
 
-/** The README section that the script's hints point at. */
+/** The section of docs/development.md that the script's hints point at. */
 const SECTION = "A local cluster and registry (kind or k3d)";
-const HINT = `start one: see "${SECTION}" in README.md`;
+const HINT = `start one: see "${SECTION}" in docs/development.md`;
 
 interface Run {
     code: number;
@@ -102,7 +102,7 @@ describe("npm run up:dev (scripts/up-dev.sh)", () => {
         assert.strictEqual(pkg.scripts["up:dev"], "bash scripts/up-dev.sh");
     });
 
-    it("without a cluster: names it, points at the README, exits 1 before pulumi", async () => {
+    it("without a cluster: names it, points at docs/development.md, exits 1 before pulumi", async () => {
         const run = await upDev(fresh(), false, registryUrl);
         assert.strictEqual(run.code, 1);
         assert.ok(run.stderr.split("\n").includes(`up:dev: no Kubernetes cluster answers (kubectl context: none); ${HINT}`), run.stderr);
@@ -110,7 +110,7 @@ describe("npm run up:dev (scripts/up-dev.sh)", () => {
         assert.deepStrictEqual(run.pulumiCalls, []);
     });
 
-    it("without a registry: names its URL, points at the README, exits 1 before pulumi", async () => {
+    it("without a registry: names its URL, points at docs/development.md, exits 1 before pulumi", async () => {
         const url = `http://127.0.0.1:${await closedPort()}`;
         const run = await upDev(fresh(), true, url);
         assert.strictEqual(run.code, 1);
@@ -150,9 +150,9 @@ describe("npm run up:dev (scripts/up-dev.sh)", () => {
         assert.ok(fs.statSync(path.join(dir, ".pulumi-state")).isDirectory());
     });
 
-    it("checks the registry that Pulumi.dev.yaml pushes to (localhost:5000, as the README's recipes set up)", async () => {
+    it("checks the registry that Pulumi.dev.yaml pushes to (localhost:5000, as docs/development.md's recipes set up)", async () => {
         assert.match(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"), /^ {2}tls-sidecar:registryServer: localhost:5000$/m);
-        assert.match(section(`### ${SECTION}`), /127\.0\.0\.1:5000:5000/);
+        assert.match(section("docs/development.md", `## ${SECTION}`), /127\.0\.0\.1:5000:5000/);
         const dir = fresh();
         const stack = path.join(dir, "Pulumi.dev.yaml");
         const server = `127.0.0.1:${await closedPort()}`;

@@ -95,7 +95,7 @@ describe("real node: zero-loss rollouts of a Deployment under load", function ()
     it("a CA rollover (CA 1 published, then signing, then CA 0 gone) for clients that fetch the bundle: nothing lost", async () => {
         assertNoLoss(await up("CA 1 published beside CA 0", { certificateClock: day(93) }));
         assert.equal(bundleSize(), 2);
-        // Clients fetch the bundle (caCertPem) during the overlap, as the README asks.
+        // Clients fetch the bundle (caCertPem) during the overlap, as docs/certificates.md asks.
         target = { ...target, ca: String(current.outputs.caCertPem) };
         const signedByOld = current.outputs.certNotAfter;
         assertNoLoss(await up("CA 1 signs", { certificateClock: day(97) }));

@@ -22,7 +22,7 @@ describe("real node: Pod Security admission", function () {
         const images = await e2eSetup();
         await deleteNamespace(restricted);
         // The e2e app's image has no USER: restricted needs a non-root UID, which appRunAsUser gives it.
-        // With the NetworkPolicy too: the API server validates it (our bridge CNI does not enforce it, see README).
+        // With the NetworkPolicy too: the API server validates it (our bridge CNI does not enforce it, see docs/reference.md).
         const rendered = await renderE2e(images, restricted, 30447, {
             podSecurity: "restricted", interception: "service", appRunAsUser: 65532,
             networkPolicy: true, networkPolicyFromCidrs: ["10.244.0.0/16", "127.0.0.0/8"], networkPolicyAdminFromNamespaces: ["kube-system"],

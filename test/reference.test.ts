@@ -1,12 +1,15 @@
-// The README's reference lists every config key and every argument of TlsSidecarApp, and says what a user sees when
-// the configuration is wrong: the CLI's own line for a value of the wrong type, the program's error for the rest.
+// The reference (docs/reference.md) lists every config key and every argument of TlsSidecarApp, and says what a user
+// sees when the configuration is wrong: the CLI's own line for a value of the wrong type, the program's error for the
+// rest.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { brought } from "./support/broughtCertificates";
 import { declaredConfig, DeclaredKey, refusal, ROOT } from "./support/program";
-import { codeNames, section, tableRows } from "./support/readme";
+import { codeNames, section, tableRows } from "./support/docs";
+
+const REFERENCE = "docs/reference.md";
 
 /** Property names of an interface in components/, read with the TypeScript parser. */
 function members(name: string): string[] {
@@ -20,16 +23,16 @@ function members(name: string): string[] {
     throw new Error(`interface ${name} not found`);
 }
 
-describe("the README's reference", () => {
+describe("the reference, docs/reference.md", () => {
     it("lists every key Pulumi.yaml declares in the configuration table", () => {
-        const listed = new Set(tableRows("### The program's configuration").flatMap(([keys]) => codeNames(keys)));
+        const listed = new Set(tableRows(REFERENCE, "## The program's configuration").flatMap(([keys]) => codeNames(keys)));
         const missing = Object.keys(declaredConfig()).filter((key) => !listed.has(key));
         assert.deepStrictEqual(missing, []);
     });
 
     it("lists every argument of TlsSidecarApp and of its app in the arguments table", () => {
-        const names = tableRows("### `TlsSidecarApp` arguments").flatMap(([args]) => codeNames(args));
-        const text = section("### `TlsSidecarApp` arguments");
+        const names = tableRows(REFERENCE, "## `TlsSidecarApp` arguments").flatMap(([args]) => codeNames(args));
+        const text = section(REFERENCE, "## `TlsSidecarApp` arguments");
         const topLevel = members("TlsSidecarAppArgs").filter((m) => !names.some((n) => n === m || n.startsWith(`${m}.`)));
         assert.deepStrictEqual(topLevel, [], "top-level arguments missing");
         const app = members("AppContainer").filter((m) => !names.includes(`app.${m}`) && !text.includes(`\`${m}\``));
@@ -37,7 +40,7 @@ describe("the README's reference", () => {
     });
 
     describe("what a user sees when the configuration is wrong", () => {
-        const text = section("### The program's configuration");
+        const text = section(REFERENCE, "## The program's configuration");
 
         /** The type name the CLI prints for a declared key (its InferFullTypeName: `array<string>` for a list). */
         function cliTypeName(decl: DeclaredKey): string {
@@ -54,7 +57,7 @@ describe("the README's reference", () => {
         });
 
         it("shows the program's error for the commands it lists, verbatim", async () => {
-            const example = text.slice(text.indexOf("<!-- README:configuration-errors:start -->"), text.indexOf("<!-- README:configuration-errors:end -->"));
+            const example = text.slice(text.indexOf("<!-- docs:configuration-errors:start -->"), text.indexOf("<!-- docs:configuration-errors:end -->"));
             const [commands, shown] = [...example.matchAll(/```[a-z]*\n([\s\S]*?)\n *```/g)].map((m) => m[1].replace(/^ {3}/gm, ""));
             const overrides: Record<string, string> = { tlsCertificate: brought().cert };
             const secretKeys: string[] = [];
