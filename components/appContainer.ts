@@ -59,7 +59,7 @@ export interface AppContainer {
     ports?: ContainerPort[];
     /**
      * With iptables interception an `httpGet` at `port` is sent as HTTPS (it reaches the proxy, which passes it on);
-     * refused with `proxy.clientAuth: Require`, as is a `grpc` probe at `port`. See the README's "Probes".
+     * refused with `proxy.clientAuth: Require`, as is a `grpc` probe at `port`. See docs/reference.md, "Probes and hooks".
      */
     readinessProbe?: Probe;
     livenessProbe?: Probe;

@@ -233,7 +233,7 @@ export class SidecarCertificates extends pulumi.ComponentResource {
                         caPrivateKeyPem: signer.key.privateKeyPem,
                         caCertPem: signer.cert.certPem,
                         validityPeriodHours: validityDays * 24,
-                        // A safety net only: the provider acts on it during refresh (see README, "Certificates").
+                        // A safety net only: the provider acts on it during refresh (see docs/certificates.md).
                         earlyRenewalHours: renewBeforeDays * 24,
                         allowedUses: uses,
                         setSubjectKeyId: true,

@@ -3,8 +3,8 @@
 // so a plain `pulumi up` renews exactly when the schedule moves on, and nothing changes in between.
 //
 // Why not the tls provider's `earlyRenewalHours`: the provider renews only from its plan modifier / refresh
-// (`ready_for_renewal`), and pulumi/pulumi-tls#39 reports that a plain `pulumi up` does not renew. See README,
-// "Certificates".
+// (`ready_for_renewal`), and pulumi/pulumi-tls#39 reports that a plain `pulumi up` does not renew. See
+// docs/certificates.md.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -74,7 +74,7 @@ export function tunnelArgs(p: Pick<TunnelContainerParts, "metricsPort" | "graceP
         // Always: auto-update relaunches the process, which in a container can replace PID 1 and crash it (seed 000).
         "--no-autoupdate",
         "--metrics",
-        // All interfaces so kubelet's probes reach it by pod IP; see the README for who else can.
+        // All interfaces so kubelet's probes reach it by pod IP; see docs/tunnel.md for who else can.
         pulumi.interpolate`0.0.0.0:${p.metricsPort}`,
         "--grace-period",
         `${p.gracePeriodSeconds}s`,

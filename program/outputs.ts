@@ -5,7 +5,7 @@ import { ServiceType, TlsSidecarApp, TlsSidecarAppArgs, TunnelOrigin } from "../
 
 export type StackOutputs = Record<string, pulumi.Output<unknown>>;
 
-/** The README's "Outputs" table documents each name and when it is exported; test/outputs.test.ts holds them to it. */
+/** The "Outputs" table of docs/reference.md documents each name and when it is exported; test/outputs.test.ts holds them to it. */
 export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): StackOutputs {
     const serviceType = args.service?.type ?? (args.tunnel === undefined ? ServiceType.NodePort : ServiceType.ClusterIP);
     const withService = serviceType !== ServiceType.None;
