@@ -111,11 +111,11 @@ done
 # (HAProxy raises its own limit to what that needs when it may), our proxy's --max-connections=auto is half the
 # limit, and the memory phase holds BENCH_HOLD_CONNS connections at once on each side.
 NOFILE=16384
-hard=$(ulimit -Hn)
-[ "$hard" = unlimited ] || [ "$hard" -ge $NOFILE ] || NOFILE=$hard
-[ "$(ulimit -Sn)" -ge $NOFILE ] || ulimit -Sn $NOFILE
-[ "$(ulimit -Sn)" -ge $((2 * HOLD_CONNS + 1024)) ] ||
-  die "open-file limit $(ulimit -Sn) (hard: $hard) is too low to hold $HOLD_CONNS connections: needs $((2 * HOLD_CONNS + 1024))"
+if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt $NOFILE ]; then
+  ulimit -n $NOFILE 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" # above the hard limit only as root
+fi
+[ "$(ulimit -Sn)" = unlimited ] || [ "$(ulimit -Sn)" -ge $((2 * HOLD_CONNS + 1024)) ] ||
+  die "open-file limit $(ulimit -Sn) (hard: $(ulimit -Hn)) is too low to hold $HOLD_CONNS connections: needs $((2 * HOLD_CONNS + 1024))"
 
 # Load average before anything of ours starts: other jobs on the machine show up here.
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
