@@ -62,6 +62,10 @@ class Report:
         """CPU efficiency against nginx: nginx's CPU per request divided by this target's (higher is better)."""
         return ratio(self.cpu("nginx", phase), self.cpu(name, phase))
 
+    def mem(self, name, key):
+        """A memory figure of this target against nginx's (lower is better)."""
+        return ratio(self.rows.get(name, {}).get(key), self.rows.get("nginx", {}).get(key))
+
     def p99(self, name, phase):
         p = self.ph(name, phase)
         return p["p99_us"] if p else None
@@ -197,13 +201,26 @@ def main(src, md_path, svg_path):
     # --- memory, size, instructions ---
     ic = meta.get("icount") or {}
     add("### Memory, size, instructions\n")
-    add("| target | RSS idle MiB | RSS peak MiB |")
-    add("|---|---:|---:|")
+    held = meta.get("hold_conns")
+    add(f"| target | RSS idle MiB | × nginx | RSS peak MiB | RSS per 1,000 idle TLS connections MiB | KiB per connection "
+        f"| × nginx | RSS after the burst MiB | × nginx |")
+    add("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in names:
-        add(f"| {LABEL[n]} | {mib(rows[n]['rss_idle_kb'])} | {mib(rows[n]['rss_peak_kb'])} |")
+        r = rows[n]
+        per = r.get("rss_per_1000_idle_kb")
+        after = r.get("rss_after_burst_kb")
+        add(f"| {LABEL[n]} | {mib(r['rss_idle_kb'])} | {x(R.mem(n, 'rss_idle_kb') if n != 'plaintext' else None)} "
+            f"| {mib(r['rss_peak_kb'])} | {dash(per, mib)} | {dash(per, lambda v: f'{v / 1000:.1f}')} "
+            f"| {x(R.mem(n, 'rss_per_1000_idle_kb'))} | {dash(after, mib)} | {x(R.mem(n, 'rss_after_burst_kb'))} |")
     add("")
     add("RSS idle: after one request; peak: the kernel's high-water mark (`VmHWM`) after each run (nginx master + "
-        "worker summed). " + (
+        "worker summed), the rounds only. " + (
+            f"Per 1,000 idle TLS connections: `bench/loadgen -mode hold -c{held}` opened {held:,} TLS 1.3 connections "
+            f"to each server (handshake done, no request; one server after the other, before the rounds), held them "
+            f"for {meta['hold']} and read the server's RSS right before opening and at the end of the hold: the "
+            f"growth, per 1,000. After the burst: RSS once every server's connections had been closed for at least "
+            f"{meta['after_burst_wait_s']} s (ours trims at a check every 5 s). "
+            if held else "The memory phase (idle TLS connections, after a burst) did not run (BENCH_HOLD_CONNS=0). ") + (
             f"Our proxy, `bench/icount.sh` (callgrind, the A/B figure): {ic['instructions']:,.0f} user-space "
             f"instructions per keep-alive request, {ic['syscalls']:.2f} syscalls and {ic['context_switches']:.3f} "
             "context switches per request." if ic.get("instructions") else

@@ -18,7 +18,7 @@
 #
 # Environment: BENCH_DURATION (6s), BENCH_WARMUP (2s), BENCH_ROUNDS (5), BENCH_OPEN_ROUNDS (BENCH_ROUNDS),
 # BENCH_CONNS (64, keep-alive), BENCH_CONNS_CLOSE (32, handshakes), BENCH_H2_CONNS (16) x BENCH_H2_STREAMS (4),
-# BENCH_OPEN_CONNS (64), BENCH_OUT (raw JSON), BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip
+# BENCH_OPEN_CONNS (64), BENCH_HOLD_CONNS (1000), BENCH_HOLD (3s), BENCH_AFTER_BURST_WAIT (12, s), BENCH_OUT (raw JSON), BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip
 # the image build), BENCH_ICOUNT=0 (skip bench/icount.sh), RUST_IMAGE, PROXY_BIN, OURS_ARGS, OURS_NO_RESUMPTION_ARGS.
 #
 # What runs where (2 cores): every server under test is pinned to core 0 with one worker (nginx
@@ -56,6 +56,12 @@
 # core was (bench/loadgen also reports its own CPU time), RSS idle (after one request) and peak (VmHWM, read after
 # each run). Then bench/icount.sh (callgrind user-space instructions and syscalls per keep-alive request of our
 # proxy: the A/B figure).
+# Memory per connection, once per run before the rounds (TLS targets, one after the other): bench/loadgen -mode hold
+# opens BENCH_HOLD_CONNS (1000) TLS connections (handshake done, no request), holds them for BENCH_HOLD (3s) and
+# reads the server's RSS before and at the end of the hold (nginx master + worker summed); after every target's
+# connections are closed, BENCH_AFTER_BURST_WAIT (12) seconds pass and RSS is read again ("after the burst": our
+# proxy gives memory back at its 5 s trim check). The TLS servers then start afresh for the rounds, whose peak RSS
+# (VmHWM) would otherwise include what the burst left. BENCH_HOLD_CONNS=0 skips it.
 # All servers listen on 127.0.0.1 only.
 set -euo pipefail
 
@@ -69,6 +75,9 @@ CONNS_CLOSE=${BENCH_CONNS_CLOSE:-32}
 H2_CONNS=${BENCH_H2_CONNS:-16}
 H2_STREAMS=${BENCH_H2_STREAMS:-4}
 OPEN_CONNS=${BENCH_OPEN_CONNS:-64}
+HOLD_CONNS=${BENCH_HOLD_CONNS:-1000}
+HOLD=${BENCH_HOLD:-3s}                    # under our proxy's --read-header-timeout (10s), which ends idle connections
+AFTER_BURST_WAIT=${BENCH_AFTER_BURST_WAIT:-12}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 RUST_IMAGE=${RUST_IMAGE:-tls-sidecar-local/rust:1.95}
@@ -98,6 +107,15 @@ for c in $(missing_tools) go; do
   command -v "$c" >/dev/null || die "$c not found; on Debian: apt-get install ${DEBIAN_PACKAGES[*]}, and Go on PATH"
 done
 [ "$(nproc)" -ge 2 ] || die "needs 2 cores (server on core $SERVER_CPU, client on core $CLIENT_CPU)"
+# Open files, a limit every server and client inherits: nginx's worker_connections and HAProxy's maxconn are 4096
+# (HAProxy raises its own limit to what that needs when it may), our proxy's --max-connections=auto is half the
+# limit, and the memory phase holds BENCH_HOLD_CONNS connections at once on each side.
+NOFILE=16384
+if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt $NOFILE ]; then
+  ulimit -n $NOFILE 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" # above the hard limit only as root
+fi
+[ "$(ulimit -Sn)" = unlimited ] || [ "$(ulimit -Sn)" -ge $((2 * HOLD_CONNS + 1024)) ] ||
+  die "open-file limit $(ulimit -Sn) (hard: $(ulimit -Hn)) is too low to hold $HOLD_CONNS connections: needs $((2 * HOLD_CONNS + 1024))"
 
 # Load average before anything of ours starts: other jobs on the machine show up here.
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -202,6 +220,7 @@ global
   ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
   mode http
+  maxconn 4096
   timeout connect 5s
   timeout client 60s
   timeout server 60s
@@ -450,14 +469,18 @@ start plaintext "$SERVER_CPU" nginx -e "$WORK/logs/app-ceil.err" -p "$WORK/nginx
 PID_plaintext=$LAST_PID
 start app "$CLIENT_CPU" nginx -e "$WORK/logs/app.err" -p "$WORK/nginx-app" -c "$WORK/nginx-app/app.conf" -g 'daemon off;'
 PID_app=$LAST_PID
-start nginx "$SERVER_CPU" nginx -e "$WORK/logs/nginx-tls.err" -p "$WORK/nginx-tls" -c "$WORK/nginx-tls/nginx.conf" -g 'daemon off;'
-PID_nginx=$LAST_PID
-start haproxy "$SERVER_CPU" haproxy -db -f "$WORK/haproxy.cfg"
-PID_haproxy=$LAST_PID
 proxy_args=(--upstream=http://127.0.0.1:$PORT_APP --drain-delay=0 --log-level=warn "${OURS_EXTRA[@]}")
-start proxy "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN \
-  --tls-dir="$WORK/tls" "${proxy_args[@]}" "${OURS_NO_RESUMPTION[@]}"
-PID_proxy=$LAST_PID
+# start_tls NAME: nginx, HAProxy or our proxy (its full-handshake instance) on the server core; sets PID_NAME.
+start_tls() {
+  case $1 in
+    nginx) start nginx "$SERVER_CPU" nginx -e "$WORK/logs/nginx-tls.err" -p "$WORK/nginx-tls" -c "$WORK/nginx-tls/nginx.conf" -g 'daemon off;' ;;
+    haproxy) start haproxy "$SERVER_CPU" haproxy -db -f "$WORK/haproxy.cfg" ;;
+    proxy) start proxy "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY \
+      --admin-listen=127.0.0.1:$PORT_ADMIN --tls-dir="$WORK/tls" "${proxy_args[@]}" "${OURS_NO_RESUMPTION[@]}" ;;
+  esac
+  printf -v "PID_$1" %s "$LAST_PID"
+}
+for t in nginx haproxy proxy; do start_tls "$t"; done
 start proxy-resume "$SERVER_CPU" env GOMAXPROCS=1 "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY_R \
   --admin-listen=127.0.0.1:$PORT_ADMIN_R --tls-dir="$WORK/tls-r" "${proxy_args[@]}"
 PID_proxy_r=$LAST_PID
@@ -470,19 +493,53 @@ RPORT_nginx=$PORT_NGINX_R RPORT_haproxy=$PORT_HAPROXY_R
 wait_http "http://127.0.0.1:$PORT_APP/" app
 check_ports app "$PID_app" $PORT_APP
 wait_http "$RURL_proxy" proxy-resume
-for t in plaintext nginx haproxy proxy; do
-  url=URL_$t pid=PID_$t port=PORT_$t rport=RPORT_$t
-  wait_http "${!url}" "$t"
-  check_ports "$t" "${!pid}" "${!port}" ${!rport:+"${!rport}"}
+# ready NAME: the target answers, holds its ports, and has served one request.
+ready() {
+  local url=URL_$1 pid=PID_$1 port=PORT_$1 rport=RPORT_$1
+  wait_http "${!url}" "$1"
+  check_ports "$1" "${!pid}" "${!port}" ${!rport:+"${!rport}"}
+  [ "$1" != proxy ] || check_ports proxy "$PID_proxy" $PORT_ADMIN
   curl -sk -o /dev/null "${!url}"
-done
+}
+for t in plaintext nginx haproxy proxy; do ready "$t"; done
 check_ports proxy-resume "$PID_proxy_r" $PORT_PROXY_R $PORT_ADMIN_R
-check_ports proxy "$PID_proxy" $PORT_ADMIN
 sleep 1
 for t in plaintext nginx haproxy proxy; do
   pid=PID_$t
   echo "{\"name\":\"$t\",\"rss_idle_kb\":$(rss_kb "${!pid}" VmRSS)}" >>"$WORK/idle.jsonl"
 done
+
+# ---- memory per connection ----------------------------------------------------------------------------
+# Once, before the rounds, on the servers whose idle RSS was just read: HOLD_CONNS idle TLS connections per target,
+# one target after the other, RSS before and at the end of the hold (bench/loadgen reads VmRSS of the server's
+# processes), then RSS once every burst has been closed for AFTER_BURST_WAIT seconds. Then the TLS servers start
+# afresh: the memory nginx and HAProxy keep from the burst would otherwise be in the rounds' peak RSS.
+: >"$WORK/memory.jsonl"
+if [ "$HOLD_CONNS" -gt 0 ]; then
+  for t in nginx haproxy proxy; do
+    pid=PID_$t url=URL_$t port=PORT_$t
+    check_ports "$t" "${!pid}" "${!port}"
+    log "$t: $HOLD_CONNS idle TLS connections held for $HOLD"
+    GOMAXPROCS=1 taskset -c "$CLIENT_CPU" "$WORK/loadgen" -mode hold -c "$HOLD_CONNS" -hold "$HOLD" -suite "$SUITE" \
+      -group "$GROUP" -pids "$(pid_csv "${!pid}")" -url "${!url}" >"$WORK/hold.out" 2>"$WORK/hold.err" ||
+      die "$t did not hold $HOLD_CONNS idle TLS connections: $(cat "$WORK/hold.err")"
+    python3 -c "
+import json, sys
+d = json.load(open('$WORK/hold.out'))
+print(json.dumps({'name': '$t', 'connections': $HOLD_CONNS, 'held': d['connections_held'], 'open_us': d['open_us'],
+                  'rss_before_kb': d['server_rss_before_kb'], 'rss_held_kb': d['server_rss_held_kb']}))" >>"$WORK/memory.jsonl"
+  done
+  log "waiting ${AFTER_BURST_WAIT}s after the bursts"
+  sleep "$AFTER_BURST_WAIT"
+  for t in nginx haproxy proxy; do
+    pid=PID_$t
+    echo "{\"name\":\"$t\",\"rss_after_burst_kb\":$(rss_kb "${!pid}" VmRSS)}" >>"$WORK/memory.jsonl"
+    kill "${!pid}"
+    wait "${!pid}" 2>/dev/null || true
+    start_tls "$t"
+  done
+  for t in nginx haproxy proxy; do ready "$t"; done
+fi
 
 # ---- verification of the TLS setup ----------------------------------------------------------------
 verify_tls nginx $PORT_NGINX $PORT_NGINX_R
@@ -551,6 +608,11 @@ import json, sys, subprocess, platform, datetime, os, statistics
 work, out = sys.argv[1], sys.argv[2]
 runs = [json.loads(l) for l in open(work + "/runs.jsonl") if l.strip()]
 idle = {d["name"]: d["rss_idle_kb"] for d in (json.loads(l) for l in open(work + "/idle.jsonl") if l.strip())}
+memory = {}
+for l in open(work + "/memory.jsonl"):
+    if l.strip():
+        d = json.loads(l)
+        memory.setdefault(d.pop("name"), {}).update(d)
 for r in runs:
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0
     r["cpu_us_per_req"] = r["server_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
@@ -586,7 +648,14 @@ for name in ["plaintext", "nginx", "haproxy", "proxy"]:
             phases[ph] = agg(rs)
     tls = json.load(open(f"{work}/tls-{name}.json")) if os.path.exists(f"{work}/tls-{name}.json") else None
     peak = max([p["rss_peak_kb"] for p in phases.values()] or [0])
-    rows.append({"name": name, "rss_idle_kb": idle.get(name, 0), "rss_peak_kb": peak, "tls": tls, **phases})
+    row = {"name": name, "rss_idle_kb": idle.get(name, 0), "rss_peak_kb": peak, "tls": tls, **phases}
+    m = memory.get(name)
+    if m:
+        # growth per 1,000 idle TLS connections over the reading right before they opened
+        row["rss_per_1000_idle_kb"] = round((m["rss_held_kb"] - m["rss_before_kb"]) * 1000 / m["connections"])
+        row["rss_after_burst_kb"] = m["rss_after_burst_kb"]
+        row["memory"] = m
+    rows.append(row)
 def ver(cmd):
     try:
         p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
@@ -608,7 +677,8 @@ meta = {
   "suite": "$SUITE", "group": "$GROUP",
   "duration": "$DURATION", "warmup": "$WARMUP", "rounds": $ROUNDS, "open_rounds": $OPEN_ROUNDS,
   "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE, "h2_conns": $H2_CONNS, "h2_streams": $H2_STREAMS,
-  "open_conns": $OPEN_CONNS, "nginx_max_rps": $NGINX_MAX, "open_rates": {"open50": ${RATE[open50]}, "open80": ${RATE[open80]}},
+  "open_conns": $OPEN_CONNS, "hold_conns": $HOLD_CONNS, "hold": "$HOLD", "after_burst_wait_s": $AFTER_BURST_WAIT,
+  "nofile": $(ulimit -Sn), "nginx_max_rps": $NGINX_MAX, "open_rates": {"open50": ${RATE[open50]}, "open80": ${RATE[open80]}},
   "binary_bytes": $BIN_BYTES, "image_bytes": $IMAGE_BYTES, "icount": json.loads('$ICOUNT'),
 }
 json.dump({"meta": meta, "results": rows, "runs": runs}, open(out, "w"), indent=1)

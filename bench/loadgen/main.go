@@ -12,6 +12,11 @@
 //	   full one whatever the server offers; with -resume one shared cache, so every connection
 //	   after a worker's first offers the server's ticket. Each connection's DidResume is
 //	   counted and reported; a resumed connection without -resume is an error (exit 1).
+//	-mode hold: opens -c connections (TLS handshake done, no request), at most holdDialers at once, and
+//	   keeps them all open for -hold; with -pids, the servers' RSS (VmRSS summed over the listed
+//	   processes) is read before opening and at the end of the hold. Then it closes them. A reader on
+//	   each connection notices a close by the server; a connection that did not open, or that the
+//	   server closed during the hold, is an error (exit 1): the held RSS would not be of -c connections.
 //
 // Every TLS connection's negotiated suite and key-exchange group are checked against -suite and
 // -group (exit 1 on a difference). Go's TLS 1.3 suites cannot be restricted on the client: the
@@ -62,19 +67,30 @@ type result struct {
 	ServerCPUNS   int64          `json:"server_cpu_ns"`
 	ClientCPUNS   int64          `json:"client_cpu_ns"` // this generator's own CPU time over the same window
 	FirstErrorMsg string         `json:"first_error,omitempty"`
+	// -mode hold
+	Held        int   `json:"connections_held,omitempty"`    // connections whose handshake completed
+	Dropped     int64 `json:"connections_dropped,omitempty"` // of those, closed by the server during the hold
+	OpenUS      int64 `json:"open_us,omitempty"`             // time to open them all
+	RSSBeforeKB int64 `json:"server_rss_before_kb,omitempty"`
+	RSSHeldKB   int64 `json:"server_rss_held_kb,omitempty"`
 }
 
+// holdDialers bounds the connections being opened at once in -mode hold, so that no server's listen backlog
+// overflows (a dropped SYN costs the client a retransmission a second later).
+const holdDialers = 32
+
 var (
-	mode     = flag.String("mode", "rate", "rate (open loop, keep-alive) or conn (a new connection per request)")
+	mode     = flag.String("mode", "rate", "rate (open loop, keep-alive), conn (a new connection per request) or hold (idle connections)")
 	target   = flag.String("url", "https://127.0.0.1:18443/", "http:// or https:// URL")
-	conns    = flag.Int("c", 64, "connections (rate) or workers (conn)")
+	conns    = flag.Int("c", 64, "connections (rate, hold) or workers (conn)")
+	hold     = flag.Duration("hold", 5*time.Second, "hold mode: how long all -c connections stay open")
 	rate     = flag.Float64("rate", 1000, "offered requests/s in total (rate mode)")
 	dur      = flag.Duration("d", 5*time.Second, "measured duration")
 	warm     = flag.Duration("warm", time.Second, "warm-up before the measured window (same load, not counted)")
 	resume   = flag.Bool("resume", false, "conn mode: keep a client session cache (measure resumptions)")
 	suite    = flag.String("suite", "TLS_AES_128_GCM_SHA256", "required TLS suite (empty: any)")
 	group    = flag.String("group", "X25519", "key-exchange group offered, and required")
-	pidList  = flag.String("pids", "", "comma-separated server PIDs whose schedstat CPU time is reported")
+	pidList  = flag.String("pids", "", "comma-separated server PIDs whose schedstat CPU time (hold mode: RSS) is reported")
 	timeout  = flag.Duration("timeout", 10*time.Second, "per-request timeout (a request gets at least half of it, as wrk --timeout 5s)")
 	reqBytes []byte
 	addr     string
@@ -117,7 +133,7 @@ func configure() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("bad -url %q", *target)
 	}
-	if *mode != "rate" && *mode != "conn" {
+	if *mode != "rate" && *mode != "conn" && *mode != "hold" {
 		return fmt.Errorf("unknown -mode %q", *mode)
 	}
 	addr = u.Host
@@ -149,10 +165,13 @@ func configure() error {
 // run measures once in the configured mode and collects the counters.
 func run(pids []int) result {
 	var res result
-	if *mode == "rate" {
+	switch *mode {
+	case "rate":
 		res = runRate(pids)
-	} else {
+	case "conn":
 		res = runConn(pids)
+	case "hold":
+		res = runHold(pids)
 	}
 	res.Mode = *mode
 	res.Errors = nErr.Load()
@@ -163,10 +182,15 @@ func run(pids []int) result {
 	return res
 }
 
-// check fails a run in which no request succeeded, whose connections negotiated another suite or group than
-// required, or in which a connection resumed a session in a full-handshake run.
+// check fails a run in which no request succeeded (hold mode: not every connection was held), whose connections
+// negotiated another suite or group than required, or in which a connection resumed a session in a full-handshake run.
 func check(res result) error {
-	if res.Requests == 0 {
+	if *mode == "hold" {
+		if res.Held < *conns || res.Dropped > 0 {
+			return fmt.Errorf("%d of %d connections opened, %d of them closed by the server during the %v hold (%d errors, the first: %s)",
+				res.Held, *conns, res.Dropped, *hold, res.Errors, res.FirstErrorMsg)
+		}
+	} else if res.Requests == 0 {
 		return fmt.Errorf("no request succeeded (%d errors, the first: %s)", res.Errors, res.FirstErrorMsg)
 	}
 	if tlsCfg == nil {
@@ -238,6 +262,24 @@ func (w *cpuWindow) stop() (server, client int64) {
 	end, self := schedNS(w.pids), selfNS()
 	w.timer.Stop()
 	return end - w.start.Load(), self - w.self.Load()
+}
+
+// rssKB sums VmRSS (KiB) of /proc/PID/status over pids.
+func rssKB(pids []int) int64 {
+	var total int64
+	for _, p := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				v, _ := strconv.ParseInt(f[1], 10, 64)
+				total += v
+			}
+		}
+	}
+	return total
 }
 
 func selfNS() int64 {
@@ -462,5 +504,61 @@ func runConn(pids []int) result {
 	r := result{DurationUS: time.Since(measureFrom).Microseconds()}
 	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
 	percentiles(&r, flatten(lats), nil)
+	return r
+}
+
+func runHold(pids []int) result {
+	r := result{RSSBeforeKB: rssKB(pids)}
+	start := time.Now()
+	cs := make([]*conn, *conns)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(holdDialers, *conns) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < *conns; i = int(next.Add(1)) - 1 {
+				c, err := dial(true)
+				if err != nil {
+					noteErr(err)
+					continue
+				}
+				c.nc.SetDeadline(time.Time{}) // the dial's deadline would end the hold
+				cs[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	r.OpenUS = time.Since(start).Microseconds()
+	// An idle server sends nothing: each reader returns when the server closes the connection, or when we do.
+	var closing atomic.Bool
+	var dropped atomic.Int64
+	var readers sync.WaitGroup
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		r.Held++
+		readers.Add(1)
+		go func(c *conn) {
+			defer readers.Done()
+			n, err := c.nc.Read(make([]byte, 1))
+			if !closing.Load() {
+				dropped.Add(1)
+				noteErr(fmt.Errorf("the server ended an idle connection during the hold (%d bytes, %v)", n, err))
+			}
+		}(c)
+	}
+	time.Sleep(*hold)
+	r.RSSHeldKB = rssKB(pids)
+	closing.Store(true)
+	for _, c := range cs {
+		if c != nil {
+			c.nc.Close()
+		}
+	}
+	readers.Wait()
+	r.Dropped = dropped.Load()
+	r.DurationUS = time.Since(start).Microseconds()
 	return r
 }

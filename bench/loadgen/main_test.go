@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,11 +16,16 @@ import (
 // counters; flags are name=value pairs.
 func start(t *testing.T, h http.HandlerFunc, flags ...string) {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
+	startServer(t, httptest.NewUnstartedServer(h), flags...)
+}
+
+// startServer is start with a server configured by the caller.
+func startServer(t *testing.T, srv *httptest.Server, flags ...string) {
+	t.Helper()
 	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	defaults := []string{"url", srv.URL + "/", "c", "2", "d", "300ms", "warm", "50ms", "resume", "false", "suite", "", "group", "X25519"}
+	defaults := []string{"url", srv.URL + "/", "c", "2", "d", "300ms", "warm", "50ms", "resume", "false", "suite", "", "group", "X25519", "hold", "300ms"}
 	all := append(defaults, flags...)
 	for i := 0; i < len(all); i += 2 {
 		if err := flag.Set(all[i], all[i+1]); err != nil {
@@ -108,5 +114,66 @@ func TestOpenLoopCountsTheRequestsAStallHeldBack(t *testing.T) {
 	// The generator itself was on time whenever its connection was free.
 	if res.SendLagP99US > 50_000 {
 		t.Fatalf("send lag p99 %d µs", res.SendLagP99US)
+	}
+}
+
+// idleCounter counts the connections a test server has open (handshake begun, not yet closed).
+type idleCounter struct{ open, peak atomic.Int64 }
+
+func (c *idleCounter) track(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		if n := c.open.Add(1); n > c.peak.Load() {
+			c.peak.Store(n)
+		}
+	case http.StateClosed, http.StateHijacked:
+		c.open.Add(-1)
+	}
+}
+
+func TestHoldKeepsEveryConnectionOpenWithoutARequestThenClosesThem(t *testing.T) {
+	var served atomic.Int64
+	var conns idleCounter
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served.Add(1) }))
+	srv.Config.ConnState = conns.track
+	startServer(t, srv, "mode", "hold", "c", "150")
+	res := run([]int{os.Getpid()})
+	if err := check(res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Held != 150 || res.Full != 150 || res.Dropped != 0 || res.Errors != 0 {
+		t.Fatalf("held %d, handshakes %d, dropped %d, errors %d (%s)", res.Held, res.Full, res.Dropped, res.Errors, res.FirstErrorMsg)
+	}
+	if conns.peak.Load() != 150 || served.Load() != 0 {
+		t.Fatalf("the server had at most %d connections open and served %d requests; want 150 and none", conns.peak.Load(), served.Load())
+	}
+	// this process is the server: its RSS was read while it held them
+	if res.RSSBeforeKB <= 0 || res.RSSHeldKB <= 0 {
+		t.Fatalf("RSS before %d KiB, held %d KiB", res.RSSBeforeKB, res.RSSHeldKB)
+	}
+	if res.Groups["X25519"] != 150 {
+		t.Fatalf("key exchange groups %v: every connection's must be counted", res.Groups)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for conns.open.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := conns.open.Load(); n != 0 {
+		t.Fatalf("%d connections still open on the server after the hold", n)
+	}
+}
+
+// A server that ends idle connections (as ours does at --read-header-timeout) must fail the hold: the RSS read at
+// its end would not be that of -c open connections.
+func TestHoldFailsWhenTheServerClosesConnections(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(hello))
+	srv.Config.ReadHeaderTimeout = 50 * time.Millisecond
+	startServer(t, srv, "mode", "hold", "c", "20")
+	res := run(nil)
+	if res.Held != 20 || res.Dropped != 20 {
+		t.Fatalf("held %d, dropped %d: want 20 and 20", res.Held, res.Dropped)
+	}
+	if err := check(res); err == nil {
+		t.Fatal("a hold whose connections the server closed passed")
 	}
 }

@@ -19,6 +19,8 @@ const SMOKE_ENV = {
     BENCH_ROUNDS: "1",
     BENCH_IMAGE: "0",
     BENCH_ICOUNT: "0",
+    BENCH_HOLD: "1s",
+    BENCH_AFTER_BURST_WAIT: "1",
 };
 
 function phasesOf(name: string): string[] {
@@ -67,6 +69,24 @@ describe("bench/run.sh (smoke run)", function () {
             assert.strictEqual(r.open50.offered_rps, rates.open50, `${name}: offered rate`);
             assert.deepStrictEqual(r.h2.suite, [SUITE], `${name}: h2load's suite`);
         }
+    });
+
+    it("measures RSS idle, per 1,000 idle TLS connections and after the burst for nginx, HAProxy and our proxy", () => {
+        const held = result.meta.hold_conns;
+        assert.strictEqual(held, 1000, "connections held in the memory phase");
+        for (const name of TLS_TARGETS) {
+            const r = result.results.find((x: any) => x.name === name);
+            assert.strictEqual(r.memory.held, held, `${name}: connections held`);
+            for (const key of ["rss_idle_kb", "rss_per_1000_idle_kb", "rss_after_burst_kb"]) {
+                assert.ok(Number.isFinite(r[key]) && r[key] > 0, `${name}: ${key} ${r[key]}`);
+            }
+        }
+        const md = fs.readFileSync(path.join(out, "benchmark.md"), "utf8");
+        assert.match(md, /\| target \| RSS idle MiB \| × nginx \| RSS peak MiB \| RSS per 1,000 idle TLS connections MiB \|/);
+        const section = md.split("### Memory, size, instructions")[1].split("\n### ")[0];
+        const ours = section.split("\n").find((l) => l.startsWith("| our proxy TLS | "));
+        assert.ok(ours, "no memory row for our proxy");
+        assert.doesNotMatch(ours!, /–/, `a memory figure of ours is missing: ${ours}`);
     });
 
     it("pins one TLS 1.3 suite for all, measures full handshakes without resumption and resumptions that resume", () => {
