@@ -1,8 +1,9 @@
 // The real single-node Kubernetes the e2e deploys to (scripts in test/e2e/cluster/), and the few kubectl calls the
 // tests make against it. Started once per mocha run; stopped after the run, unless it was already up before
 // (someone's dev cluster) or E2E_KEEP_CLUSTER=1.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pidsWhere } from "./cgroups";
 import { dockerUp, run, RunOptions, timed } from "./docker";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -120,17 +121,10 @@ export async function clusterDown(): Promise<void> {
  */
 export function sandboxPid(podUid: string): number {
     const uid = podUid.replace(/-/g, "_"); // cgroupfs keeps the dashes, systemd turns them into underscores
-    for (const entry of readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            if (readFileSync(`/proc/${entry}/cmdline`, "utf8") !== "/pause\0") continue;
-            const cgroup = readFileSync(`/proc/${entry}/cgroup`, "utf8");
-            if (cgroup.includes(`pod${podUid}`) || cgroup.includes(`pod${uid}`)) return Number(entry);
-        } catch {
-            // the process exited while we looked
-        }
-    }
-    throw new Error(`no sandbox process for pod ${podUid}`);
+    const pause = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8") === "/pause\0";
+    const [pid] = pidsWhere((cgroup, pid) => (cgroup.includes(`pod${podUid}`) || cgroup.includes(`pod${uid}`)) && pause(pid));
+    if (pid === undefined) throw new Error(`no sandbox process for pod ${podUid}`);
+    return pid;
 }
 
 /** Runs `image` (pulled by the node) once more in the pod's network namespace, as the kubelet ran it: via our containerd. */

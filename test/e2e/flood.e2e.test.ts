@@ -1,0 +1,163 @@
+// A flood of hostile connections to the node port, against the dev stack with the component's default proxy
+// resources (a 64 MiB memory limit): thousands of idle TLS connections, slow request heads, large request heads that
+// stall, and an HTTP/2 connection resetting every stream it opens, while a normal client keeps requesting. The proxy
+// container must not be restarted (nor OOM-killed) and every normal request must be served, during and after.
+// Traffic goes only to 127.0.0.1:<nodePort> and to the pod's admin port; every loop is bounded in count and time.
+import { strict as assert } from "node:assert";
+import * as tls from "node:tls";
+import type * as PodSpec from "../../components/podSpec";
+import { CgroupMemory, memoryOf, openFileLimit, pidsOfContainer } from "./cgroups";
+import { httpsGet } from "./clients";
+import { kubectlJson, pods } from "./cluster";
+import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, renderE2e, stopClusterAfterAll } from "./deploy";
+import { sleep } from "./docker";
+import { idle, largeHead, slowHead, SlotCounts, startRapidReset, startSlots } from "./flood";
+import { startLoad, summary } from "./load";
+
+stopClusterAfterAll();
+
+const NS = "tls-e2e-flood";
+const NODE_PORT = 30455;
+const IDLE = 3000;
+const SLOW_HEADS = 300;
+const LARGE_HEADS = 100;
+const LARGE_HEAD_BYTES = 900 * 1024;
+/** From the first flood connection to the flood's end; the normal client runs 3 s before and AFTER_S after. */
+const FLOOD_S = 45;
+const AFTER_S = 15;
+/** The normal client: a generous timeout (the flood competes with it for the proxy's connections), a pause of 200 ms. */
+const NORMAL = { pauseMs: 200, timeoutMs: 10_000 };
+
+const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+interface ProxyState {
+    restarts: number;
+    /** Why its last run ended, if it was restarted. */
+    lastTerminated?: { reason: string; exitCode: number; finishedAt: string };
+    containerId: string;
+    memoryLimit: string;
+    adminPort: number;
+    podIp: string;
+}
+
+/** The component's module, loaded after the program ran under mocks (as the unit tests load it). */
+const podSpec = (): Promise<typeof PodSpec> => import("../../components/podSpec");
+
+async function proxyState(d: Deployed): Promise<ProxyState> {
+    const { PROXY_CONTAINER } = await podSpec();
+    const [pod] = await pods(NS, d.selector);
+    const live = await kubectlJson(["get", "pod", "-n", NS, pod.name]);
+    const spec = [...(live.spec.initContainers ?? []), ...live.spec.containers].find((c: any) => c.name === PROXY_CONTAINER);
+    const status = [...(live.status.initContainerStatuses ?? []), ...(live.status.containerStatuses ?? [])].find((c: any) => c.name === PROXY_CONTAINER);
+    assert.ok(spec && status, `no ${PROXY_CONTAINER} container in pod ${pod.name}`);
+    return {
+        restarts: status.restartCount,
+        lastTerminated: status.lastState?.terminated,
+        containerId: status.containerID,
+        memoryLimit: spec.resources?.limits?.memory,
+        adminPort: spec.ports.find((p: any) => p.name === "proxy-admin").containerPort,
+        podIp: live.status.podIP,
+    };
+}
+
+/** The proxy's own figures from /metrics on its admin port (HTTPS, the same certificate), or undefined. */
+async function proxyMetrics(d: Deployed, s: ProxyState): Promise<{ rss: number; open: number } | undefined> {
+    const res = await httpsGet({ ...d.target, host: s.podIp, port: s.adminPort }, "/metrics", 2000).catch(() => undefined);
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(res?.body ?? "")?.[1] ?? NaN);
+    return res?.status === 200 ? { rss: value("process_resident_memory_bytes"), open: value("proxy_open_connections") } : undefined;
+}
+
+function slots(name: string, c: SlotCounts): string {
+    return `${name} ×${c.slots}: ${c.connects} connects, ${c.handshakes} handshakes, peak ${c.peakOpen} open and ${c.peakPending} pending, ` +
+        `now ${c.open} open and ${c.pending} pending, ${c.timedOut} timed out waiting, ${c.failedBeforeHandshake} failed before and ` +
+        `${c.closedByServer} closed by the server after the handshake${c.errors.length ? ` (${c.errors.join(", ")})` : ""}`;
+}
+
+describe("real node: a connection flood against the proxy's default resources", function () {
+    this.timeout(10 * 60_000);
+    let d: Deployed;
+
+    before(async function () {
+        this.timeout(40 * 60_000);
+        const images = await e2eSetup();
+        d = await deployFresh(NS, await renderE2e(images, NS, NODE_PORT));
+    });
+
+    deleteNamespacesAfter(NS);
+
+    it("the proxy container is not restarted, and a normal client is served during and after the flood", async function () {
+        this.timeout(4 * 60_000);
+        const t0 = Date.now();
+        const start = await proxyState(d);
+        assert.equal(start.memoryLimit, (await podSpec()).DEFAULT_PROXY_RESOURCES.memoryLimit, "the proxy runs with the component's default memory limit");
+        const [pid] = pidsOfContainer(start.containerId);
+        assert.ok(pid, `no process of container ${start.containerId} on this node`);
+        // containerd hands its own RLIMIT_NOFILE to containers: below the flood's size it would test that, not memory
+        const nofile = openFileLimit(pid);
+        console.log(`      [e2e] flood: proxy memory limit ${start.memoryLimit}, RLIMIT_NOFILE ${nofile.soft} (hard ${nofile.hard})`);
+        assert.ok(nofile.soft > IDLE + SLOW_HEADS + LARGE_HEADS + 100, `the proxy may open only ${nofile.soft} files: the flood would hit that before its memory limit`);
+
+        const peak = { rss: 0, open: 0, cgroup: undefined as CgroupMemory | undefined };
+        const sample = async () => {
+            const m = await proxyMetrics(d, start);
+            peak.rss = Math.max(peak.rss, m?.rss ?? 0);
+            peak.open = Math.max(peak.open, m?.open ?? 0);
+            const [now] = pidsOfContainer(start.containerId); // gone once the container is restarted
+            const mem = now === undefined ? undefined : memoryOf(now);
+            if (mem) peak.cgroup = mem;
+            return m;
+        };
+        const load = startLoad(d.target, 1, FLOOD_S + AFTER_S + 60, NORMAL);
+        const ctx = tls.createSecureContext({ ca: d.target.ca });
+        const o = { handshakeTimeoutMs: 30_000, reconnectDelayMs: 1000, maxConnectsPerSlot: 50 };
+        const floods: [string, ReturnType<typeof startSlots>][] = [];
+        let rapid: ReturnType<typeof startRapidReset> | undefined;
+        try {
+            await sleep(3000);
+            const tFlood = Date.now();
+            floods.push(
+                ["idle TLS", startSlots(d.target, ctx, idle, IDLE, { ...o, rampMs: 15_000 })],
+                ["slow heads", startSlots(d.target, ctx, slowHead(d.target.servername, 2000), SLOW_HEADS, { ...o, rampMs: 5000 })],
+                ["large stalled heads", startSlots(d.target, ctx, largeHead(d.target.servername, LARGE_HEAD_BYTES), LARGE_HEADS, { ...o, rampMs: 10_000 })],
+            );
+            rapid = startRapidReset(d.target, ctx, { batch: 50, intervalMs: 20, maxStreams: 50_000, maxSessions: 50 });
+            for (let i = 1; i <= FLOOD_S && Date.now() < tFlood + FLOOD_S * 1000; i++) {
+                await sleep(2000);
+                const m = await sample();
+                if (i % 5 === 0) {
+                    const [a, b, c] = floods.map(([, f]) => f.counts);
+                    console.log(`      [e2e] flood +${((Date.now() - tFlood) / 1000).toFixed(0)} s: idle ${a.open} open/${a.pending} pending, slow ${b.open}, large ${c.open}, ` +
+                        `h2 resets ${rapid.counts.streams}; proxy ${m ? `RSS ${MiB(m.rss)}, ${m.open} connections` : "/metrics unanswered"}; ` +
+                        `normal ${load.report.newConnection.requests + load.report.keepAlive.requests} requests, ${load.report.newConnection.failed + load.report.keepAlive.failed} failed`);
+                }
+            }
+        } finally {
+            for (const [, f] of floods) f.stop();
+            await rapid?.stop();
+        }
+        console.log(`      [e2e] flood stopped; the normal client goes on for ${AFTER_S} s`);
+        await sleep(AFTER_S * 1000);
+        await sample();
+        const report = await load.stop();
+        const end = await proxyState(d);
+
+        for (const [name, f] of floods) console.log(`      [e2e] ${slots(name, f.counts)}`);
+        const r = rapid!.counts;
+        console.log(`      [e2e] h2 rapid reset: ${r.streams} streams opened and cancelled over ${r.sessions} connections, ${r.goaways} GOAWAYs${r.errors.length ? ` (${r.errors.join(", ")})` : ""}`);
+        console.log(`      [e2e] ${summary("normal client", report)}`);
+        console.log(`      [e2e] proxy peak (from /metrics, every 2 s): RSS ${MiB(peak.rss)}, ${peak.open} open connections; ` +
+            (peak.cgroup ? `its memory cgroup: peak ${MiB(peak.cgroup.peakBytes)} of ${MiB(peak.cgroup.limitBytes)}, limit hit ${peak.cgroup.failcnt} times, ${peak.cgroup.oomKills ?? "?"} OOM kills` : "no memory cgroup read"));
+        console.log(`      [e2e] proxy container: ${end.restarts} restarts${end.lastTerminated ? `, last ended ${JSON.stringify(end.lastTerminated)}` : ""}; whole test ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+        assert.equal(end.restarts, 0, `the proxy container was restarted: ${JSON.stringify(end.lastTerminated)}`);
+        assert.notEqual(end.lastTerminated?.reason, "OOMKilled");
+        for (const [name, c] of [["new connections", report.newConnection], ["keep-alive", report.keepAlive]] as const) {
+            assert.ok(c.requests > 0, `no normal request (${name})`);
+            assert.equal(c.failed, 0, `normal requests failed (${name}), first: ${c.failures.join(" | ")}`);
+        }
+        // the flood reached the proxy: connections it accepted, heads and resets it had to read
+        const [idleCounts, , largeCounts] = floods.map(([, f]) => f.counts);
+        assert.ok(idleCounts.handshakes >= 100, `only ${idleCounts.handshakes} idle TLS handshakes completed`);
+        assert.ok(largeCounts.handshakes > 0 && r.streams > 0, "no large head or HTTP/2 reset reached the proxy");
+    });
+});
