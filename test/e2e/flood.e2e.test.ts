@@ -8,11 +8,11 @@ import * as tls from "node:tls";
 import type * as PodSpec from "../../components/podSpec";
 import { CgroupMemory, memoryOf, openFileLimit, pidsOfContainer } from "./cgroups";
 import { httpsGet } from "./clients";
-import { kubectlJson, pods } from "./cluster";
+import { deleteNamespace, kubectlJson, pods } from "./cluster";
 import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, renderE2e, stopClusterAfterAll } from "./deploy";
 import { sleep } from "./docker";
-import { idle, largeHead, slowHead, SlotCounts, startRapidReset, startSlots } from "./flood";
-import { startLoad, summary } from "./load";
+import { idle, largeHead, RapidResetCounts, slowHead, SlotCounts, startRapidReset, startSlots } from "./flood";
+import { LoadReport, startLoad, summary } from "./load";
 
 stopClusterAfterAll();
 
@@ -69,8 +69,40 @@ async function proxyMetrics(d: Deployed, s: ProxyState): Promise<{ rss: number; 
 
 function slots(name: string, c: SlotCounts): string {
     return `${name} ×${c.slots}: ${c.connects} connects, ${c.handshakes} handshakes, peak ${c.peakOpen} open and ${c.peakPending} pending, ` +
-        `now ${c.open} open and ${c.pending} pending, ${c.timedOut} timed out waiting, ${c.failedBeforeHandshake} failed before and ` +
+        `at the end ${c.open} open and ${c.pending} pending, ${c.timedOut} timed out waiting, ${c.failedBeforeHandshake} failed before and ` +
         `${c.closedByServer} closed by the server after the handshake${c.errors.length ? ` (${c.errors.join(", ")})` : ""}`;
+}
+
+interface Flooded {
+    /** Each kind's counts as the flood stopped (stopping closes every socket). */
+    slots: [string, SlotCounts][];
+    rapidReset: RapidResetCounts;
+}
+
+/**
+ * The flood, for FLOOD_S: every kind started at once (each ramps its slots up), `every2s` called with the seconds
+ * since the start, the kinds' counts and the HTTP/2 resets so far; then every socket closed.
+ */
+async function flood(d: Deployed, every2s: (since: number, counts: SlotCounts[], resets: number) => Promise<void>): Promise<Flooded> {
+    const ctx = tls.createSecureContext({ ca: d.target.ca });
+    const o = { handshakeTimeoutMs: 30_000, reconnectDelayMs: 1000, maxConnectsPerSlot: 50 };
+    const t0 = Date.now();
+    const kinds: [string, ReturnType<typeof startSlots>][] = [
+        ["idle TLS", startSlots(d.target, ctx, idle, IDLE, { ...o, rampMs: 15_000 })],
+        ["slow heads", startSlots(d.target, ctx, slowHead(d.target.servername, 2000), SLOW_HEADS, { ...o, rampMs: 5000 })],
+        ["large stalled heads", startSlots(d.target, ctx, largeHead(d.target.servername, LARGE_HEAD_BYTES), LARGE_HEADS, { ...o, rampMs: 10_000 })],
+    ];
+    const rapid = startRapidReset(d.target, ctx, { batch: 50, intervalMs: 20, maxStreams: 50_000, maxSessions: 100 });
+    try {
+        for (let i = 0; i < FLOOD_S && Date.now() < t0 + FLOOD_S * 1000; i++) {
+            await sleep(2000);
+            await every2s((Date.now() - t0) / 1000, kinds.map(([, k]) => k.counts), rapid.counts.streams);
+        }
+        return { slots: kinds.map(([name, k]) => [name, { ...k.counts }]), rapidReset: rapid.counts };
+    } finally {
+        for (const [, k] of kinds) k.stop();
+        await rapid.stop();
+    }
 }
 
 describe("real node: a connection flood against the proxy's default resources", function () {
@@ -80,6 +112,7 @@ describe("real node: a connection flood against the proxy's default resources", 
     before(async function () {
         this.timeout(40 * 60_000);
         const images = await e2eSetup();
+        await deleteNamespace(NS); // left over from an interrupted run
         d = await deployFresh(NS, await renderE2e(images, NS, NODE_PORT));
     });
 
@@ -108,41 +141,29 @@ describe("real node: a connection flood against the proxy's default resources", 
             return m;
         };
         const load = startLoad(d.target, 1, FLOOD_S + AFTER_S + 60, NORMAL);
-        const ctx = tls.createSecureContext({ ca: d.target.ca });
-        const o = { handshakeTimeoutMs: 30_000, reconnectDelayMs: 1000, maxConnectsPerSlot: 50 };
-        const floods: [string, ReturnType<typeof startSlots>][] = [];
-        let rapid: ReturnType<typeof startRapidReset> | undefined;
+        let report: LoadReport | undefined;
+        let flooded: Flooded;
         try {
             await sleep(3000);
-            const tFlood = Date.now();
-            floods.push(
-                ["idle TLS", startSlots(d.target, ctx, idle, IDLE, { ...o, rampMs: 15_000 })],
-                ["slow heads", startSlots(d.target, ctx, slowHead(d.target.servername, 2000), SLOW_HEADS, { ...o, rampMs: 5000 })],
-                ["large stalled heads", startSlots(d.target, ctx, largeHead(d.target.servername, LARGE_HEAD_BYTES), LARGE_HEADS, { ...o, rampMs: 10_000 })],
-            );
-            rapid = startRapidReset(d.target, ctx, { batch: 50, intervalMs: 20, maxStreams: 50_000, maxSessions: 50 });
-            for (let i = 1; i <= FLOOD_S && Date.now() < tFlood + FLOOD_S * 1000; i++) {
-                await sleep(2000);
+            let samples = 0;
+            flooded = await flood(d, async (since, [a, b, c], resets) => {
                 const m = await sample();
-                if (i % 5 === 0) {
-                    const [a, b, c] = floods.map(([, f]) => f.counts);
-                    console.log(`      [e2e] flood +${((Date.now() - tFlood) / 1000).toFixed(0)} s: idle ${a.open} open/${a.pending} pending, slow ${b.open}, large ${c.open}, ` +
-                        `h2 resets ${rapid.counts.streams}; proxy ${m ? `RSS ${MiB(m.rss)}, ${m.open} connections` : "/metrics unanswered"}; ` +
-                        `normal ${load.report.newConnection.requests + load.report.keepAlive.requests} requests, ${load.report.newConnection.failed + load.report.keepAlive.failed} failed`);
-                }
-            }
+                if (++samples % 5 !== 0) return; // a line every ~10 s
+                const n = load.report;
+                console.log(`      [e2e] flood +${since.toFixed(0)} s: idle ${a.open} open/${a.pending} pending, slow ${b.open}, large ${c.open}, h2 resets ${resets}; ` +
+                    `proxy ${m ? `RSS ${MiB(m.rss)}, ${m.open} connections` : "/metrics unanswered"}; ` +
+                    `normal ${n.newConnection.requests + n.keepAlive.requests} requests, ${n.newConnection.failed + n.keepAlive.failed} failed`);
+            });
+            console.log(`      [e2e] flood stopped; the normal client goes on for ${AFTER_S} s`);
+            await sleep(AFTER_S * 1000);
+            await sample();
         } finally {
-            for (const [, f] of floods) f.stop();
-            await rapid?.stop();
+            report = await load.stop(); // also on an error above: no client left running
         }
-        console.log(`      [e2e] flood stopped; the normal client goes on for ${AFTER_S} s`);
-        await sleep(AFTER_S * 1000);
-        await sample();
-        const report = await load.stop();
         const end = await proxyState(d);
 
-        for (const [name, f] of floods) console.log(`      [e2e] ${slots(name, f.counts)}`);
-        const r = rapid!.counts;
+        for (const [name, c] of flooded.slots) console.log(`      [e2e] ${slots(name, c)}`);
+        const r = flooded.rapidReset;
         console.log(`      [e2e] h2 rapid reset: ${r.streams} streams opened and cancelled over ${r.sessions} connections, ${r.goaways} GOAWAYs${r.errors.length ? ` (${r.errors.join(", ")})` : ""}`);
         console.log(`      [e2e] ${summary("normal client", report)}`);
         console.log(`      [e2e] proxy peak (from /metrics, every 2 s): RSS ${MiB(peak.rss)}, ${peak.open} open connections; ` +
@@ -156,7 +177,7 @@ describe("real node: a connection flood against the proxy's default resources", 
             assert.equal(c.failed, 0, `normal requests failed (${name}), first: ${c.failures.join(" | ")}`);
         }
         // the flood reached the proxy: connections it accepted, heads and resets it had to read
-        const [idleCounts, , largeCounts] = floods.map(([, f]) => f.counts);
+        const [idleCounts, , largeCounts] = flooded.slots.map(([, c]) => c);
         assert.ok(idleCounts.handshakes >= 100, `only ${idleCounts.handshakes} idle TLS handshakes completed`);
         assert.ok(largeCounts.handshakes > 0 && r.streams > 0, "no large head or HTTP/2 reset reached the proxy");
     });
