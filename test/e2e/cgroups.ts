@@ -1,6 +1,6 @@
 // A pod's processes as the node sees them (this machine is the node): found by their cgroup path, which holds the
-// pod's UID and the container's ID (cgroup v1, the kubelet's cgroupfs driver); their open-file limit, and the
-// figures of a container's memory cgroup (the limit the kubelet set, the peak usage, the OOM kills).
+// pod's UID (cgroup v1, the kubelet's cgroupfs driver), and their name; their open-file limit, and the
+// figures of a container's memory cgroup (the limit the kubelet set, the peak usage, how often the limit was hit).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /** PIDs of the processes whose /proc/<pid>/cgroup satisfies `match` (given the file and the PID). */
@@ -17,10 +17,15 @@ export function pidsWhere(match: (cgroup: string, pid: number) => boolean): numb
     return found;
 }
 
-/** `containerd://<id>` (a container status' containerID) → the PIDs of that container's processes. */
-export function pidsOfContainer(containerId: string): number[] {
-    const id = containerId.replace(/^[a-z]+:\/\//, "");
-    return pidsWhere((cgroup) => cgroup.includes(`/${id}\n`) || cgroup.endsWith(`/${id}`));
+/**
+ * The PIDs of a pod's processes named `comm` (e.g. "pause", its sandbox), whichever container runs them now. By
+ * /proc/<pid>/comm, not cmdline: reading cmdline takes the process' memory map lock, which a process in
+ * reclaim at its memory limit can hold, and these reads are synchronous.
+ */
+export function pidsOfPod(podUid: string, comm: string): number[] {
+    const uid = podUid.replace(/-/g, "_"); // cgroupfs keeps the dashes, systemd turns them into underscores
+    const named = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm;
+    return pidsWhere((cgroup, pid) => (cgroup.includes(`pod${podUid}`) || cgroup.includes(`pod${uid}`)) && named(pid));
 }
 
 /** RLIMIT_NOFILE of a process (/proc/<pid>/limits). */
@@ -39,8 +44,6 @@ export interface CgroupMemory {
     peakBytes: number;
     /** Times usage hit the limit. */
     failcnt: number;
-    /** Processes the kernel's OOM killer killed in it (kernels that report it). */
-    oomKills?: number;
 }
 
 /** The memory cgroup (v1) of process `pid`, or undefined when the node has no such hierarchy. */
@@ -49,12 +52,10 @@ export function memoryOf(pid: number): CgroupMemory | undefined {
     const dir = `/sys/fs/cgroup/memory${path}`;
     if (path === undefined || !existsSync(`${dir}/memory.limit_in_bytes`)) return undefined;
     const num = (file: string) => Number(readFileSync(`${dir}/${file}`, "utf8").trim());
-    const oomKill = /^oom_kill (\d+)$/m.exec(readFileSync(`${dir}/memory.oom_control`, "utf8"))?.[1];
     return {
         limitBytes: num("memory.limit_in_bytes"),
         usageBytes: num("memory.usage_in_bytes"),
         peakBytes: num("memory.max_usage_in_bytes"),
         failcnt: num("memory.failcnt"),
-        oomKills: oomKill === undefined ? undefined : Number(oomKill),
     };
 }

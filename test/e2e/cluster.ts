@@ -1,9 +1,8 @@
 // The real single-node Kubernetes the e2e deploys to (scripts in test/e2e/cluster/), and the few kubectl calls the
 // tests make against it. Started once per mocha run; stopped after the run, unless it was already up before
 // (someone's dev cluster) or E2E_KEEP_CLUSTER=1.
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { pidsWhere } from "./cgroups";
+import { pidsOfPod } from "./cgroups";
 import { dockerUp, run, RunOptions, timed } from "./docker";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -120,9 +119,7 @@ export async function clusterDown(): Promise<void> {
  * the pod's, for looking at the rules the init container wrote.
  */
 export function sandboxPid(podUid: string): number {
-    const uid = podUid.replace(/-/g, "_"); // cgroupfs keeps the dashes, systemd turns them into underscores
-    const pause = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8") === "/pause\0";
-    const [pid] = pidsWhere((cgroup, pid) => (cgroup.includes(`pod${podUid}`) || cgroup.includes(`pod${uid}`)) && pause(pid));
+    const [pid] = pidsOfPod(podUid, "pause");
     if (pid === undefined) throw new Error(`no sandbox process for pod ${podUid}`);
     return pid;
 }

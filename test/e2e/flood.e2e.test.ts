@@ -4,9 +4,10 @@
 // container must not be restarted (nor OOM-killed) and every normal request must be served, during and after.
 // Traffic goes only to 127.0.0.1:<nodePort> and to the pod's admin port; every loop is bounded in count and time.
 import { strict as assert } from "node:assert";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as tls from "node:tls";
 import type * as PodSpec from "../../components/podSpec";
-import { CgroupMemory, memoryOf, openFileLimit, pidsOfContainer } from "./cgroups";
+import { memoryOf, openFileLimit, pidsOfPod } from "./cgroups";
 import { httpsGet } from "./clients";
 import { deleteNamespace, kubectlJson, pods } from "./cluster";
 import { deleteNamespacesAfter, Deployed, deployFresh, e2eSetup, renderE2e, stopClusterAfterAll } from "./deploy";
@@ -28,16 +29,18 @@ const AFTER_S = 15;
 /** The normal client: a generous timeout (the flood competes with it for the proxy's connections), a pause of 200 ms. */
 const NORMAL = { pauseMs: 200, timeoutMs: 10_000 };
 
+/** The proxy's process name in the pod (its image's entrypoint, /proxy), whichever run of its container it is. */
+const PROXY_COMM = "proxy";
 const MiB = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 interface ProxyState {
     restarts: number;
     /** Why its last run ended, if it was restarted. */
     lastTerminated?: { reason: string; exitCode: number; finishedAt: string };
-    containerId: string;
     memoryLimit: string;
     adminPort: number;
     podIp: string;
+    podUid: string;
 }
 
 /** The component's module, loaded after the program ran under mocks (as the unit tests load it). */
@@ -53,18 +56,62 @@ async function proxyState(d: Deployed): Promise<ProxyState> {
     return {
         restarts: status.restartCount,
         lastTerminated: status.lastState?.terminated,
-        containerId: status.containerID,
         memoryLimit: spec.resources?.limits?.memory,
         adminPort: spec.ports.find((p: any) => p.name === "proxy-admin").containerPort,
         podIp: live.status.podIP,
+        podUid: live.metadata.uid,
     };
+}
+
+/** `p`, or undefined once `ms` passed (a proxy stuck at its memory limit can trickle an answer for minutes). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The proxy's own figures from /metrics on its admin port (HTTPS, the same certificate), or undefined. */
 async function proxyMetrics(d: Deployed, s: ProxyState): Promise<{ rss: number; open: number } | undefined> {
-    const res = await httpsGet({ ...d.target, host: s.podIp, port: s.adminPort }, "/metrics", 2000).catch(() => undefined);
+    const res = await within(httpsGet({ ...d.target, host: s.podIp, port: s.adminPort }, "/metrics", 2000).catch(() => undefined), 2500);
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(res?.body ?? "")?.[1] ?? NaN);
     return res?.status === 200 ? { rss: value("process_resident_memory_bytes"), open: value("proxy_open_connections") } : undefined;
+}
+
+/**
+ * Samples the proxy every 2 s until stopped: its /metrics, and the memory cgroup of its container (each run of the
+ * container has its own); keeps the peaks and the latest /metrics answer.
+ */
+function watchProxy(d: Deployed, s: ProxyState) {
+    const peak = { rss: 0, open: 0, cgroupBytes: 0, limitBytes: 0, limitHits: 0 };
+    let latest: { rss: number; open: number } | undefined;
+    let stopping = false;
+    const sample = async () => {
+        latest = await proxyMetrics(d, s);
+        peak.rss = Math.max(peak.rss, latest?.rss ?? 0);
+        peak.open = Math.max(peak.open, latest?.open ?? 0);
+        const [pid] = pidsOfPod(s.podUid, PROXY_COMM);
+        const mem = pid === undefined ? undefined : memoryOf(pid);
+        peak.cgroupBytes = Math.max(peak.cgroupBytes, mem?.peakBytes ?? 0);
+        peak.limitBytes = mem?.limitBytes ?? peak.limitBytes;
+        peak.limitHits = Math.max(peak.limitHits, mem?.failcnt ?? 0);
+    };
+    const done = (async () => {
+        for (let i = 0; i < 300 && !stopping; i++) {
+            await sample().catch(() => undefined); // a process that exits while we read it
+            await sleep(2000);
+        }
+    })();
+    return {
+        peak,
+        latest: () => latest,
+        async stop(): Promise<void> {
+            stopping = true;
+            await done;
+            await sample().catch(() => undefined);
+        },
+    };
 }
 
 function slots(name: string, c: SlotCounts): string {
@@ -80,10 +127,10 @@ interface Flooded {
 }
 
 /**
- * The flood, for FLOOD_S: every kind started at once (each ramps its slots up), `every2s` called with the seconds
- * since the start, the kinds' counts and the HTTP/2 resets so far; then every socket closed.
+ * The flood, for FLOOD_S: every kind started at once (each ramps its slots up), `every10s` told the seconds since the
+ * start, the kinds' counts and the HTTP/2 resets so far; then every socket closed.
  */
-async function flood(d: Deployed, every2s: (since: number, counts: SlotCounts[], resets: number) => Promise<void>): Promise<Flooded> {
+async function flood(d: Deployed, every10s: (since: number, counts: SlotCounts[], resets: number) => void): Promise<Flooded> {
     const ctx = tls.createSecureContext({ ca: d.target.ca });
     const o = { handshakeTimeoutMs: 30_000, reconnectDelayMs: 1000, maxConnectsPerSlot: 50 };
     const t0 = Date.now();
@@ -94,10 +141,11 @@ async function flood(d: Deployed, every2s: (since: number, counts: SlotCounts[],
     ];
     const rapid = startRapidReset(d.target, ctx, { batch: 50, intervalMs: 20, maxStreams: 50_000, maxSessions: 100 });
     try {
-        for (let i = 0; i < FLOOD_S && Date.now() < t0 + FLOOD_S * 1000; i++) {
-            await sleep(2000);
-            await every2s((Date.now() - t0) / 1000, kinds.map(([, k]) => k.counts), rapid.counts.streams);
+        for (let i = 1; i <= FLOOD_S / 10; i++) {
+            await sleep(10_000);
+            every10s((Date.now() - t0) / 1000, kinds.map(([, k]) => k.counts), rapid.counts.streams);
         }
+        await sleep(Math.max(0, t0 + FLOOD_S * 1000 - Date.now()));
         return { slots: kinds.map(([name, k]) => [name, { ...k.counts }]), rapidReset: rapid.counts };
     } finally {
         for (const [, k] of kinds) k.stop();
@@ -123,51 +171,47 @@ describe("real node: a connection flood against the proxy's default resources", 
         const t0 = Date.now();
         const start = await proxyState(d);
         assert.equal(start.memoryLimit, (await podSpec()).DEFAULT_PROXY_RESOURCES.memoryLimit, "the proxy runs with the component's default memory limit");
-        const [pid] = pidsOfContainer(start.containerId);
-        assert.ok(pid, `no process of container ${start.containerId} on this node`);
+        const [pid] = pidsOfPod(start.podUid, PROXY_COMM);
+        assert.ok(pid, `no ${PROXY_COMM} process of pod ${start.podUid} on this node`);
         // containerd hands its own RLIMIT_NOFILE to containers: below the flood's size it would test that, not memory
         const nofile = openFileLimit(pid);
         console.log(`      [e2e] flood: proxy memory limit ${start.memoryLimit}, RLIMIT_NOFILE ${nofile.soft} (hard ${nofile.hard})`);
         assert.ok(nofile.soft > IDLE + SLOW_HEADS + LARGE_HEADS + 100, `the proxy may open only ${nofile.soft} files: the flood would hit that before its memory limit`);
 
-        const peak = { rss: 0, open: 0, cgroup: undefined as CgroupMemory | undefined };
-        const sample = async () => {
-            const m = await proxyMetrics(d, start);
-            peak.rss = Math.max(peak.rss, m?.rss ?? 0);
-            peak.open = Math.max(peak.open, m?.open ?? 0);
-            const [now] = pidsOfContainer(start.containerId); // gone once the container is restarted
-            const mem = now === undefined ? undefined : memoryOf(now);
-            if (mem) peak.cgroup = mem;
-            return m;
-        };
+        // how late this process ran its timers: the normal client's latencies are the proxy's, not ours
+        const lag = monitorEventLoopDelay({ resolution: 20 });
+        lag.enable();
+        const watch = watchProxy(d, start);
         const load = startLoad(d.target, 1, FLOOD_S + AFTER_S + 60, NORMAL);
-        let report: LoadReport | undefined;
+        let report: LoadReport;
         let flooded: Flooded;
         try {
             await sleep(3000);
-            let samples = 0;
-            flooded = await flood(d, async (since, [a, b, c], resets) => {
-                const m = await sample();
-                if (++samples % 5 !== 0) return; // a line every ~10 s
+            const tFlood = Date.now();
+            flooded = await flood(d, (since, [a, b, c], resets) => {
+                const m = watch.latest();
                 const n = load.report;
                 console.log(`      [e2e] flood +${since.toFixed(0)} s: idle ${a.open} open/${a.pending} pending, slow ${b.open}, large ${c.open}, h2 resets ${resets}; ` +
                     `proxy ${m ? `RSS ${MiB(m.rss)}, ${m.open} connections` : "/metrics unanswered"}; ` +
                     `normal ${n.newConnection.requests + n.keepAlive.requests} requests, ${n.newConnection.failed + n.keepAlive.failed} failed`);
             });
-            console.log(`      [e2e] flood stopped; the normal client goes on for ${AFTER_S} s`);
+            console.log(`      [e2e] flood stopped, its sockets closed, +${((Date.now() - tFlood) / 1000).toFixed(0)} s; the normal client goes on for ${AFTER_S} s`);
             await sleep(AFTER_S * 1000);
-            await sample();
         } finally {
-            report = await load.stop(); // also on an error above: no client left running
+            // also on an error above: no client left running
+            report = await load.stop();
+            await watch.stop();
+            lag.disable();
         }
         const end = await proxyState(d);
 
         for (const [name, c] of flooded.slots) console.log(`      [e2e] ${slots(name, c)}`);
         const r = flooded.rapidReset;
         console.log(`      [e2e] h2 rapid reset: ${r.streams} streams opened and cancelled over ${r.sessions} connections, ${r.goaways} GOAWAYs${r.errors.length ? ` (${r.errors.join(", ")})` : ""}`);
-        console.log(`      [e2e] ${summary("normal client", report)}`);
-        console.log(`      [e2e] proxy peak (from /metrics, every 2 s): RSS ${MiB(peak.rss)}, ${peak.open} open connections; ` +
-            (peak.cgroup ? `its memory cgroup: peak ${MiB(peak.cgroup.peakBytes)} of ${MiB(peak.cgroup.limitBytes)}, limit hit ${peak.cgroup.failcnt} times, ${peak.cgroup.oomKills ?? "?"} OOM kills` : "no memory cgroup read"));
+        console.log(`      [e2e] ${summary("normal client", report)}; this process ran its timers at most ${(lag.max / 1e6).toFixed(0)} ms late`);
+        const p = watch.peak;
+        console.log(`      [e2e] proxy peaks seen every 2 s: /metrics RSS ${MiB(p.rss)} and ${p.open} open connections; ` +
+            `its container's memory cgroup ${MiB(p.cgroupBytes)} of ${MiB(p.limitBytes)}, the limit hit ${p.limitHits} times in one run`);
         console.log(`      [e2e] proxy container: ${end.restarts} restarts${end.lastTerminated ? `, last ended ${JSON.stringify(end.lastTerminated)}` : ""}; whole test ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
         assert.equal(end.restarts, 0, `the proxy container was restarted: ${JSON.stringify(end.lastTerminated)}`);

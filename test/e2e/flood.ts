@@ -41,7 +41,10 @@ export interface SlotOptions {
     /** Slots start evenly spread over this time. */
     rampMs: number;
     handshakeTimeoutMs: number;
-    /** Pause before a slot opens a new connection after its last one closed. */
+    /**
+     * Pause before a slot opens a new connection after its last one closed; doubled after each connection that failed
+     * before its handshake (a proxy down refuses at once), up to 8 times.
+     */
     reconnectDelayMs: number;
     maxConnectsPerSlot: number;
 }
@@ -65,7 +68,7 @@ export function startSlots(target: Target, ctx: tls.SecureContext, kind: SlotKin
         timers.add(t);
         return t;
     };
-    const open = (attempt: number) => {
+    const open = (attempt: number, failures: number) => {
         if (stopping || attempt >= o.maxConnectsPerSlot) return;
         const sock = tls.connect({ host: target.host, port: target.port, servername: target.servername, secureContext: ctx, ALPNProtocols: kind.alpn });
         sockets.add(sock);
@@ -104,10 +107,11 @@ export function startSlots(target: Target, ctx: tls.SecureContext, kind: SlotKin
                 c.pending--;
                 if (!stopping && !gaveUp) c.failedBeforeHandshake++;
             }
-            if (!stopping) later(o.reconnectDelayMs, () => open(attempt + 1));
+            const failed = established ? 0 : failures + 1;
+            if (!stopping) later(o.reconnectDelayMs * 2 ** Math.min(failed, 3), () => open(attempt + 1, failed));
         });
     };
-    for (let i = 0; i < count; i++) later(Math.floor((i * o.rampMs) / count), () => open(0));
+    for (let i = 0; i < count; i++) later(Math.floor((i * o.rampMs) / count), () => open(0, 0));
     return {
         counts: c,
         stop(): void {

@@ -31,7 +31,8 @@ export interface LoadOptions {
     /** Pause after each request, per client (0: back to back). */
     pauseMs?: number;
     /**
-     * Per request; generous by default: a request sent to a pod that is gone never answers, but a busy 2-core
+     * Per request, from its start to the end of the response (a server that trickles bytes does not extend it);
+     * generous by default: a request sent to a pod that is gone never answers, but a busy 2-core
      * machine can stall a healthy one for seconds, and that is not what these clients measure.
      */
     timeoutMs?: number;
@@ -40,21 +41,28 @@ export interface LoadOptions {
 function get(t: Target, agent: https.Agent | false, timeoutMs: number): Promise<{ status: number; serial: string; localPort: number }> {
     return new Promise((resolve, reject) => {
         const req = https.request({
-            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path: "/", agent, timeout: timeoutMs,
+            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path: "/", agent,
             headers: { Host: t.servername, ...(agent === false ? { Connection: "close" } : {}) },
         }, (res) => {
             const sock = res.socket as tls.TLSSocket;
             const serial = sock.getPeerCertificate?.().serialNumber?.toUpperCase() ?? "";
             res.resume();
             const localPort = sock.localPort ?? 0;
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, serial, localPort }));
-            res.on("error", reject);
+            res.on("end", () => {
+                clearTimeout(deadline);
+                resolve({ status: res.statusCode ?? 0, serial, localPort });
+            });
+            res.on("error", (e) => {
+                clearTimeout(deadline);
+                reject(e);
+            });
         });
         let localPort = 0; // known once connect() bound the socket: names the connection in a failure
         // the kernel binds the port when connect() starts; a refused or unreachable connect fails later than 50 ms
         req.on("socket", (s) => setTimeout(() => { localPort ||= s.localPort ?? 0; }, 50).unref());
-        req.on("timeout", () => req.destroy(new Error(`no answer for ${timeoutMs / 1000} s`)));
+        const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
         req.on("error", (e: Error) => {
+            clearTimeout(deadline);
             const port = localPort || (req.socket?.localPort ?? 0);
             reject(Object.assign(e, { localPort: port }));
         });
