@@ -118,8 +118,8 @@ export async function clusterDown(): Promise<void> {
  * The PID of a pod's sandbox (pause) process, found by the pod's UID in its cgroup path: its network namespace is
  * the pod's, for looking at the rules the init container wrote.
  */
-export function sandboxPid(podUid: string): number {
-    const [pid] = pidsOfPod(podUid, "pause");
+export async function sandboxPid(podUid: string): Promise<number> {
+    const [pid] = await pidsOfPod(podUid, "pause");
     if (pid === undefined) throw new Error(`no sandbox process for pod ${podUid}`);
     return pid;
 }
@@ -128,7 +128,7 @@ export function sandboxPid(podUid: string): number {
 export async function runInPodNetns(podUid: string, image: string, args: string[], caps: string[]): Promise<{ code: number; output: string }> {
     const id = `tls-e2e-rerun-${Date.now().toString(36)}`;
     const r = await run("ctr", ["-a", CONTAINERD_SOCK, "-n", "k8s.io", "run", "--rm",
-        "--with-ns", `network:/proc/${sandboxPid(podUid)}/ns/net`, ...caps.flatMap((c) => ["--cap-add", `CAP_${c}`]),
+        "--with-ns", `network:/proc/${await sandboxPid(podUid)}/ns/net`, ...caps.flatMap((c) => ["--cap-add", `CAP_${c}`]),
         image, id, ...args], { allowFail: true, timeoutMs: 60_000 });
     return { code: r.code, output: r.stdout + r.stderr };
 }

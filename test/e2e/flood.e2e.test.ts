@@ -91,8 +91,8 @@ function watchProxy(d: Deployed, s: ProxyState) {
         latest = await proxyMetrics(d, s);
         peak.rss = Math.max(peak.rss, latest?.rss ?? 0);
         peak.open = Math.max(peak.open, latest?.open ?? 0);
-        const [pid] = pidsOfPod(s.podUid, PROXY_COMM);
-        const mem = pid === undefined ? undefined : memoryOf(pid);
+        const [pid] = await pidsOfPod(s.podUid, PROXY_COMM);
+        const mem = pid === undefined ? undefined : await memoryOf(pid);
         peak.cgroupBytes = Math.max(peak.cgroupBytes, mem?.peakBytes ?? 0);
         peak.limitBytes = mem?.limitBytes ?? peak.limitBytes;
         peak.limitHits = Math.max(peak.limitHits, mem?.failcnt ?? 0);
@@ -108,8 +108,8 @@ function watchProxy(d: Deployed, s: ProxyState) {
         latest: () => latest,
         async stop(): Promise<void> {
             stopping = true;
-            await done;
-            await sample().catch(() => undefined);
+            await within(done, 5000);
+            await within(sample().catch(() => undefined), 5000);
         },
     };
 }
@@ -171,10 +171,10 @@ describe("real node: a connection flood against the proxy's default resources", 
         const t0 = Date.now();
         const start = await proxyState(d);
         assert.equal(start.memoryLimit, (await podSpec()).DEFAULT_PROXY_RESOURCES.memoryLimit, "the proxy runs with the component's default memory limit");
-        const [pid] = pidsOfPod(start.podUid, PROXY_COMM);
+        const [pid] = await pidsOfPod(start.podUid, PROXY_COMM);
         assert.ok(pid, `no ${PROXY_COMM} process of pod ${start.podUid} on this node`);
         // containerd hands its own RLIMIT_NOFILE to containers: below the flood's size it would test that, not memory
-        const nofile = openFileLimit(pid);
+        const nofile = await openFileLimit(pid);
         console.log(`      [e2e] flood: proxy memory limit ${start.memoryLimit}, RLIMIT_NOFILE ${nofile.soft} (hard ${nofile.hard})`);
         assert.ok(nofile.soft > IDLE + SLOW_HEADS + LARGE_HEADS + 100, `the proxy may open only ${nofile.soft} files: the flood would hit that before its memory limit`);
 
@@ -207,7 +207,7 @@ describe("real node: a connection flood against the proxy's default resources", 
 
         for (const [name, c] of flooded.slots) console.log(`      [e2e] ${slots(name, c)}`);
         const r = flooded.rapidReset;
-        console.log(`      [e2e] h2 rapid reset: ${r.streams} streams opened and cancelled over ${r.sessions} connections, ${r.goaways} GOAWAYs${r.errors.length ? ` (${r.errors.join(", ")})` : ""}`);
+        console.log(`      [e2e] h2 rapid reset: ${r.streams} streams opened and cancelled over ${r.sessions} connections, ${r.goaways} GOAWAYs, ${r.waits} ticks waiting for the server to read${r.errors.length ? ` (${r.errors.join(", ")})` : ""}`);
         console.log(`      [e2e] ${summary("normal client", report)}; this process ran its timers at most ${(lag.max / 1e6).toFixed(0)} ms late`);
         const p = watch.peak;
         console.log(`      [e2e] proxy peaks seen every 2 s: /metrics RSS ${MiB(p.rss)} and ${p.open} open connections; ` +

