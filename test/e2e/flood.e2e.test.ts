@@ -84,7 +84,7 @@ async function proxyMetrics(d: Deployed, s: ProxyState): Promise<{ rss: number; 
  * container has its own); keeps the peaks and the latest /metrics answer.
  */
 function watchProxy(d: Deployed, s: ProxyState) {
-    const peak = { rss: 0, open: 0, cgroupBytes: 0, limitBytes: 0, limitHits: 0 };
+    const peak = { rss: 0, open: 0, cgroupBytes: 0, limitBytes: 0 };
     let latest: { rss: number; open: number } | undefined;
     let stopping = false;
     const sample = async () => {
@@ -95,7 +95,6 @@ function watchProxy(d: Deployed, s: ProxyState) {
         const mem = pid === undefined ? undefined : await memoryOf(pid);
         peak.cgroupBytes = Math.max(peak.cgroupBytes, mem?.peakBytes ?? 0);
         peak.limitBytes = mem?.limitBytes ?? peak.limitBytes;
-        peak.limitHits = Math.max(peak.limitHits, mem?.failcnt ?? 0);
     };
     const done = (async () => {
         for (let i = 0; i < 300 && !stopping; i++) {
@@ -211,7 +210,7 @@ describe("real node: a connection flood against the proxy's default resources", 
         console.log(`      [e2e] ${summary("normal client", report)}; this process ran its timers at most ${(lag.max / 1e6).toFixed(0)} ms late`);
         const p = watch.peak;
         console.log(`      [e2e] proxy peaks seen every 2 s: /metrics RSS ${MiB(p.rss)} and ${p.open} open connections; ` +
-            `its container's memory cgroup ${MiB(p.cgroupBytes)} of ${MiB(p.limitBytes)}, the limit hit ${p.limitHits} times in one run`);
+            `its container's memory cgroup ${MiB(p.cgroupBytes)} of ${MiB(p.limitBytes)}`);
         console.log(`      [e2e] proxy container: ${end.restarts} restarts${end.lastTerminated ? `, last ended ${JSON.stringify(end.lastTerminated)}` : ""}; whole test ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
         assert.equal(end.restarts, 0, `the proxy container was restarted: ${JSON.stringify(end.lastTerminated)}`);
