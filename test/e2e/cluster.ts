@@ -1,8 +1,8 @@
 // The real single-node Kubernetes the e2e deploys to (scripts in test/e2e/cluster/), and the few kubectl calls the
 // tests make against it. Started once per mocha run; stopped after the run, unless it was already up before
 // (someone's dev cluster) or E2E_KEEP_CLUSTER=1.
-import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pidsOfPod } from "./cgroups";
 import { dockerUp, run, RunOptions, timed } from "./docker";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -118,26 +118,17 @@ export async function clusterDown(): Promise<void> {
  * The PID of a pod's sandbox (pause) process, found by the pod's UID in its cgroup path: its network namespace is
  * the pod's, for looking at the rules the init container wrote.
  */
-export function sandboxPid(podUid: string): number {
-    const uid = podUid.replace(/-/g, "_"); // cgroupfs keeps the dashes, systemd turns them into underscores
-    for (const entry of readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            if (readFileSync(`/proc/${entry}/cmdline`, "utf8") !== "/pause\0") continue;
-            const cgroup = readFileSync(`/proc/${entry}/cgroup`, "utf8");
-            if (cgroup.includes(`pod${podUid}`) || cgroup.includes(`pod${uid}`)) return Number(entry);
-        } catch {
-            // the process exited while we looked
-        }
-    }
-    throw new Error(`no sandbox process for pod ${podUid}`);
+export async function sandboxPid(podUid: string): Promise<number> {
+    const [pid] = await pidsOfPod(podUid, "pause");
+    if (pid === undefined) throw new Error(`no sandbox process for pod ${podUid}`);
+    return pid;
 }
 
 /** Runs `image` (pulled by the node) once more in the pod's network namespace, as the kubelet ran it: via our containerd. */
 export async function runInPodNetns(podUid: string, image: string, args: string[], caps: string[]): Promise<{ code: number; output: string }> {
     const id = `tls-e2e-rerun-${Date.now().toString(36)}`;
     const r = await run("ctr", ["-a", CONTAINERD_SOCK, "-n", "k8s.io", "run", "--rm",
-        "--with-ns", `network:/proc/${sandboxPid(podUid)}/ns/net`, ...caps.flatMap((c) => ["--cap-add", `CAP_${c}`]),
+        "--with-ns", `network:/proc/${await sandboxPid(podUid)}/ns/net`, ...caps.flatMap((c) => ["--cap-add", `CAP_${c}`]),
         image, id, ...args], { allowFail: true, timeoutMs: 60_000 });
     return { code: r.code, output: r.stdout + r.stderr };
 }

@@ -1,6 +1,6 @@
-// Clients that keep requesting while a rollout happens: each request on a new TLS connection (so every request
-// goes through kube-proxy's choice of endpoint anew), and one keep-alive client reusing its connection.
-// Bounded in count and time; every failure is recorded with what it was.
+// Clients that keep requesting while a rollout (or a flood) happens: each request on a new TLS connection (so every
+// request goes through kube-proxy's choice of endpoint anew), and one keep-alive client reusing its connection.
+// Bounded in count and time; every failure is recorded with what it was, every success with its latency.
 import { execFile } from "node:child_process";
 import * as https from "node:https";
 import type * as tls from "node:tls";
@@ -16,6 +16,8 @@ export interface ClientReport {
     unreachable: number;
     /** The first failures, with their time: what went wrong. */
     failures: string[];
+    /** How long each successful request took, in ms (connect and handshake included on new connections). */
+    latenciesMs: number[];
 }
 
 export interface LoadReport {
@@ -25,28 +27,42 @@ export interface LoadReport {
     serials: string[];
 }
 
-const REQUEST_TIMEOUT_MS = 15_000;
+export interface LoadOptions {
+    /** Pause after each request, per client (0: back to back). */
+    pauseMs?: number;
+    /**
+     * Per request, from its start to the end of the response (a server that trickles bytes does not extend it);
+     * generous by default: a request sent to a pod that is gone never answers, but a busy 2-core
+     * machine can stall a healthy one for seconds, and that is not what these clients measure.
+     */
+    timeoutMs?: number;
+}
 
-function get(t: Target, agent: https.Agent | false): Promise<{ status: number; serial: string; localPort: number }> {
+function get(t: Target, agent: https.Agent | false, timeoutMs: number): Promise<{ status: number; serial: string; localPort: number }> {
     return new Promise((resolve, reject) => {
         const req = https.request({
-            // generous: a request sent to a pod that is gone never answers, but a busy 2-core machine can stall a
-            // healthy one for seconds, and that is not what these clients measure
-            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path: "/", agent, timeout: REQUEST_TIMEOUT_MS,
+            host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path: "/", agent,
             headers: { Host: t.servername, ...(agent === false ? { Connection: "close" } : {}) },
         }, (res) => {
             const sock = res.socket as tls.TLSSocket;
             const serial = sock.getPeerCertificate?.().serialNumber?.toUpperCase() ?? "";
             res.resume();
             const localPort = sock.localPort ?? 0;
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, serial, localPort }));
-            res.on("error", reject);
+            res.on("end", () => {
+                clearTimeout(deadline);
+                resolve({ status: res.statusCode ?? 0, serial, localPort });
+            });
+            res.on("error", (e) => {
+                clearTimeout(deadline);
+                reject(e);
+            });
         });
         let localPort = 0; // known once connect() bound the socket: names the connection in a failure
         // the kernel binds the port when connect() starts; a refused or unreachable connect fails later than 50 ms
         req.on("socket", (s) => setTimeout(() => { localPort ||= s.localPort ?? 0; }, 50).unref());
-        req.on("timeout", () => req.destroy(new Error(`no answer for ${REQUEST_TIMEOUT_MS / 1000} s`)));
+        const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
         req.on("error", (e: Error) => {
+            clearTimeout(deadline);
             const port = localPort || (req.socket?.localPort ?? 0);
             reject(Object.assign(e, { localPort: port }));
         });
@@ -58,8 +74,10 @@ function get(t: Target, agent: https.Agent | false): Promise<{ status: number; s
  * Starts both clients; `stop()` waits until the new-connection client made at least `minRequests` requests
  * (at most `maxSeconds` in all), stops them and reports.
  */
-export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240) {
-    const report: LoadReport = { newConnection: { requests: 0, failed: 0, unreachable: 0, failures: [] }, keepAlive: { requests: 0, failed: 0, unreachable: 0, failures: [], connections: 0 }, serials: [] };
+export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240, opts: LoadOptions = {}) {
+    const { pauseMs = 0, timeoutMs = 15_000 } = opts;
+    const client = (): ClientReport => ({ requests: 0, failed: 0, unreachable: 0, failures: [], latenciesMs: [] });
+    const report: LoadReport = { newConnection: client(), keepAlive: { ...client(), connections: 0 }, serials: [] };
     const deadline = Date.now() + maxSeconds * 1000;
     let stopping = false;
     const note = (client: ClientReport, what: string, localPort = 0) => {
@@ -70,31 +88,35 @@ export function startLoad(target: Target, minRequests = 2000, maxSeconds = 240) 
         // What the kernel's connection tracking still maps this client port to: a stale entry shows where it went.
         if (localPort) conntrackOf(localPort).then((ct) => { client.failures[i] += ` conntrack: ${ct}`; });
     };
+    /** One request of `c`: its latency when it succeeds, the failure otherwise; then the pause. */
+    const request = async (c: ClientReport, agent: https.Agent | false) => {
+        const t0 = performance.now();
+        try {
+            const r = await get(target, agent, timeoutMs);
+            if (r.status !== 200) note(c, `status ${r.status}`);
+            else c.latenciesMs.push(performance.now() - t0);
+            return r;
+        } catch (e) {
+            note(c, String(e), (e as { localPort?: number }).localPort);
+            return undefined;
+        } finally {
+            c.requests++;
+            if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+        }
+    };
     const newConnections = (async () => {
         for (let i = 0; i < 100_000 && Date.now() < deadline && !(stopping && report.newConnection.requests >= minRequests); i++) {
-            try {
-                const r = await get(target, false);
-                report.serials.push(r.serial);
-                if (r.status !== 200) note(report.newConnection, `status ${r.status}`);
-            } catch (e) {
-                note(report.newConnection, String(e), (e as { localPort?: number }).localPort);
-            }
-            report.newConnection.requests++;
+            const r = await request(report.newConnection, false);
+            if (r) report.serials.push(r.serial);
         }
     })();
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     const ports = new Set<number>(); // one local port per connection
     const keepAlive = (async () => {
         for (let i = 0; i < 1_000_000 && Date.now() < deadline && !stopping; i++) {
-            try {
-                const r = await get(target, agent);
-                ports.add(r.localPort);
-                report.keepAlive.connections = ports.size;
-                if (r.status !== 200) note(report.keepAlive, `status ${r.status}`);
-            } catch (e) {
-                note(report.keepAlive, String(e), (e as { localPort?: number }).localPort);
-            }
-            report.keepAlive.requests++;
+            const r = await request(report.keepAlive, agent);
+            if (r) ports.add(r.localPort);
+            report.keepAlive.connections = ports.size;
         }
     })();
     return {
@@ -114,8 +136,15 @@ function conntrackOf(port: number): Promise<string> {
         { timeout: 5000 }, (_err, stdout) => resolve(stdout.trim().replace(/\s+/g, " ") || "none")));
 }
 
+/** p50, p99 and max of the successful requests' latencies. */
+export function latencies(c: ClientReport): string {
+    const sorted = [...c.latenciesMs].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+    return `p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms, max ${at(1).toFixed(0)} ms`;
+}
+
 export function summary(what: string, r: LoadReport): string {
-    const failed = (c: ClientReport) => `${c.failed} failed${c.unreachable ? `, ${c.unreachable} of them EHOSTUNREACH` : ""}`;
+    const failed = (c: ClientReport) => `${c.failed} failed${c.unreachable ? `, ${c.unreachable} of them EHOSTUNREACH` : ""}; ${latencies(c)}`;
     return `${what}: ${r.newConnection.requests} requests on new connections (${failed(r.newConnection)}), ` +
         `${r.keepAlive.requests} keep-alive requests over ${r.keepAlive.connections} connections (${failed(r.keepAlive)})`;
 }

@@ -77,7 +77,7 @@ describe("real node: the dev stack, deployed as the program renders it", functio
 
     it("the init container's rules are in place, and running it again leaves one set", async function () {
         this.timeout(120_000);
-        const save = async () => (await run("nsenter", ["-t", String(sandboxPid(podUid)), "-n", "sh", "-c",
+        const save = async () => (await run("nsenter", ["-t", String(await sandboxPid(podUid)), "-n", "sh", "-c",
             "iptables-nft-save -t nat 2>/dev/null; iptables-legacy-save -t nat 2>/dev/null; true"])).stdout;
         const ours = (saved: string) => saved.split("\n").filter((l) => l.startsWith("-A TLS_SIDECAR_PREROUTING "));
         const jumps = (saved: string) => saved.split("\n").filter((l) => /^-A PREROUTING .*-j TLS_SIDECAR_PREROUTING$/.test(l));
