@@ -78,18 +78,18 @@ pub struct Admission {
 /// A place under the cap, taken before the accept and given back when the connection is closed.
 pub struct Admitted {
     _permit: OwnedSemaphorePermit,
-    /// Set once a connection holds the place: it then counts in `proxy_open_connections`.
-    counted: Option<Arc<Metrics>>,
     metrics: Option<Arc<Metrics>>,
+    /// A connection holds the place, and counts in `proxy_open_connections`.
+    counted: bool,
 }
 
 impl Admitted {
     /// A connection was accepted into this place.
     pub fn accepted(mut self) -> Self {
-        if let Some(m) = self.metrics.take() {
+        if let Some(m) = &self.metrics {
             m.accepted_conns.fetch_add(1, Relaxed);
             m.open_conns.fetch_add(1, Relaxed);
-            self.counted = Some(m);
+            self.counted = true;
         }
         self
     }
@@ -97,7 +97,7 @@ impl Admitted {
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        if let Some(m) = &self.counted {
+        if let (Some(m), true) = (&self.metrics, self.counted) {
             m.open_conns.fetch_sub(1, Relaxed);
         }
     }
@@ -130,7 +130,7 @@ impl Admission {
                 self.conns.clone().acquire_owned().await.expect("the semaphore is never closed")
             }
         };
-        Admitted { _permit: permit, counted: None, metrics: self.metrics.clone() }
+        Admitted { _permit: permit, metrics: self.metrics.clone(), counted: false }
     }
 
     /// Waits for a handshake permit; the handshake's gauge counts while it is held.
