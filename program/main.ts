@@ -7,7 +7,7 @@ import { ConfigError, TlsSidecarApp, TlsSidecarAppArgs } from "../components";
 import { validateAppArgs } from "../components/appValidation";
 import { ConfigProblem, describeProblem, Problems } from "../components/validation";
 import { argsFromConfig } from "./config";
-import { configKeyOf, withoutEntry } from "./configKeys";
+import { configKeyOf, DECLARED_KEYS, withoutEntry } from "./configKeys";
 import { ConfigReader, NOT_SHOWN } from "./reader";
 import { StackOutputs, stackOutputs } from "./outputs";
 import { unknownKeys } from "./unknownKeys";
@@ -38,10 +38,10 @@ function configurationError(lines: string[]): pulumi.RunError {
 
 export function main(): StackOutputs {
     const values = pulumi.runtime.allConfig();
-    const read = new ConfigReader(values);
+    const read = new ConfigReader(values, DECLARED_KEYS);
     const { name, args } = argsFromConfig(read);
     // Secrets are plain strings until the program wraps them: check them now, with everything else.
-    const plain = argsFromConfig(new ConfigReader(values, true)).args;
+    const plain = argsFromConfig(new ConfigReader(values, DECLARED_KEYS, true)).args;
     const refused = new Set(read.problems.all.map((p) => withoutEntry(p.path)));
     const lines = [...unknownKeys(values), ...[...read.problems.all, ...componentProblems(name, plain, refused, read.secretKeys)].map(describeProblem)];
     if (lines.length > 0) {

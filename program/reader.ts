@@ -1,8 +1,13 @@
 // Reads config values by their declared type and keeps every problem instead of stopping at the first, so one run
 // reports all bad keys. A bad value reads as undefined; the problem names the key, the value and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
-import { checkEnum, ConfigProblem, Problems, SECRET_NOT_SHOWN } from "../components/validation";
-import { ConfigType, DECLARED_KEYS, PROJECT } from "./configKeys";
+import { ConfigProblem, Problems, SECRET_NOT_SHOWN } from "../components/validation";
+
+/** The namespace of the program's config keys: `tls-sidecar:<key>`. */
+export const PROJECT = "tls-sidecar";
+
+/** The type Pulumi.yaml declares for a key; values reach the program as strings (lists as JSON). */
+export type ConfigType = "string" | "integer" | "boolean" | "string[]" | "integer[]";
 
 /** Shown instead of a secret's value. */
 export const NOT_SHOWN = SECRET_NOT_SHOWN;
@@ -44,11 +49,13 @@ export class ConfigReader {
 
     /**
      * `values`: all of the stack's config, qualified keys to strings, as `pulumi.runtime.allConfig()` gives it.
+     * `declared`: each key's declared type, which its value is read as.
      * `revealSecrets`: read secrets as the plain strings they are when the program starts, to check them before
      * anything is registered; the arguments then given to the component read them as secret Outputs.
      */
     constructor(
         private readonly values: Record<string, string>,
+        private readonly declared: Readonly<Record<string, ConfigType>>,
         private readonly revealSecrets = false,
     ) {}
 
@@ -71,9 +78,9 @@ export class ConfigReader {
 
     /** The value as its declared type; undefined (and a problem kept) when it is missing or not of that type. */
     private typed<T>(key: string, secret = false): T {
-        const type = DECLARED_KEYS[key];
+        const type = this.declared[key];
         if (type === undefined) {
-            throw new Error(`the program reads ${key}, which DECLARED_KEYS (and Pulumi.yaml) do not declare`);
+            throw new Error(`the program reads ${key}, which the table of config keys (and Pulumi.yaml) does not declare`);
         }
         const raw = this.raw(key);
         const value = raw === undefined ? undefined : parse(type, raw);
@@ -114,34 +121,5 @@ export class ConfigReader {
 
     list<T extends string | number>(key: string): T[] {
         return this.typed<T[]>(key);
-    }
-
-    /** A list of "key=value" strings as a map (Pulumi.yaml declares no map type); undefined when empty. */
-    keyValues(key: string): Record<string, string> | undefined {
-        const map: Record<string, string> = {};
-        (this.list<string>(key) ?? []).forEach((entry, i) => {
-            const eq = entry.indexOf("=");
-            const name = entry.slice(0, eq);
-            if (eq <= 0) {
-                this.refuse(`${key}[${i}]`, entry, 'a "key=value" pair such as "team=shop"');
-            } else if (Object.prototype.hasOwnProperty.call(map, name)) {
-                this.refuse(`${key}[${i}]`, entry, `a key not given before in the list (${name} is)`);
-            } else {
-                map[name] = entry.slice(eq + 1);
-            }
-        });
-        return Object.keys(map).length > 0 ? map : undefined;
-    }
-
-    choice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] {
-        const value = this.string(key);
-        const ok = value === undefined || this.check(key, () => checkEnum(key, value, choices));
-        // A bad choice reads as unset: the problem is kept, and no unknown value reaches the component.
-        return (ok ? value : undefined) as E[keyof E];
-    }
-
-    /** An optional choice: "" (the declared default) leaves the component's default. */
-    optionalChoice<E extends Record<string, string>>(key: string, choices: E): E[keyof E] | undefined {
-        return this.optional(key) === undefined ? undefined : this.choice(key, choices);
     }
 }

@@ -1,6 +1,7 @@
 // Keys in the program's namespace that Pulumi.yaml does not declare, and keys in a namespace that looks like a typo
 // of it (`tls-sidcar:appPort`): either would otherwise be ignored and its value silently replaced by the default.
-import { DECLARED_KEYS, PROJECT } from "./configKeys";
+import { DECLARED_KEYS } from "./configKeys";
+import { PROJECT } from "./reader";
 
 /** Levenshtein distance: insertions, deletions and substitutions of one character each. */
 export function editDistance(a: string, b: string): number {

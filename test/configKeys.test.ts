@@ -1,8 +1,10 @@
 // The program knows its declared keys without reading Pulumi.yaml, and refuses any other key in its namespace.
 import * as assert from "assert";
-import { DECLARED_KEYS } from "../program/configKeys";
+import { argsFromConfig } from "../program/config";
+import { CONFIG_KEYS, CONFIG_KEY_OF, configKeyOf, DECLARED_KEYS } from "../program/configKeys";
+import { ConfigReader } from "../program/reader";
 import { editDistance, nearestKey } from "../program/unknownKeys";
-import { declaredConfig, refusal, runProgram } from "./support/program";
+import { declaredConfig, refusal, runProgram, stackConfig } from "./support/program";
 
 const refused = (overrides: Record<string, unknown>, secretKeys: string[] = []) => refusal("dev", overrides, secretKeys);
 
@@ -10,6 +12,50 @@ describe("the program's config keys", () => {
     it("DECLARED_KEYS lists exactly Pulumi.yaml's keys, in its order, with its types", () => {
         const declared = Object.entries(declaredConfig()).map(([key, d]) => [key, d.type === "array" ? `${d.items!.type}[]` : d.type]);
         assert.deepStrictEqual(Object.entries(DECLARED_KEYS), declared);
+    });
+
+    it("the table of config keys has Pulumi.yaml's keys, in its order, with its types and descriptions word for word", () => {
+        const declared = Object.entries(declaredConfig()).map(([key, d]) => ({ key, type: d.type === "array" ? `${d.items!.type}[]` : d.type, description: d.description }));
+        assert.deepStrictEqual(
+            CONFIG_KEYS.map(({ key, type, description }) => ({ key, type, description })),
+            declared,
+        );
+    });
+
+    it("names the config key of each argument path a key sets, of an entry in it, and of the objects above it", () => {
+        for (const { key, path } of CONFIG_KEYS.filter((k) => CONFIG_KEYS.filter((other) => other.path === k.path).length === 1)) {
+            assert.strictEqual(configKeyOf(path), `tls-sidecar:${key}`, path);
+        }
+        assert.strictEqual(configKeyOf("tls.hostnames[2]"), "tls-sidecar:hostnames[2]");
+        assert.strictEqual(configKeyOf('pod.labels["team"]'), 'tls-sidecar:podLabels["team"]');
+        assert.strictEqual(configKeyOf("serviceName"), "tls-sidecar:appName");
+        assert.strictEqual(configKeyOf("images.registry"), "tls-sidecar:registryServer");
+        assert.strictEqual(configKeyOf("images"), "tls-sidecar:registryServer");
+        // Two keys make networkPolicy.from: a problem there keeps the argument's path rather than name one of them.
+        assert.strictEqual(configKeyOf("networkPolicy.from[1]"), "networkPolicy.from[1]");
+        assert.strictEqual(configKeyOf("app.ports[0]"), "app.ports[0]", "an argument no key sets keeps its path");
+        assert.ok(Object.keys(CONFIG_KEY_OF).length >= CONFIG_KEYS.length - 2);
+    });
+
+    it("reads every key as its declared type, refusing another one under the key's name", () => {
+        const wrong: Record<string, string> = { integer: "eighty", boolean: "yes", "string[]": "[1]", "integer[]": '["ssh"]' };
+        const expected: Record<string, string> = { integer: "an integer", boolean: "true or false", "string[]": "a list of strings", "integer[]": "a list of integers" };
+        const typed = CONFIG_KEYS.filter((k) => k.type !== "string");
+        assert.ok(typed.length > 30);
+        for (const { key, type } of typed) {
+            // Gates open, so that the keys under them are read.
+            const values = stackConfig("dev", { tunnel: true, tunnelToken: "t", networkPolicy: true, [key]: wrong[type] });
+            const read = new ConfigReader(values, DECLARED_KEYS, true);
+            argsFromConfig(read);
+            const problems = read.problems.all.filter((p) => p.path === `tls-sidecar:${key}`);
+            assert.strictEqual(problems.length, 1, `${key}: ${JSON.stringify(read.problems.all)}`);
+            assert.ok(problems[0].allowed.startsWith(expected[type]), `${key}: ${problems[0].allowed}`);
+        }
+    });
+
+    it("refuses a bad appName naming the key, not the argument it sets", async () => {
+        const message = await refused({ appName: "Bad_Name" });
+        assert.match(message, /^invalid configuration: tls-sidecar:appName: "Bad_Name" is not allowed; expected a DNS-1035 label/);
     });
 
     it("finds the nearest declared key by edit distance, ignoring case", () => {
