@@ -26,6 +26,15 @@ function unsetAt<T>(value: T, unset: T): T | undefined {
     return value === unset ? undefined : value;
 }
 
+/** "auto" or a whole number (the component checks its range); "" (the declared default) leaves the default. */
+export const autoOrCount: Reader = (read, key) => {
+    const value = read.optional(key);
+    if (value === undefined || value === "auto") return value;
+    if (/^\d+$/.test(value)) return Number(value);
+    read.refuse(key, value, '"auto" or a whole number, e.g. "4096"');
+    return undefined;
+};
+
 /** One of an enum's values; a bad one reads as unset, with the problem kept, so no unknown value reaches the component. */
 export function choice<E extends Record<string, string>>(choices: E): Reader {
     return (read, key) => {
