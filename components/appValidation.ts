@@ -8,7 +8,7 @@ import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
 import { checkProvidedPair, sidecarCertificatesArgs } from "./tlsArgs";
 import { TUNNEL_DEFAULTS } from "./tunnel";
 import { checkServiceArgs } from "./service";
-import { validateTunnelCommon } from "./tunnelValidation";
+import { validateTunnelCommon } from "./tunnel";
 import {
     checkDnsLabel,
     checked,

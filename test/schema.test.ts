@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
-import { ROOT } from "./support/program";
+import { componentSources, ROOT } from "./support/program";
 import * as components from "../components";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -26,7 +26,7 @@ function exportedComponents(): string[] {
 
 /** Members of an interface, with those of the interfaces it extends, read from the source with the TypeScript parser. */
 function interfaceMembers(name: string): { name: string; optional: boolean }[] {
-    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+    for (const file of componentSources()) {
         const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
         for (const node of source.statements) {
             if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
@@ -41,7 +41,7 @@ function interfaceMembers(name: string): { name: string; optional: boolean }[] {
 
 /** Public `readonly x: pulumi.Output<…>` fields of a component class. */
 function classOutputs(name: string): string[] {
-    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+    for (const file of componentSources()) {
         const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
         for (const node of source.statements) {
             if (ts.isClassDeclaration(node) && node.name?.text === name) {
@@ -239,7 +239,7 @@ describe("the cross-language component schema", function () {
 
     it("keeps the former names as deprecated aliases for TypeScript programs", () => {
         const index = fs.readFileSync(path.join(ROOT, "components", "index.ts"), "utf8");
-        const declared = fs.readdirSync(path.join(ROOT, "components")).map((f) => fs.readFileSync(path.join(ROOT, "components", f), "utf8")).join("\n");
+        const declared = componentSources().map((f) => fs.readFileSync(path.join(ROOT, "components", f), "utf8")).join("\n");
         for (const [old, renamed] of [["AppContainerArgs", "AppContainer"], ["ProbeArgs", "Probe"], ["ServiceArgs", "Service"], ["ResourcesArgs", "ContainerResources"], ["ProxyArgs", "TlsProxy"], ["PrebuiltImagesArgs", "PrebuiltImages"]]) {
             assert.match(index, new RegExp(`\\b${old}\\b`), `${old} is still exported`);
             assert.match(declared, new RegExp(`@deprecated[^\n]*\nexport type ${old} = ${renamed};`), `${old} is a deprecated alias of ${renamed}`);

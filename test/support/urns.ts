@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as Components from "../../components";
 import { minimalArgs, TUNNEL_TOKEN } from "./fixtures";
+import { settled } from "./mocks";
 
 /** A fixed clock: certificate resource names carry the renewal period, which must not move between runs. */
 const CLOCK = "2026-12-04T00:00:00Z";
@@ -90,8 +91,7 @@ export async function runScenario(c: typeof Components, build: (c: typeof Compon
     };
     const top = build(c, { transformations: [record] });
     // Every resource registered: the outputs of all of them resolved.
-    await Promise.all(seen.map((s) => s.resource.urn.promise()));
-    await top.urn.promise();
+    await Promise.all([top, ...seen.map((s) => s.resource)].map((r) => settled(r.urn)));
     const urns = new Map<pulumi.Resource, string>();
     const answers = new Map<pulumi.Resource, string[]>();
     // Parents are constructed before their children: `seen` is in that order.
@@ -101,14 +101,15 @@ export async function runScenario(c: typeof Components, build: (c: typeof Compon
         urns.set(s.resource, urn);
         const explicit: string[] = [];
         for (const input of s.aliases) {
-            const alias = (await pulumi.output(input).promise()) as string | pulumi.Alias;
+            const alias = (await settled(pulumi.output(input))) as string | pulumi.Alias;
             if (typeof alias === "string") {
                 explicit.push(alias);
                 continue;
             }
-            const name = ((await pulumi.output(alias.name ?? s.name).promise()) as string) ?? s.name;
-            const type = ((await pulumi.output(alias.type ?? s.type).promise()) as string) ?? s.type;
-            const parent = alias.noParent ? undefined : alias.parent !== undefined ? urns.get(alias.parent as pulumi.Resource) : parentUrn;
+            const name = await settled(pulumi.output(alias.name ?? s.name));
+            const type = await settled(pulumi.output(alias.type ?? s.type));
+            const parent = alias.parent === undefined ? parentUrn : urns.get(alias.parent as pulumi.Resource);
+            if (alias.parent !== undefined && parent === undefined) throw new Error(`${s.type}::${s.name}: an alias's parent must be a resource of the stack`);
             explicit.push(urnOf(parent === undefined ? type : `${typeChainOf(parent)}$${type}`, name));
         }
         const parentAliases = s.parent === undefined ? [] : answers.get(s.parent)!.filter((u) => u !== parentUrn);

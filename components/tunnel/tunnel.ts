@@ -3,11 +3,11 @@
 // Nothing listens on a node port: pods reach the edge, the edge never reaches the pods.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { TunnelOrigin } from "./enums";
-import { resourceRequirements, ContainerResources, RESTRICTED } from "./podSpec";
+import { TunnelOrigin } from "../enums";
+import { resourceRequirements, ContainerResources, RESTRICTED } from "../podSpec";
 import { validateTunnelSidecarArgs } from "./tunnelValidation";
-import { isKnown } from "./validation";
-import { withLateChecks } from "./lateChecks";
+import { isKnown } from "../validation";
+import { withLateChecks } from "../lateChecks";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
