@@ -1,11 +1,11 @@
 // TlsSidecarApp's argument checks: every independent check runs, so one ConfigError names every bad argument.
 import * as pulumi from "@pulumi/pulumi";
-import { validateCertificatesArgs } from "./certificateValidation";
+import { validateCertificatesArgs } from "./tls";
 import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, UpstreamProtocol, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
 import { validatePodSecurity } from "./podSecurityValidation";
 import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
-import { checkProvidedPair, sidecarCertificatesArgs } from "./tlsArgs";
+import { checkProvidedPair, sidecarCertificatesArgs } from "./tls";
 import { TUNNEL_DEFAULTS } from "./tunnel";
 import { checkServiceArgs } from "./service";
 import { validateTunnelCommon } from "./tunnel";

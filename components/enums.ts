@@ -21,14 +21,6 @@ export enum WorkloadKind {
     Pod = "Pod",
 }
 
-/** Key algorithm of the generated CA and server keys. */
-export enum KeyAlgorithm {
-    EcdsaP256 = "ECDSA-P256",
-    EcdsaP384 = "ECDSA-P384",
-    Rsa2048 = "RSA-2048",
-    Rsa3072 = "RSA-3072",
-    Rsa4096 = "RSA-4096",
-}
 
 /** Whether the proxy asks clients for a certificate, verified against the Secret's `ca.crt`. */
 export enum ClientAuth {
@@ -53,19 +45,6 @@ export enum RedirectMode {
     Legacy = "legacy",
 }
 
-/** How pods get a renewed certificate. */
-export enum CertificateRollout {
-    /**
-     * The default. Every new certificate goes into a new, auto-named Secret; the pod template's Secret name changes,
-     * so the Deployment rolls (maxUnavailable 0) and `pulumi up` waits until the new pods are ready.
-     */
-    NewSecret = "new-secret",
-    /**
-     * One Secret with a fixed name, updated in place: the pod template never changes and the proxy reloads the
-     * renewed files (kubelet's `..data` swap) without a restart, once the kubelet has synced the volume.
-     */
-    InPlace = "in-place",
-}
 
 /** What cloudflared forwards tunnel traffic to, inside the pod. */
 export enum TunnelOrigin {

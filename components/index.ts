@@ -3,8 +3,8 @@ export * from "./enums";
 export { ConfigError } from "./validation";
 export { SidecarImages, SidecarImagesArgs, Images, Registry, PrebuiltImages, imagesDir, defaultPlatform } from "./images";
 export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./pullSecret";
-export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificate, ClientCertificate, SECRET_KEYS, certificateSchedule } from "./certificates";
-export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./rotation";
+export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificate, ClientCertificate, SECRET_KEYS, certificateSchedule, KeyAlgorithm, CertificateRollout } from "./tls";
+export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./tls";
 export { SidecarWorkload, SidecarWorkloadArgs } from "./workload";
 export { TlsProxy, Redirect } from "./sidecarPod";
 export { Service } from "./service";
@@ -32,7 +32,7 @@ export { Workload, ROLLOUT_DEFAULTS } from "./workloadOptions";
 export { ContainerResources, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
 export { ContainerSecurityContext, PodSecurityContext, Capabilities, SeccompProfile } from "./securityContext";
 export { TlsSidecarApp, TlsSidecarAppArgs } from "./tlsSidecarApp";
-export { Tls } from "./tlsArgs";
+export { Tls } from "./tls";
 export { TlsSidecar, TlsSidecarArgs } from "./tlsSidecar";
 export { withTlsSidecar, TlsSidecarRefs, TlsSidecarPodArgs } from "./withTlsSidecar";
 export {
@@ -53,7 +53,7 @@ export {
 
 // Deprecated names of the argument types (before they were named for the SDKs), for existing TypeScript programs.
 export { ContainerPortArgs, EnvSourceRefArgs, EnvFromSourceArgs, AppContainerArgs } from "./appContainer";
-export { ProvidedCertificateArgs } from "./certificates";
+export { ProvidedCertificateArgs } from "./tls";
 export { RegistryArgs, PrebuiltImagesArgs } from "./images";
 export { IpBlockArgs, NetworkPolicyPeerArgs, NetworkPolicyPortArgs, NetworkPolicyArgs } from "./networkPolicy";
 export { PodArgs } from "./podOptions";
@@ -63,7 +63,7 @@ export { TolerationArgs, LabelSelectorRequirementArgs, LabelSelectorArgs, NodeSe
 export { SeccompProfileArgs, CapabilitiesArgs, ContainerSecurityContextArgs, PodSecurityContextArgs } from "./securityContext";
 export { ServiceArgs } from "./service";
 export { ProxyArgs, RedirectArgs } from "./sidecarPod";
-export { TlsArgs } from "./tlsArgs";
+export { TlsArgs } from "./tls";
 export { TunnelArgs } from "./tunnel";
 export { EmptyDirVolumeArgs, KeyToPathArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, VolumeArgs, VolumeMountArgs } from "./volumes";
 export { WorkloadArgs } from "./workloadOptions";

@@ -2,12 +2,12 @@
 // `images.registry.pullSecret`, the pull Secret), without a workload or a Service. withTlsSidecar() then adds the
 // sidecar to your pod spec, exactly as TlsSidecarApp's pods have it.
 import * as pulumi from "@pulumi/pulumi";
-import { ClientCertificate, SidecarCertificates } from "./certificates";
+import { ClientCertificate, SidecarCertificates } from "./tls";
 import { Images, SidecarImages, validateImagesArgs } from "./images";
 import { pullSecretFor } from "./pullSecret";
-import { checkProvidedPair, sidecarCertificatesArgs, Tls } from "./tlsArgs";
+import { checkProvidedPair, sidecarCertificatesArgs, Tls } from "./tls";
 import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
-import { validateCertificatesArgs } from "./certificateValidation";
+import { validateCertificatesArgs } from "./tls";
 import { withLateChecks } from "./lateChecks";
 
 export interface TlsSidecarArgs {

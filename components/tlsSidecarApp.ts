@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { validateAppArgs } from "./appValidation";
-import { ClientCertificate, SidecarCertificates } from "./certificates";
+import { ClientCertificate, SidecarCertificates } from "./tls";
 import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
 import { Images, SidecarImages } from "./images";
 import { Pod } from "./podOptions";
@@ -8,7 +8,7 @@ import { NetworkPolicy } from "./networkPolicy";
 import { pullSecretFor } from "./pullSecret";
 import { appUrl, Service, serviceTypeOf } from "./service";
 import { PodSecurityContext } from "./securityContext";
-import { sidecarCertificatesArgs, Tls } from "./tlsArgs";
+import { sidecarCertificatesArgs, Tls } from "./tls";
 import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, Tunnel, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
 import { AppContainer, TlsProxy, Redirect, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
 import { Workload } from "./workloadOptions";

@@ -2,7 +2,7 @@
 // ever loads it: every PEM block must parse, the key must be the certificate's, the certificates valid now, and the
 // CA bundle must sign the certificate (directly, or through the intermediates that follow it). A key is never shown.
 import { createPrivateKey, KeyObject, X509Certificate } from "crypto";
-import { ConfigProblem, Problems, SECRET_NOT_SHOWN } from "./validation";
+import { ConfigProblem, Problems, SECRET_NOT_SHOWN } from "../validation";
 
 const CERT = "tls.certificatePem";
 const KEY = "tls.privateKeyPem";
