@@ -2,7 +2,7 @@
 export * from "./enums";
 export { ConfigError } from "./validation";
 export { SidecarImages, SidecarImagesArgs, Images, Registry, PrebuiltImages, imagesDir, defaultPlatform } from "./images";
-export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./pullSecret";
+export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_KEY } from "./images";
 export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificate, ClientCertificate, SECRET_KEYS, certificateSchedule, KeyAlgorithm, CertificateRollout } from "./tls";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./tls";
 export { SidecarWorkload, SidecarWorkloadArgs } from "./workload";

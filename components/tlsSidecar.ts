@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClientCertificate, SidecarCertificates } from "./tls";
 import { Images, SidecarImages, validateImagesArgs } from "./images";
-import { pullSecretFor } from "./pullSecret";
+import { pullSecretFor } from "./images";
 import { checkProvidedPair, sidecarCertificatesArgs, Tls } from "./tls";
 import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
 import { validateCertificatesArgs } from "./tls";

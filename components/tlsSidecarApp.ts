@@ -5,7 +5,7 @@ import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, Worklo
 import { Images, SidecarImages } from "./images";
 import { Pod } from "./podOptions";
 import { NetworkPolicy } from "./networkPolicy";
-import { pullSecretFor } from "./pullSecret";
+import { pullSecretFor } from "./images";
 import { appUrl, Service, serviceTypeOf } from "./service";
 import { PodSecurityContext } from "./securityContext";
 import { sidecarCertificatesArgs, Tls } from "./tls";

@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkNonEmptyString, ConfigError, isKnown, Problems } from "./validation";
-import { withLateChecks } from "./lateChecks";
+import { checkNonEmptyString, ConfigError, isKnown, Problems } from "../validation";
+import { withLateChecks } from "../lateChecks";
 
 /** A container registry to push the built images to. */
 export interface Registry {
