@@ -4,11 +4,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InterceptionMode, PodSecurityProfile, PortProtocol } from "./enums";
-import { preStopDrain, resourceRequirements, ContainerResources } from "./podSpec";
-import { Lifecycle, Probe, ProbeTarget, renderLifecycle, renderProbe } from "./probes";
-import { appSecurityContext, ContainerSecurityContext } from "./securityContext";
+import { preStopDrain, resourceRequirements, ContainerResources } from "./pod/podSpec";
+import { Lifecycle, Probe, ProbeTarget, renderLifecycle, renderProbe } from "./pod/probes";
+import { appSecurityContext, ContainerSecurityContext } from "./pod/securityContext";
 import { checked, checkEnum, checkObjectName, checkPort, ConfigError, isKnown, Problems } from "./validation";
-import { renderVolumeMounts, VolumeMount } from "./volumes";
+import { renderVolumeMounts, VolumeMount } from "./pod/volumes";
 
 /** A port the app listens on besides `port`. It is not redirected: with iptables interception it stays plaintext. */
 export interface ContainerPort {

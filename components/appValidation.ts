@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateCertificatesArgs } from "./tls";
 import { ClientAuth, InterceptionMode, RedirectMode, TunnelOrigin, UpstreamProtocol, WorkloadKind } from "./enums";
 import { validateImagesArgs } from "./images";
-import { validatePodSecurity } from "./podSecurityValidation";
+import { validatePodSecurity } from "./pod/podSecurityValidation";
 import type { TlsSidecarAppArgs } from "./tlsSidecarApp";
 import { checkProvidedPair, sidecarCertificatesArgs } from "./tls";
 import { TUNNEL_DEFAULTS } from "./tunnel";
@@ -24,7 +24,7 @@ import {
     Problems,
 } from "./validation";
 import { NamedPort, ownPorts, validateWorkloadParts, WorkloadPartsArgs } from "./workloadValidation";
-import type { TlsProxy, Redirect } from "./sidecarPod";
+import type { TlsProxy, Redirect } from "./pod/sidecarPod";
 
 /** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
 export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {

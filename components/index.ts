@@ -6,12 +6,12 @@ export { dockerConfigJson, registryPullSecret, PULL_SECRET_TYPE, DOCKER_CONFIG_K
 export { SidecarCertificates, SidecarCertificatesArgs, CertificatePolicyArgs, ProvidedCertificate, ClientCertificate, SECRET_KEYS, certificateSchedule, KeyAlgorithm, CertificateRollout } from "./tls";
 export { Schedule, scheduleAt, DEFAULT_SCHEDULE_EPOCH } from "./tls";
 export { SidecarWorkload, SidecarWorkloadArgs } from "./workload";
-export { TlsProxy, Redirect } from "./sidecarPod";
+export { TlsProxy, Redirect } from "./pod/sidecarPod";
 export { Service } from "./service";
 export { AppContainer, ContainerPort, EnvFromSource, EnvSourceRef } from "./appContainer";
-export { Probe, HttpGetAction, HttpHeader, TcpSocketAction, GrpcAction, ExecAction, SleepAction, Lifecycle, LifecycleHandler } from "./probes";
-export { Volume, VolumeMount, EmptyDirVolume, ConfigMapVolume, SecretVolume, PersistentVolumeClaimVolume, KeyToPath } from "./volumes";
-export { Pod } from "./podOptions";
+export { Probe, HttpGetAction, HttpHeader, TcpSocketAction, GrpcAction, ExecAction, SleepAction, Lifecycle, LifecycleHandler } from "./pod/probes";
+export { Volume, VolumeMount, EmptyDirVolume, ConfigMapVolume, SecretVolume, PersistentVolumeClaimVolume, KeyToPath } from "./pod/volumes";
+export { Pod } from "./pod/pod";
 export { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, IpBlock, networkPolicyRules } from "./networkPolicy";
 export {
     Affinity,
@@ -27,10 +27,10 @@ export {
     LabelSelectorRequirement,
     Toleration,
     TopologySpreadConstraint,
-} from "./scheduling";
+} from "./pod/scheduling";
 export { Workload, ROLLOUT_DEFAULTS } from "./workloadOptions";
-export { ContainerResources, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./podSpec";
-export { ContainerSecurityContext, PodSecurityContext, Capabilities, SeccompProfile } from "./securityContext";
+export { ContainerResources, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./pod/podSpec";
+export { ContainerSecurityContext, PodSecurityContext, Capabilities, SeccompProfile } from "./pod/securityContext";
 export { TlsSidecarApp, TlsSidecarAppArgs } from "./tlsSidecarApp";
 export { Tls } from "./tls";
 export { TlsSidecar, TlsSidecarArgs } from "./tlsSidecar";
@@ -56,14 +56,14 @@ export { ContainerPortArgs, EnvSourceRefArgs, EnvFromSourceArgs, AppContainerArg
 export { ProvidedCertificateArgs } from "./tls";
 export { RegistryArgs, PrebuiltImagesArgs } from "./images";
 export { IpBlockArgs, NetworkPolicyPeerArgs, NetworkPolicyPortArgs, NetworkPolicyArgs } from "./networkPolicy";
-export { PodArgs } from "./podOptions";
-export { ResourcesArgs } from "./podSpec";
-export { HttpHeaderArgs, HttpGetActionArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, ProbeArgs, LifecycleHandlerArgs, LifecycleArgs } from "./probes";
-export { TolerationArgs, LabelSelectorRequirementArgs, LabelSelectorArgs, NodeSelectorRequirementArgs, NodeSelectorTermArgs, NodeSelectorArgs, PreferredSchedulingTermArgs, NodeAffinityArgs, PodAffinityTermArgs, WeightedPodAffinityTermArgs, PodAffinityArgs, AffinityArgs, TopologySpreadConstraintArgs } from "./scheduling";
-export { SeccompProfileArgs, CapabilitiesArgs, ContainerSecurityContextArgs, PodSecurityContextArgs } from "./securityContext";
+export { PodArgs } from "./pod/pod";
+export { ResourcesArgs } from "./pod/podSpec";
+export { HttpHeaderArgs, HttpGetActionArgs, TcpSocketActionArgs, GrpcActionArgs, ExecActionArgs, SleepActionArgs, ProbeArgs, LifecycleHandlerArgs, LifecycleArgs } from "./pod/probes";
+export { TolerationArgs, LabelSelectorRequirementArgs, LabelSelectorArgs, NodeSelectorRequirementArgs, NodeSelectorTermArgs, NodeSelectorArgs, PreferredSchedulingTermArgs, NodeAffinityArgs, PodAffinityTermArgs, WeightedPodAffinityTermArgs, PodAffinityArgs, AffinityArgs, TopologySpreadConstraintArgs } from "./pod/scheduling";
+export { SeccompProfileArgs, CapabilitiesArgs, ContainerSecurityContextArgs, PodSecurityContextArgs } from "./pod/securityContext";
 export { ServiceArgs } from "./service";
-export { ProxyArgs, RedirectArgs } from "./sidecarPod";
+export { ProxyArgs, RedirectArgs } from "./pod/sidecarPod";
 export { TlsArgs } from "./tls";
 export { TunnelArgs } from "./tunnel";
-export { EmptyDirVolumeArgs, KeyToPathArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, VolumeArgs, VolumeMountArgs } from "./volumes";
+export { EmptyDirVolumeArgs, KeyToPathArgs, ConfigMapVolumeArgs, SecretVolumeArgs, PersistentVolumeClaimVolumeArgs, VolumeArgs, VolumeMountArgs } from "./pod/volumes";
 export { WorkloadArgs } from "./workloadOptions";

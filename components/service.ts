@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ExternalTrafficPolicy, ServiceType } from "./enums";
-import { checkLabelMap, StringMap } from "./labels";
+import { checkLabelMap, StringMap } from "./pod/labels";
 import { checkCidr, checked, checkEnum, checkNodePort, checkPort, Problems } from "./validation";
 
 /** The Service in front of the pods. */

@@ -1,7 +1,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerResources } from "./podSpec";
-import { checkQuantity } from "./quantity";
+import type { ContainerResources } from "./pod/podSpec";
+import { checkQuantity } from "./pod/quantity";
 
 /** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
 export interface ConfigProblem {

@@ -8,10 +8,10 @@ import { checkPorts, checkRedirect, checkSidecarChoices } from "./appValidation"
 import { sidecarHandlers } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { InterceptionMode } from "./enums";
-import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
-import { preStopSleepSeconds } from "./probes";
-import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./sidecarPod";
-import { RESERVED_VOLUME_PREFIX } from "./volumes";
+import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./pod/podSpec";
+import { preStopSleepSeconds } from "./pod/probes";
+import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./pod/sidecarPod";
+import { RESERVED_VOLUME_PREFIX } from "./pod/volumes";
 import { checkIntegerRange, checkResources, collectLateChecks, ConfigError, ConfigProblem, isKnown, Problems, renamingLateChecks } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 import { afterLateChecks } from "./lateChecks";

@@ -3,17 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { appContainer, AppContainer } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { InterceptionMode, PodSecurityProfile, ServiceType, WorkloadKind } from "./enums";
-import { mergedAnnotations, selectorLabels, withUserLabels } from "./labels";
+import { mergedAnnotations, selectorLabels, withUserLabels } from "./pod/labels";
 import { NetworkPolicy, sidecarNetworkPolicy } from "./networkPolicy";
-import { podFields, Pod } from "./podOptions";
-import { podSpec } from "./podSpec";
-import { validatePodSecurity } from "./podSecurityValidation";
-import { preStopSleepSeconds } from "./probes";
-import { podSecurityContext, PodSecurityContext } from "./securityContext";
-import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./sidecarPod";
+import { podFields, Pod } from "./pod/pod";
+import { podSpec } from "./pod/podSpec";
+import { validatePodSecurity } from "./pod/podSecurityValidation";
+import { preStopSleepSeconds } from "./pod/probes";
+import { podSecurityContext, PodSecurityContext } from "./pod/securityContext";
+import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./pod/sidecarPod";
 import { TunnelContainerParts, withTunnel } from "./tunnel";
 import { checkServiceArgs, Service, serviceTypeOf, sidecarService } from "./service";
-import { renderVolumes } from "./volumes";
+import { renderVolumes } from "./pod/volumes";
 import { Problems } from "./validation";
 import { validateWorkloadParts } from "./workloadValidation";
 import { disruptionBudgetSpec, rollingUpdate, wantsDisruptionBudget, Workload } from "./workloadOptions";
@@ -22,7 +22,7 @@ import { withLateChecks } from "./lateChecks";
 export { AppContainer } from "./appContainer";
 export { Service } from "./service";
 
-export { TlsProxy, Redirect } from "./sidecarPod";
+export { TlsProxy, Redirect } from "./pod/sidecarPod";
 
 export { WORKLOAD_DEFAULTS };
 

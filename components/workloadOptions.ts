@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadKind } from "./enums";
-import { checkLabelMap, StringMap } from "./labels";
+import { checkLabelMap, StringMap } from "./pod/labels";
 import { checked, ConfigError, isKnown, Problems } from "./validation";
 
 /** The Deployment (or bare Pod) object. */

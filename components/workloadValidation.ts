@@ -5,11 +5,11 @@ import { AppContainer, checkAppPorts, checkEnvFrom } from "./appContainer";
 import { WORKLOAD_DEFAULTS } from "./defaults";
 import { ClientAuth, InterceptionMode, WorkloadKind } from "./enums";
 import { checkNetworkPolicyArgs, NetworkPolicy } from "./networkPolicy";
-import { checkPodArgs, Pod } from "./podOptions";
-import { checkProbesAndHooks } from "./probeValidation";
+import { checkPodArgs, Pod } from "./pod/pod";
+import { checkProbesAndHooks } from "./pod/probeValidation";
 import { Problems } from "./validation";
-import { checkVolumes } from "./volumes";
-import type { TlsProxy } from "./sidecarPod";
+import { checkVolumes } from "./pod/volumes";
+import type { TlsProxy } from "./pod/sidecarPod";
 import { checkWorkloadArgs, Workload } from "./workloadOptions";
 
 export type NamedPort = [string, pulumi.Input<number>];

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as tls from "node:tls";
-import type * as PodSpec from "../../components/podSpec";
+import type * as PodSpec from "../../components/pod/podSpec";
 import { memoryOf, openFileLimit, pidsOfPod } from "./cgroups";
 import { httpsGet } from "./clients";
 import { deleteNamespace, kubectlJson, pods } from "./cluster";
@@ -58,7 +58,7 @@ interface ProxyState {
 }
 
 /** The component's module, loaded after the program ran under mocks (as the unit tests load it). */
-const podSpec = (): Promise<typeof PodSpec> => import("../../components/podSpec");
+const podSpec = (): Promise<typeof PodSpec> => import("../../components/pod/podSpec");
 
 async function proxyState(d: Deployed): Promise<ProxyState> {
     const { PROXY_CONTAINER } = await podSpec();

@@ -2,9 +2,9 @@
 // interception `app.port` is the TLS proxy, so a plaintext gRPC probe there cannot pass, nor can any HTTPS probe when
 // the proxy requires client certificates (the kubelet has none); a user's preStop would replace the drain.
 import * as pulumi from "@pulumi/pulumi";
-import { ClientAuth, InterceptionMode, ProbeScheme } from "./enums";
+import { ClientAuth, InterceptionMode, ProbeScheme } from "../enums";
 import type { ExecAction, GrpcAction, HttpGetAction, Lifecycle, LifecycleHandler, Probe } from "./probes";
-import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, checkNonNegativeInteger, checkPort, checkPositiveInteger, ConfigError, isKnown, Problems } from "./validation";
+import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, checkNonNegativeInteger, checkPort, checkPositiveInteger, ConfigError, isKnown, Problems } from "../validation";
 
 /** What the rules depend on, with the defaults already applied. */
 export interface ProbeRules {

@@ -3,7 +3,7 @@
 // constraint without a `labelSelector` selects this workload's own pods. The checks are in schedulingValidation.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LabelSelectorOperator, NodeInclusionPolicy, NodeSelectorOperator, TaintEffect, TolerationOperator, UnsatisfiableConstraintAction } from "./enums";
+import { LabelSelectorOperator, NodeInclusionPolicy, NodeSelectorOperator, TaintEffect, TolerationOperator, UnsatisfiableConstraintAction } from "../enums";
 import type { StringMap } from "./labels";
 
 export interface Toleration {

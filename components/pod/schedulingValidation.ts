@@ -1,9 +1,9 @@
 // The checks of tolerations, affinity and topology spread constraints: what the API server would refuse, refused
 // here with the argument's path, before anything is created.
-import { LabelSelectorOperator, NodeInclusionPolicy, NodeSelectorOperator, TaintEffect, TolerationOperator, UnsatisfiableConstraintAction } from "./enums";
+import { LabelSelectorOperator, NodeInclusionPolicy, NodeSelectorOperator, TaintEffect, TolerationOperator, UnsatisfiableConstraintAction } from "../enums";
 import { checkLabelMap, checkQualifiedName } from "./labels";
 import type { Affinity, LabelSelector, NodeSelectorTerm, PodAffinity, PodAffinityTerm, Toleration, TopologySpreadConstraint } from "./scheduling";
-import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkPositiveInteger, isKnown, Problems } from "./validation";
+import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkPositiveInteger, isKnown, Problems } from "../validation";
 
 export interface SchedulingArgs {
     tolerations?: Toleration[];

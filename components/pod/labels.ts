@@ -1,7 +1,7 @@
 // The labels the component puts on what it creates, and the checks of labels and annotations users add: keys are
 // Kubernetes qualified names, label values at most 63 characters, and our selector labels stay ours.
 import * as pulumi from "@pulumi/pulumi";
-import { checked, ConfigError, Problems } from "./validation";
+import { checked, ConfigError, Problems } from "../validation";
 
 export const NAME_LABEL = "app.kubernetes.io/name";
 export const INSTANCE_LABEL = "app.kubernetes.io/instance";

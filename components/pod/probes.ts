@@ -4,8 +4,8 @@
 // to the app. What cannot work is refused in probeValidation.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ProbeScheme } from "./enums";
-import { isKnown } from "./validation";
+import { ProbeScheme } from "../enums";
+import { isKnown } from "../validation";
 
 export interface HttpHeader {
     name: pulumi.Input<string>;

@@ -6,7 +6,7 @@
 //   <binarySI> ::= Ki | Mi | Gi | Ti | Pi | Ei         <decimalSI> ::= n | u | m | "" | k | M | G | T | P | E
 //   <decimalExponent> ::= "e" <integer> | "E" <integer>   (ParseQuantity reads the exponent with strconv.ParseInt)
 // Resource requests, limits and sizes must also not be negative (the API server's ValidateNonnegativeQuantity).
-import { ConfigError } from "./validation";
+import { ConfigError } from "../validation";
 
 const NUMBER = String.raw`(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)`;
 const SUFFIX = String.raw`(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?`;

@@ -2,7 +2,7 @@
 // them. The refusals (values a profile forbids) are in podSecurityValidation.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PodSecurityProfile, SeccompProfileType } from "./enums";
+import { PodSecurityProfile, SeccompProfileType } from "../enums";
 
 export interface SeccompProfile {
     type: SeccompProfileType;

@@ -2,8 +2,8 @@
 // applied, so that SidecarWorkload's pods and a pod spec of your own given the sidecar by withTlsSidecar() are alike.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
+import { WORKLOAD_DEFAULTS } from "../defaults";
+import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "../enums";
 import { DEFAULT_INIT_RESOURCES, DEFAULT_PROXY_RESOURCES, PodSpecParts, ContainerResources } from "./podSpec";
 
 /** The TLS proxy sidecar. */

@@ -1,8 +1,8 @@
 // What a Pod Security profile forbids, refused before anything is created: a pod the API server would reject in a
 // namespace enforcing that level is better refused here, with what to use instead.
-import { InterceptionMode, PodSecurityProfile, SeccompProfileType } from "./enums";
+import { InterceptionMode, PodSecurityProfile, SeccompProfileType } from "../enums";
 import { Capabilities, ContainerSecurityContext, PodSecurityContext, SeccompProfile } from "./securityContext";
-import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, ConfigError, isKnown, Problems } from "./validation";
+import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, ConfigError, isKnown, Problems } from "../validation";
 
 /** Capabilities Pod Security `baseline` lets a container add (the container runtimes' defaults). */
 export const BASELINE_CAPABILITIES = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"];

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkLabelMap, StringMap } from "./labels";
 import { Affinity, schedulingFields, Toleration, TopologySpreadConstraint } from "./scheduling";
 import { checkScheduling } from "./schedulingValidation";
-import { checked, checkObjectName, Problems } from "./validation";
+import { checked, checkObjectName, Problems } from "../validation";
 import { Volume } from "./volumes";
 
 /** The pod template (or the bare Pod): who it runs as, what it carries, where it may run. */

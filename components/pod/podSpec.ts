@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "./enums";
+import { ClientAuth, InterceptionMode, RedirectMode, UpstreamProtocol } from "../enums";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;

@@ -3,10 +3,10 @@
 // proxy's private key stays out of the app container. Mount paths stay clear of the sidecars' own.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StorageMedium } from "./enums";
+import { StorageMedium } from "../enums";
 import { TLS_MOUNT_PATH, TLS_VOLUME } from "./podSpec";
-import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME } from "./tunnel";
-import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, ConfigError, Problems } from "./validation";
+import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME } from "../tunnel";
+import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, ConfigError, Problems } from "../validation";
 import { checkQuantity } from "./quantity";
 
 /** Scratch space that lives as long as the pod. */
