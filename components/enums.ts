@@ -22,28 +22,8 @@ export enum WorkloadKind {
 }
 
 
-/** Whether the proxy asks clients for a certificate, verified against the Secret's `ca.crt`. */
-export enum ClientAuth {
-    None = "none",
-    Request = "request",
-    Require = "require",
-}
 
-/** What the proxy speaks to the app on its plain port. */
-export enum UpstreamProtocol {
-    /** HTTP/1.1 (clients' h2 requests are sent on as HTTP/1.1). */
-    Http1 = "http1",
-    /** HTTP/2 with prior knowledge ("h2c"), as gRPC servers speak on a plain port: trailers and streams pass through. */
-    H2c = "h2c",
-}
 
-/** Which iptables back end the init container writes its rules with. */
-export enum RedirectMode {
-    /** Legacy when the pod's network namespace already has legacy rules, nft otherwise (as Istio and Linkerd choose). */
-    Auto = "auto",
-    Nft = "nft",
-    Legacy = "legacy",
-}
 
 
 /** What cloudflared forwards tunnel traffic to, inside the pod. */

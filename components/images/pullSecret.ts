@@ -37,7 +37,12 @@ export function registryPullSecret(name: string, namespace: pulumi.Input<string>
     );
 }
 
-/** With `images.registry.pullSecret` (images built here or prebuilt), the pull Secret; else undefined. */
+/** Whether a pull Secret is made: with `images.registry.pullSecret` (images built here or prebuilt). */
+export function wantsPullSecret(images: Images): boolean {
+    return images.registry?.pullSecret === true;
+}
+
+/** With `images.registry.pullSecret`, the pull Secret; else undefined. */
 export function pullSecretFor(name: string, namespace: pulumi.Input<string>, images: Images, opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret | undefined {
-    return images.registry?.pullSecret === true ? registryPullSecret(name, namespace, images.registry, opts) : undefined;
+    return wantsPullSecret(images) ? registryPullSecret(name, namespace, images.registry!, opts) : undefined;
 }

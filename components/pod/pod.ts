@@ -3,8 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkLabelMap, StringMap } from "./labels";
-import { Affinity, schedulingFields, Toleration, TopologySpreadConstraint } from "./scheduling";
-import { checkScheduling } from "./schedulingValidation";
+import { Affinity, checkScheduling, schedulingFields, Toleration, TopologySpreadConstraint } from "./scheduling";
 import { checked, checkObjectName, Problems } from "../validation";
 import { Volume } from "./volumes";
 

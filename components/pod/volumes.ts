@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StorageMedium } from "../enums";
-import { TLS_MOUNT_PATH, TLS_VOLUME } from "./podSpec";
+import { TLS_MOUNT_PATH, TLS_VOLUME } from "./proxy";
 import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME } from "../tunnel";
 import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, ConfigError, Problems } from "../validation";
 import { checkQuantity } from "./quantity";

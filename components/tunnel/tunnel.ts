@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TunnelOrigin } from "../enums";
-import { resourceRequirements, ContainerResources, RESTRICTED } from "../pod/podSpec";
+import { resourceRequirements, ContainerResources, RESTRICTED } from "../pod/containers";
 import { validateTunnelSidecarArgs } from "./tunnelValidation";
 import { isKnown } from "../validation";
 import { withLateChecks } from "../lateChecks";

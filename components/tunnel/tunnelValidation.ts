@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudflareTunnelSidecarArgs } from "./tunnel";
 import { TUNNEL_TOKEN_KEY } from "./tunnel";
-import { checked, checkHostname, checkNonEmptyString, checkPort, checkPositiveInteger, checkResources, ConfigError, Problems, SECRET_NOT_SHOWN } from "../validation";
+import { checkResources } from "../pod/containers";
+import { checked, checkHostname, checkNonEmptyString, checkPort, checkPositiveInteger, ConfigError, Problems, SECRET_NOT_SHOWN } from "../validation";
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;

@@ -1,10 +1,11 @@
-// The workload object around the pods: its own labels and annotations, how a Deployment rolls (by default surge one,
-// never below the wanted count) and the PodDisruptionBudget that keeps node drains from taking several pods at once.
+// The workload object around the pods, a Deployment or a bare Pod: its own labels and annotations, how a Deployment
+// rolls (by default surge one, never below the wanted count) and the PodDisruptionBudget that keeps node drains from
+// taking several pods at once.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WorkloadKind } from "./enums";
-import { checkLabelMap, StringMap } from "./pod/labels";
-import { checked, ConfigError, isKnown, Problems } from "./validation";
+import { WorkloadKind } from "../enums";
+import { checkLabelMap, mergedAnnotations, StringMap, withUserLabels } from "../pod/labels";
+import { checked, ConfigError, isKnown, Problems } from "../validation";
 
 /** The Deployment (or bare Pod) object. */
 export interface Workload {
@@ -32,6 +33,62 @@ export interface Workload {
 export type WorkloadArgs = Workload;
 
 export const ROLLOUT_DEFAULTS = { maxSurge: "1", maxUnavailable: "0" } as const;
+
+export const WORKLOAD_DEFAULTS = { kind: WorkloadKind.Deployment, replicas: 1 } as const;
+
+/** The pods of a SidecarWorkload and what they are selected by. */
+export interface Pods {
+    namespace: pulumi.Input<string>;
+    kind: WorkloadKind;
+    replicas: pulumi.Input<number>;
+    /** The labels the Deployment, the PodDisruptionBudget (and the Service) select the pods by. */
+    selector: StringMap;
+    spec: k8s.types.input.core.v1.PodSpec;
+    /** The pods' own labels and annotations (`pod.labels`, `pod.annotations`). */
+    podLabels?: StringMap;
+    podAnnotations?: StringMap;
+}
+
+/**
+ * The Deployment (or bare Pod) running `pods`, and its PodDisruptionBudget when it has more than one replica.
+ * Answers with the workload object's name.
+ */
+export function sidecarPods(name: string, pods: Pods, workload: Workload | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+    const { namespace, selector, spec } = pods;
+    const workloadName = pods.kind === WorkloadKind.Pod ? barePod(name, pods, workload, parent) : deployment(name, pods, workload, parent);
+    if (wantsDisruptionBudget(pods.kind, pods.replicas, workload)) {
+        new k8s.policy.v1.PodDisruptionBudget(name, { metadata: { namespace, labels: withUserLabels(selector) }, spec: disruptionBudgetSpec(selector) }, { parent });
+    }
+    return workloadName;
+}
+
+function deployment(name: string, pods: Pods, workload: Workload | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+    const { namespace, selector, spec } = pods;
+    return new k8s.apps.v1.Deployment(
+        name,
+        {
+            metadata: { namespace, labels: withUserLabels(selector, workload?.labels), annotations: mergedAnnotations(workload?.annotations) },
+            spec: {
+                replicas: pods.replicas,
+                selector: { matchLabels: selector },
+                // By default surge, never go below the wanted count: an image or certificate change rolls with no downtime.
+                strategy: { type: "RollingUpdate", rollingUpdate: rollingUpdate(workload) },
+                template: { metadata: { labels: withUserLabels(selector, pods.podLabels), annotations: mergedAnnotations(pods.podAnnotations) }, spec },
+            },
+        },
+        { parent },
+    ).metadata.name;
+}
+
+/** A bare Pod is its own template: the workload's metadata and the pod's, the pod's winning. */
+function barePod(name: string, pods: Pods, workload: Workload | undefined, parent: pulumi.Resource): pulumi.Output<string> {
+    const metadata = {
+        namespace: pods.namespace,
+        labels: withUserLabels(pods.selector, workload?.labels, pods.podLabels),
+        annotations: mergedAnnotations(workload?.annotations, pods.podAnnotations),
+    };
+    return new k8s.core.v1.Pod(name, { metadata, spec: pods.spec }, { parent }).metadata.name;
+}
 
 /** "1" → 1 and "25%" stays "25%", as Kubernetes' int-or-string wants them. */
 function intOrPercent(value: pulumi.Input<string | number>): pulumi.Input<number | string> {

@@ -1,14 +1,16 @@
 // The app container, as its owner wrote it: image, port, environment, probes, hooks, mounts and extra ports, with
 // what the component adds (the drain before SIGTERM, a profile's security context, probes rewritten for iptables
-// interception). Probes and hooks are in probes.ts, volumes in volumes.ts.
+// interception) and, at the foot, its checks. Probes and hooks are in pod/probes.ts, volumes in pod/volumes.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { InterceptionMode, PodSecurityProfile, PortProtocol } from "./enums";
-import { preStopDrain, resourceRequirements, ContainerResources } from "./pod/podSpec";
-import { Lifecycle, Probe, ProbeTarget, renderLifecycle, renderProbe } from "./pod/probes";
-import { appSecurityContext, ContainerSecurityContext } from "./pod/securityContext";
-import { checked, checkEnum, checkObjectName, checkPort, ConfigError, isKnown, Problems } from "./validation";
-import { renderVolumeMounts, VolumeMount } from "./pod/volumes";
+import { InterceptionMode, PodSecurityProfile, PortProtocol } from "../enums";
+import { checkResources, ContainerResources, resourceRequirements } from "../pod/containers";
+import { NamedPort } from "../pod/ports";
+import { checkProbesAndHooks, Lifecycle, Probe, ProbedApp, ProbeRules, ProbeTarget, renderLifecycle, renderProbe } from "../pod/probes";
+import { preStopDrain } from "../pod/proxy";
+import { appSecurityContext, ContainerSecurityContext } from "../pod/securityContext";
+import { renderVolumeMounts, VolumeMount } from "../pod/volumes";
+import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, checkPort, ConfigError, isKnown, Problems } from "../validation";
 
 /** A port the app listens on besides `port`. It is not redirected: with iptables interception it stays plaintext. */
 export interface ContainerPort {
@@ -82,6 +84,8 @@ export interface AppContainer {
 /** @deprecated Renamed `AppContainer`: every SDK adds its own `Args` (Python `AppContainerArgs`). Kept for existing TypeScript programs. */
 export type AppContainerArgs = AppContainer;
 
+export const APP_DEFAULTS = { drainSeconds: 5 } as const;
+
 /** Names of the pod's own ports: the app's `port` and the sidecars'. */
 export const OWN_PORT_NAMES = ["http", "https", "proxy-admin", "tunnel-metrics"];
 
@@ -92,19 +96,11 @@ export interface AppContainerContext {
     drainSeconds: number;
 }
 
-/** The probes and hooks an app container (ours, or one of your own: see withTlsSidecar) runs with the sidecar. */
-export interface ProbedContainer {
-    readinessProbe?: Probe;
-    livenessProbe?: Probe;
-    startupProbe?: Probe;
-    lifecycle?: Lifecycle;
-}
-
 /**
  * The app container's probes and hooks as the sidecar needs them: an `httpGet` at a redirected `appPort` as HTTPS,
  * and the drain as its `preStop` hook (see probes.ts).
  */
-export function sidecarHandlers(app: ProbedContainer, appPort: pulumi.Input<number>, ctx: Omit<AppContainerContext, "profile">): Pick<k8s.types.input.core.v1.Container, "readinessProbe" | "livenessProbe" | "startupProbe" | "lifecycle"> {
+export function sidecarHandlers(app: ProbedApp, appPort: pulumi.Input<number>, ctx: Omit<AppContainerContext, "profile">): Pick<k8s.types.input.core.v1.Container, "readinessProbe" | "livenessProbe" | "startupProbe" | "lifecycle"> {
     const target: ProbeTarget = { appPort, redirected: ctx.interception === InterceptionMode.Iptables };
     return {
         readinessProbe: renderProbe(app.readinessProbe, target),
@@ -129,6 +125,22 @@ export function appContainer(app: AppContainer, ctx: AppContainerContext): k8s.t
         volumeMounts: renderVolumeMounts(app.volumeMounts),
         securityContext: appSecurityContext(ctx.profile, app.securityContext),
     };
+}
+
+/**
+ * The app: its image, drain, probes and hooks (by the `rules` of the interception and the proxy), its other ports
+ * (clear of the pod's own, `taken`), its env sources and resources. Its mounts are checked with `pod.volumes`.
+ */
+export function checkAppContainer(app: AppContainer, rules: ProbeRules, taken: NamedPort[], problems: Problems): void {
+    problems.check(() => checked(app.image, (v) => checkNonEmptyString("app.image", v)));
+    if (app.drainSeconds !== undefined) {
+        const why = " (seconds a deleted pod keeps serving while clients move to other pods; 0 for no preStop drain)";
+        problems.check(() => checkIntegerRange("app.drainSeconds", app.drainSeconds, 0, 300, why));
+    }
+    checkProbesAndHooks(app, rules, problems);
+    checkAppPorts(app.ports, taken, problems);
+    checkEnvFrom(app.envFrom, problems);
+    problems.check(() => checkResources("app.resources", app.resources));
 }
 
 /** An IANA service name, as Kubernetes requires of port names. */

@@ -4,11 +4,10 @@
 import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { InterceptionMode, PortProtocol } from "./enums";
-import type { StringMap } from "./pod/labels";
-import type { LabelSelector } from "./pod/scheduling";
-import { checkLabelSelector } from "./pod/schedulingValidation";
-import { checkCidr, checked, checkEnum, checkPort, isKnown, Problems } from "./validation";
+import { InterceptionMode, PortProtocol } from "../enums";
+import type { StringMap } from "../pod/labels";
+import { checkLabelSelector, LabelSelector } from "../pod/scheduling";
+import { checkCidr, checked, checkEnum, checkPort, isKnown, Problems } from "../validation";
 
 /** An address range: `cidr`, less the ranges in `except`. */
 export interface IpBlock {

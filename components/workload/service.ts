@@ -4,10 +4,9 @@
 import * as net from "net";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WORKLOAD_DEFAULTS } from "./defaults";
-import { ExternalTrafficPolicy, ServiceType } from "./enums";
-import { checkLabelMap, StringMap } from "./pod/labels";
-import { checkCidr, checked, checkEnum, checkNodePort, checkPort, Problems } from "./validation";
+import { ExternalTrafficPolicy, ServiceType } from "../enums";
+import { checkLabelMap, StringMap } from "../pod/labels";
+import { checkCidr, checked, checkEnum, checkNodePort, checkPort, Problems } from "../validation";
 
 /** The Service in front of the pods. */
 export interface Service {
@@ -32,6 +31,8 @@ export interface Service {
      */
     externalTrafficPolicy?: ExternalTrafficPolicy;
 }
+
+export const SERVICE_DEFAULTS = { port: 443 } as const;
 
 /** @deprecated Renamed `Service`: every SDK adds its own `Args` (Python `ServiceArgs`). Kept for existing TypeScript programs. */
 export type ServiceArgs = Service;
@@ -81,7 +82,7 @@ export function sidecarService(name: string, a: SidecarServiceArgs, opts: pulumi
                     {
                         name: "https",
                         protocol: "TCP",
-                        port: s.port ?? WORKLOAD_DEFAULTS.servicePort,
+                        port: s.port ?? SERVICE_DEFAULTS.port,
                         targetPort: a.targetPort,
                         nodePort: hasNodePort(s.type) ? s.nodePort : undefined,
                     },
