@@ -178,7 +178,7 @@ export function validateImagesArgs(args: Images): void {
                 problems.check(() => checkNonEmptyString(`images.prebuilt.${key}`, ref));
             }
         }
-        // With prebuilt images a registry is only read for its pull Secret (and ignored without one, as it always was).
+        // With prebuilt images a registry is only read for its pull Secret, and ignored without one.
         if (args.registry?.pullSecret !== undefined) {
             checkRegistry(args.registry, problems);
         }

@@ -32,7 +32,7 @@ export type PodArgs = Pod;
 
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
 
-/** Empty lists and maps are left out, so a pod given none looks as it did before these arguments existed. */
+/** Empty lists and maps are left out: a pod given none has no such fields, and a stack that sets none does not roll. */
 function list<T>(values: T[] | undefined): T[] | undefined {
     return values === undefined || values.length === 0 ? undefined : values;
 }
@@ -43,13 +43,13 @@ function map(values: StringMap | undefined): StringMap | undefined {
 
 /** The pod spec's fields from `pod` (but the volumes, which podSpec puts beside its own); `selector`: our pods. */
 export function podFields(pod: Pod | undefined, selector: StringMap): Partial<PodSpecInput> {
-    const p = pod ?? {};
+    const given = pod ?? {};
     const fields: Partial<PodSpecInput> = {
-        serviceAccountName: p.serviceAccountName,
-        imagePullSecrets: list(p.imagePullSecrets)?.map((name) => ({ name })),
-        nodeSelector: map(p.nodeSelector),
-        priorityClassName: p.priorityClassName,
-        ...schedulingFields({ tolerations: list(p.tolerations), affinity: p.affinity, topologySpreadConstraints: list(p.topologySpreadConstraints) }, selector),
+        serviceAccountName: given.serviceAccountName,
+        imagePullSecrets: list(given.imagePullSecrets)?.map((name) => ({ name })),
+        nodeSelector: map(given.nodeSelector),
+        priorityClassName: given.priorityClassName,
+        ...schedulingFields({ tolerations: list(given.tolerations), affinity: given.affinity, topologySpreadConstraints: list(given.topologySpreadConstraints) }, selector),
     };
     return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

@@ -181,20 +181,20 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const OTHER_PORT = "probe another port the app listens on (only app.port is redirected), or use tcpSocket or exec";
 
 /** Keeps a problem for every probe or hook of the app that is malformed or cannot work with this interception. */
-export function checkProbesAndHooks(app: ProbedApp, r: ProbeRules, problems: Problems): void {
+export function checkProbesAndHooks(app: ProbedApp, rules: ProbeRules, problems: Problems): void {
     const probes: [string, Probe | undefined, boolean][] = [
         ["app.readinessProbe", app.readinessProbe, false],
         ["app.livenessProbe", app.livenessProbe, true],
         ["app.startupProbe", app.startupProbe, true],
     ];
     for (const [path, probe, oneSuccess] of probes) {
-        if (probe !== undefined) checkProbe(path, probe, oneSuccess, r, problems);
+        if (probe !== undefined) checkProbe(path, probe, oneSuccess, rules, problems);
     }
     const hooks = app.lifecycle ?? {};
     for (const [name, hook] of Object.entries(hooks) as [string, LifecycleHandler | undefined][]) {
-        if (hook !== undefined) checkActions(`app.lifecycle.${name}`, hook, HOOK_ACTIONS, r, problems);
+        if (hook !== undefined) checkActions(`app.lifecycle.${name}`, hook, HOOK_ACTIONS, rules, problems);
     }
-    const drain = r.drainSeconds;
+    const drain = rules.drainSeconds;
     if (hooks.preStop !== undefined && typeof drain === "number" && drain > 0) {
         problems.add({
             path: "app.lifecycle.preStop",
@@ -204,8 +204,8 @@ export function checkProbesAndHooks(app: ProbedApp, r: ProbeRules, problems: Pro
     }
 }
 
-function checkProbe(path: string, probe: Probe, oneSuccess: boolean, r: ProbeRules, problems: Problems): void {
-    checkActions(path, probe, PROBE_ACTIONS, r, problems);
+function checkProbe(path: string, probe: Probe, oneSuccess: boolean, rules: ProbeRules, problems: Problems): void {
+    checkActions(path, probe, PROBE_ACTIONS, rules, problems);
     const counts: [string, pulumi.Input<number> | undefined, (p: string, v: unknown) => void][] = [
         ["initialDelaySeconds", probe.initialDelaySeconds, checkNonNegativeInteger],
         ["periodSeconds", probe.periodSeconds, checkPositiveInteger],
@@ -225,25 +225,25 @@ function checkOne(path: string, value: unknown): void {
 }
 
 /** Exactly one action of `allowed`, each checked. */
-function checkActions(path: string, h: Probe | LifecycleHandler, allowed: readonly string[], r: ProbeRules, problems: Problems): void {
+function checkActions(path: string, h: Probe | LifecycleHandler, allowed: readonly string[], rules: ProbeRules, problems: Problems): void {
     const given = allowed.filter((k) => (h as Record<string, unknown>)[k] !== undefined);
     if (given.length !== 1) {
         problems.add({ path, value: given, allowed: `exactly one of ${allowed.join(", ")}` });
     }
     const a = h as Probe & LifecycleHandler;
-    if (a.httpGet !== undefined) checkHttpGet(`${path}.httpGet`, a.httpGet, r, problems);
+    if (a.httpGet !== undefined) checkHttpGet(`${path}.httpGet`, a.httpGet, rules, problems);
     if (a.tcpSocket !== undefined) problems.check(() => checked(a.tcpSocket!.port, (v) => checkPort(`${path}.tcpSocket.port`, v)));
-    if (a.grpc !== undefined) checkGrpc(`${path}.grpc`, a.grpc, r, problems);
+    if (a.grpc !== undefined) checkGrpc(`${path}.grpc`, a.grpc, rules, problems);
     if (a.exec !== undefined) checkExec(`${path}.exec`, a.exec, problems);
     if (a.sleep !== undefined) problems.check(() => checkIntegerRange(`${path}.sleep.seconds`, a.sleep!.seconds, 1, 300, " (a preStop sleep lengthens the pod's grace period by as much)"));
 }
 
 /** True when `port` is known to be the app port. */
-function isAppPort(port: pulumi.Input<number>, r: ProbeRules): boolean {
-    return isKnown(port) && isKnown(r.appPort) && port === r.appPort;
+function isAppPort(port: pulumi.Input<number>, rules: ProbeRules): boolean {
+    return isKnown(port) && isKnown(rules.appPort) && port === rules.appPort;
 }
 
-function checkHttpGet(path: string, h: HttpGetAction, r: ProbeRules, problems: Problems): void {
+function checkHttpGet(path: string, h: HttpGetAction, rules: ProbeRules, problems: Problems): void {
     problems.check(() => checked(h.port, (v) => checkPort(`${path}.port`, v)));
     if (h.path !== undefined) {
         problems.check(() => checked(h.path!, (v) => typeof v === "string" && v.startsWith("/") ? undefined : fail(`${path}.path`, v, 'an absolute path such as "/healthz"')));
@@ -252,23 +252,23 @@ function checkHttpGet(path: string, h: HttpGetAction, r: ProbeRules, problems: P
     (h.httpHeaders ?? []).forEach((header, i) => {
         problems.check(() => checked(header.name, (v) => typeof v === "string" && HEADER_NAME.test(v) ? undefined : fail(`${path}.httpHeaders[${i}].name`, v, 'an HTTP header name such as "X-Probe"')));
     });
-    if (!isAppPort(h.port, r)) {
+    if (!isAppPort(h.port, rules)) {
         return;
     }
-    if (r.interception === InterceptionMode.Iptables && r.clientAuth === ClientAuth.Require) {
+    if (rules.interception === InterceptionMode.Iptables && rules.clientAuth === ClientAuth.Require) {
         problems.add({
             path: `${path}.port`,
             value: h.port,
             allowed: `a port other than app.port (${h.port}) with proxy.clientAuth "require" and iptables interception: the kubelet's request to app.port reaches the TLS proxy, which requires a client certificate the kubelet does not have; ${OTHER_PORT}`,
         });
-    } else if (r.interception === InterceptionMode.Service && h.scheme === ProbeScheme.Https) {
+    } else if (rules.interception === InterceptionMode.Service && h.scheme === ProbeScheme.Https) {
         problems.add({ path: `${path}.scheme`, value: h.scheme, allowed: `"HTTP" at app.port (${h.port}) with service interception: the kubelet reaches the app itself, which serves plain HTTP` });
     }
 }
 
-function checkGrpc(path: string, g: GrpcAction, r: ProbeRules, problems: Problems): void {
+function checkGrpc(path: string, g: GrpcAction, rules: ProbeRules, problems: Problems): void {
     problems.check(() => checked(g.port, (v) => checkPort(`${path}.port`, v)));
-    if (r.interception === InterceptionMode.Iptables && isAppPort(g.port, r)) {
+    if (rules.interception === InterceptionMode.Iptables && isAppPort(g.port, rules)) {
         problems.add({
             path: `${path}.port`,
             value: g.port,

@@ -175,27 +175,27 @@ export interface SchedulingArgs {
 }
 
 /** Keeps a problem for every malformed toleration, affinity term or spread constraint of `pod.*`. */
-export function checkScheduling(s: SchedulingArgs, problems: Problems): void {
-    (s.tolerations ?? []).forEach((t, i) => checkToleration(`pod.tolerations[${i}]`, t, problems));
-    const a = s.affinity;
-    if (a?.nodeAffinity !== undefined) {
+export function checkScheduling(scheduling: SchedulingArgs, problems: Problems): void {
+    (scheduling.tolerations ?? []).forEach((t, i) => checkToleration(`pod.tolerations[${i}]`, t, problems));
+    const affinity = scheduling.affinity;
+    if (affinity?.nodeAffinity !== undefined) {
         const at = "pod.affinity.nodeAffinity";
-        const required = a.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+        const required = affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
         if (required !== undefined) {
             if (!Array.isArray(required.nodeSelectorTerms) || required.nodeSelectorTerms.length === 0) {
                 problems.add({ path: `${at}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`, value: required.nodeSelectorTerms, allowed: "at least one term (a node must match one of them)" });
             }
             (required.nodeSelectorTerms ?? []).forEach((term, i) => checkNodeTerm(`${at}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`, term, problems));
         }
-        (a.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((p, i) => {
+        (affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((p, i) => {
             const pat = `${at}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
             checkWeight(`${pat}.weight`, p.weight, problems);
             checkNodeTerm(`${pat}.preference`, p.preference ?? {}, problems);
         });
     }
-    checkPodAffinity("pod.affinity.podAffinity", a?.podAffinity, problems);
-    checkPodAffinity("pod.affinity.podAntiAffinity", a?.podAntiAffinity, problems);
-    (s.topologySpreadConstraints ?? []).forEach((c, i) => checkSpread(`pod.topologySpreadConstraints[${i}]`, c, problems));
+    checkPodAffinity("pod.affinity.podAffinity", affinity?.podAffinity, problems);
+    checkPodAffinity("pod.affinity.podAntiAffinity", affinity?.podAntiAffinity, problems);
+    (scheduling.topologySpreadConstraints ?? []).forEach((c, i) => checkSpread(`pod.topologySpreadConstraints[${i}]`, c, problems));
 }
 
 function checkToleration(at: string, t: Toleration, problems: Problems): void {

@@ -90,28 +90,28 @@ function peers(from: NetworkPolicyPeer[] | undefined): PeerInput[] | undefined {
  * checks a packet before the pod's own nat PREROUTING redirects it to the proxy, so it still sees `app.port` there
  * (and that port answers only in TLS).
  */
-export function tlsPorts(p: PolicyPorts): pulumi.Input<number>[] {
-    return p.interception === InterceptionMode.Iptables ? [p.appPort, p.proxyPort] : [p.proxyPort];
+export function tlsPorts(ports: PolicyPorts): pulumi.Input<number>[] {
+    return ports.interception === InterceptionMode.Iptables ? [ports.appPort, ports.proxyPort] : [ports.proxyPort];
 }
 
 /** The ingress rules: the TLS ports from `from`, the admin port from `adminFrom` (none for `[]`), then `ports`. */
-export function networkPolicyRules(np: NetworkPolicy, p: PolicyPorts): RuleInput[] {
-    const admin = np.adminFrom ?? np.from;
-    const rules: RuleInput[] = [{ ports: tlsPorts(p).map(tcp), from: peers(np.from) }];
+export function networkPolicyRules(policy: NetworkPolicy, ports: PolicyPorts): RuleInput[] {
+    const admin = policy.adminFrom ?? policy.from;
+    const rules: RuleInput[] = [{ ports: tlsPorts(ports).map(tcp), from: peers(policy.from) }];
     if (admin === undefined || admin.length > 0) {
-        rules.push({ ports: [tcp(p.adminPort)], from: peers(admin) });
+        rules.push({ ports: [tcp(ports.adminPort)], from: peers(admin) });
     }
-    for (const extra of np.ports ?? []) {
+    for (const extra of policy.ports ?? []) {
         rules.push({ ports: [{ protocol: extra.protocol ?? PortProtocol.Tcp, port: extra.port }], from: peers(extra.from) });
     }
     return rules;
 }
 
 /** The policy: exactly the pods of `selector`, ingress only (the pods' outbound traffic is not restricted). */
-export function sidecarNetworkPolicy(name: string, namespace: pulumi.Input<string>, labels: StringMap, selector: StringMap, np: NetworkPolicy, p: PolicyPorts, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
+export function sidecarNetworkPolicy(name: string, namespace: pulumi.Input<string>, labels: StringMap, selector: StringMap, policy: NetworkPolicy, ports: PolicyPorts, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
     return new k8s.networking.v1.NetworkPolicy(
         name,
-        { metadata: { namespace, labels }, spec: { podSelector: { matchLabels: selector }, policyTypes: ["Ingress"], ingress: networkPolicyRules(np, p) } },
+        { metadata: { namespace, labels }, spec: { podSelector: { matchLabels: selector }, policyTypes: ["Ingress"], ingress: networkPolicyRules(policy, ports) } },
         opts,
     );
 }
@@ -158,26 +158,26 @@ function checkPeers(at: string, from: NetworkPolicyPeer[] | undefined, problems:
  * `networkPolicy`: its peers well formed, `from` not an empty list, and each of `ports` a port of the pod other than
  * the ones the policy already handles (`openable`: the app's other ports by value, e.g. `app.ports`).
  */
-export function checkNetworkPolicyArgs(np: NetworkPolicy | undefined, p: PolicyPorts, openable: pulumi.Input<number>[], problems: Problems): void {
-    if (np === undefined) {
+export function checkNetworkPolicyArgs(policy: NetworkPolicy | undefined, ports: PolicyPorts, openable: pulumi.Input<number>[], problems: Problems): void {
+    if (policy === undefined) {
         return;
     }
-    if (np.from !== undefined && np.from.length === 0) {
+    if (policy.from !== undefined && policy.from.length === 0) {
         problems.add({ path: "networkPolicy.from", value: [], allowed: "at least one source, or leave networkPolicy.from unset for every source (an empty list would read as either)" });
     }
-    checkPeers("networkPolicy.from", np.from, problems);
-    checkPeers("networkPolicy.adminFrom", np.adminFrom, problems);
+    checkPeers("networkPolicy.from", policy.from, problems);
+    checkPeers("networkPolicy.adminFrom", policy.adminFrom, problems);
     const known = openable.filter(isKnown);
-    (np.ports ?? []).forEach((extra, i) => {
+    (policy.ports ?? []).forEach((extra, i) => {
         const at = `networkPolicy.ports[${i}]`;
         if (extra.protocol !== undefined) problems.check(() => checkEnum(`${at}.protocol`, extra.protocol, PortProtocol));
         checkPeers(`${at}.from`, extra.from, problems);
         if (!problems.check(() => checked(extra.port, (v) => checkPort(`${at}.port`, v))) || !isKnown(extra.port)) {
             return;
         }
-        if (isKnown(p.appPort) && extra.port === p.appPort && p.interception === InterceptionMode.Service) {
-            problems.add({ path: `${at}.port`, value: extra.port, allowed: `a port other than app.port (${p.appPort}) with service interception: it is the app's plaintext port, which the policy is there to close` });
-        } else if ([...tlsPorts(p), p.adminPort].includes(extra.port)) {
+        if (isKnown(ports.appPort) && extra.port === ports.appPort && ports.interception === InterceptionMode.Service) {
+            problems.add({ path: `${at}.port`, value: extra.port, allowed: `a port other than app.port (${ports.appPort}) with service interception: it is the app's plaintext port, which the policy is there to close` });
+        } else if ([...tlsPorts(ports), ports.adminPort].includes(extra.port)) {
             problems.add({ path: `${at}.port`, value: extra.port, allowed: "a port the policy does not already open: use networkPolicy.from and networkPolicy.adminFrom for the TLS and admin ports" });
         } else if (known.length === openable.length && !known.includes(extra.port)) {
             problems.add({ path: `${at}.port`, value: extra.port, allowed: `a port the pod declares: one of app.ports' containerPort${known.length > 0 ? ` (${known.join(", ")})` : ", which has none"}` });

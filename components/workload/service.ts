@@ -67,36 +67,36 @@ export interface ServiceOutputs {
     loadBalancerAddress: pulumi.Output<string | undefined>;
 }
 
-export function sidecarService(name: string, a: SidecarServiceArgs, opts: pulumi.CustomResourceOptions): ServiceOutputs {
-    const s = a.service;
-    const lb = s.type === ServiceType.LoadBalancer;
-    const ranges = s.loadBalancerSourceRanges ?? [];
-    const service = new k8s.core.v1.Service(
+export function sidecarService(name: string, args: SidecarServiceArgs, opts: pulumi.CustomResourceOptions): ServiceOutputs {
+    const service = args.service;
+    const lb = service.type === ServiceType.LoadBalancer;
+    const ranges = service.loadBalancerSourceRanges ?? [];
+    const created = new k8s.core.v1.Service(
         name,
         {
-            metadata: { name: a.serviceName, namespace: a.namespace, labels: a.labels, annotations: s.annotations === undefined || Object.keys(s.annotations).length === 0 ? undefined : s.annotations },
+            metadata: { name: args.serviceName, namespace: args.namespace, labels: args.labels, annotations: service.annotations === undefined || Object.keys(service.annotations).length === 0 ? undefined : service.annotations },
             spec: {
-                type: s.type,
-                selector: a.selector,
+                type: service.type,
+                selector: args.selector,
                 ports: [
                     {
                         name: "https",
                         protocol: "TCP",
-                        port: s.port ?? SERVICE_DEFAULTS.port,
-                        targetPort: a.targetPort,
-                        nodePort: hasNodePort(s.type) ? s.nodePort : undefined,
+                        port: service.port ?? SERVICE_DEFAULTS.port,
+                        targetPort: args.targetPort,
+                        nodePort: hasNodePort(service.type) ? service.nodePort : undefined,
                     },
                 ],
                 loadBalancerSourceRanges: lb && ranges.length > 0 ? ranges : undefined,
-                externalTrafficPolicy: hasNodePort(s.type) ? s.externalTrafficPolicy : undefined,
+                externalTrafficPolicy: hasNodePort(service.type) ? service.externalTrafficPolicy : undefined,
             },
         },
         opts,
     );
     return {
-        serviceName: service.metadata.name,
-        nodePort: hasNodePort(s.type) ? service.spec.ports.apply((ports) => ports[0].nodePort) : pulumi.output(undefined),
-        loadBalancerAddress: lb ? service.status.apply((st) => st?.loadBalancer?.ingress?.[0]?.hostname || st?.loadBalancer?.ingress?.[0]?.ip || undefined) : pulumi.output(undefined),
+        serviceName: created.metadata.name,
+        nodePort: hasNodePort(service.type) ? created.spec.ports.apply((ports) => ports[0].nodePort) : pulumi.output(undefined),
+        loadBalancerAddress: lb ? created.status.apply((st) => st?.loadBalancer?.ingress?.[0]?.hostname || st?.loadBalancer?.ingress?.[0]?.ip || undefined) : pulumi.output(undefined),
     };
 }
 
@@ -119,20 +119,20 @@ export interface UrlParts {
  * Service port; else the node port on `publicHost`; else (ClusterIP) the Service's in-cluster name. Undefined with
  * neither a Service nor a tunnel hostname (typed as a string for compatibility).
  */
-export function appUrl(u: UrlParts): pulumi.Output<string> {
-    if (u.tunnelHostname !== undefined) {
-        return pulumi.interpolate`https://${u.tunnelHostname}`;
+export function appUrl(parts: UrlParts): pulumi.Output<string> {
+    if (parts.tunnelHostname !== undefined) {
+        return pulumi.interpolate`https://${parts.tunnelHostname}`;
     }
-    const nodePortUrl = pulumi.interpolate`https://${pulumi.output(u.publicHost).apply(urlHost)}:${u.service.nodePort}`;
-    switch (u.type) {
+    const nodePortUrl = pulumi.interpolate`https://${pulumi.output(parts.publicHost).apply(urlHost)}:${parts.service.nodePort}`;
+    switch (parts.type) {
         case ServiceType.LoadBalancer:
             return pulumi
-                .all([u.service.loadBalancerAddress, u.servicePort, nodePortUrl])
+                .all([parts.service.loadBalancerAddress, parts.servicePort, nodePortUrl])
                 .apply(([address, port, fallback]) => (address === undefined ? fallback : `https://${urlHost(address)}:${port}`));
         case ServiceType.NodePort:
             return nodePortUrl;
         case ServiceType.ClusterIP:
-            return pulumi.interpolate`https://${u.service.serviceName}.${u.namespace}.svc:${u.servicePort}`;
+            return pulumi.interpolate`https://${parts.service.serviceName}.${parts.namespace}.svc:${parts.servicePort}`;
         default:
             return pulumi.output(undefined) as unknown as pulumi.Output<string>;
     }

@@ -96,13 +96,13 @@ function intOrPercent(value: pulumi.Input<string | number>): pulumi.Input<number
     return isKnown(value) ? convert(value) : pulumi.output(value).apply(convert);
 }
 
-export function rollingUpdate(w: Workload | undefined): k8s.types.input.apps.v1.RollingUpdateDeployment {
-    return { maxUnavailable: intOrPercent(w?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable), maxSurge: intOrPercent(w?.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge) };
+export function rollingUpdate(workload: Workload | undefined): k8s.types.input.apps.v1.RollingUpdateDeployment {
+    return { maxUnavailable: intOrPercent(workload?.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable), maxSurge: intOrPercent(workload?.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge) };
 }
 
 /** A Deployment of more than one replica (or of a count not known yet) gets a budget unless it is turned off. */
-export function wantsDisruptionBudget(kind: WorkloadKind, replicas: pulumi.Input<number>, w: Workload | undefined): boolean {
-    return kind === WorkloadKind.Deployment && w?.podDisruptionBudget !== false && (!isKnown(replicas) || replicas > 1);
+export function wantsDisruptionBudget(kind: WorkloadKind, replicas: pulumi.Input<number>, workload: Workload | undefined): boolean {
+    return kind === WorkloadKind.Deployment && workload?.podDisruptionBudget !== false && (!isKnown(replicas) || replicas > 1);
 }
 
 /**
@@ -127,28 +127,28 @@ function checkIntOrPercent(path: string, value: unknown): void {
 }
 
 /** Keeps a problem for every malformed field of `workload`, and for rollout settings a bare Pod cannot have. */
-export function checkWorkloadArgs(w: Workload | undefined, kind: WorkloadKind | undefined, problems: Problems): void {
-    if (w === undefined) {
+export function checkWorkloadArgs(workload: Workload | undefined, kind: WorkloadKind | undefined, problems: Problems): void {
+    if (workload === undefined) {
         return;
     }
-    checkLabelMap("workload.labels", w.labels, problems, "labels");
-    checkLabelMap("workload.annotations", w.annotations, problems, "annotations");
+    checkLabelMap("workload.labels", workload.labels, problems, "labels");
+    checkLabelMap("workload.annotations", workload.annotations, problems, "annotations");
     for (const key of ["maxSurge", "maxUnavailable"] as const) {
-        const value = w[key];
+        const value = workload[key];
         if (value === undefined) continue;
         if (kind === WorkloadKind.Pod) {
             problems.add({ path: `workload.${key}`, value: isKnown(value) ? value : "(an Output)", allowed: 'unset with workloadKind "Pod": a bare Pod is replaced, not rolled' });
         }
         problems.check(() => checked(value, (v) => checkIntOrPercent(`workload.${key}`, v)));
     }
-    const surge = w.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge;
-    const unavailable = w.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable;
+    const surge = workload.maxSurge ?? ROLLOUT_DEFAULTS.maxSurge;
+    const unavailable = workload.maxUnavailable ?? ROLLOUT_DEFAULTS.maxUnavailable;
     if (kind !== WorkloadKind.Pod && isZero(surge) && isZero(unavailable)) {
-        const key = w.maxSurge !== undefined ? "maxSurge" : "maxUnavailable";
+        const key = workload.maxSurge !== undefined ? "maxSurge" : "maxUnavailable";
         const other = key === "maxSurge" ? `workload.maxUnavailable is ${unavailable}` : `workload.maxSurge is ${surge}`;
-        problems.add({ path: `workload.${key}`, value: w[key], allowed: `a value above 0 while ${other}: a rollout could neither add nor remove a pod` });
+        problems.add({ path: `workload.${key}`, value: workload[key], allowed: `a value above 0 while ${other}: a rollout could neither add nor remove a pod` });
     }
-    if (w.podDisruptionBudget !== undefined && typeof w.podDisruptionBudget !== "boolean") {
-        problems.add({ path: "workload.podDisruptionBudget", value: w.podDisruptionBudget, allowed: "true or false" });
+    if (workload.podDisruptionBudget !== undefined && typeof workload.podDisruptionBudget !== "boolean") {
+        problems.add({ path: "workload.podDisruptionBudget", value: workload.podDisruptionBudget, allowed: "true or false" });
     }
 }
