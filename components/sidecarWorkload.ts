@@ -20,11 +20,13 @@ import {
     resolveSidecar,
     selectorLabels,
     sidecarPodSpec,
+    TLS_MOUNT_PATH,
+    TLS_VOLUME,
     TlsProxy,
     validatePodSecurity,
     withUserLabels,
 } from "./pod";
-import { TunnelContainerParts, withTunnel } from "./tunnel";
+import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME, TunnelContainerParts, withTunnel } from "./tunnel";
 import { checked, checkEnum, checkPositiveInteger, ConfigError, isKnown, Problems } from "./validation";
 import {
     checkNetworkPolicyArgs,
@@ -150,6 +152,9 @@ export class SidecarWorkload extends pulumi.ComponentResource {
     }
 }
 
+/** The volumes the proxy and cloudflared mount, kept apart from the app's. */
+const SIDECAR_MOUNTS = { volumes: [TLS_VOLUME, ORIGIN_CA_VOLUME], paths: [TLS_MOUNT_PATH, ORIGIN_CA_DIR] };
+
 /** What the workload's checks read: SidecarWorkload's arguments, or TlsSidecarApp's under the same names. */
 export interface WorkloadChecks extends Omit<SidecarWorkloadArgs, "namespace" | "serviceName" | "proxyImage" | "initImage" | "secretName" | "tunnel"> {
     /** The argument that chose `kind`, for messages: `kind` here, `workloadKind` in TlsSidecarApp. */
@@ -182,7 +187,7 @@ export function checkSidecarWorkloadArgs(args: WorkloadChecks, problems: Problem
     const ports = checkOwnPorts(app.port, proxy, problems);
     checkServiceArgs(args.service, args.tunnel !== undefined, problems);
     problems.check(() => validatePodSecurity({ ...args, interception }));
-    checkVolumes(args.pod?.volumes, app.volumeMounts, problems);
+    checkVolumes(args.pod?.volumes, app.volumeMounts, SIDECAR_MOUNTS, problems);
     checkPodArgs(args.pod, problems);
     checkWorkloadArgs(args.workload, args.kind, problems);
     const [, proxyPort, adminPort] = ports.map(([, port]) => port);

@@ -4,8 +4,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StorageMedium } from "../enums";
-import { TLS_MOUNT_PATH, TLS_VOLUME } from "./proxy";
-import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME } from "../tunnel";
 import { checked, checkDnsLabel, checkEnum, checkIntegerRange, checkNonEmptyString, checkObjectName, ConfigError, Problems } from "../validation";
 import { checkQuantity } from "./quantity";
 
@@ -93,8 +91,11 @@ export interface VolumeMount {
 export type VolumeMountArgs = VolumeMount;
 
 export const RESERVED_VOLUME_PREFIX = "tls-sidecar-";
-/** Where the sidecars mount their files: the proxy's TLS directory and cloudflared's origin CA. */
-export const SIDECAR_MOUNT_PATHS = [TLS_MOUNT_PATH, ORIGIN_CA_DIR];
+/** The sidecars' own volumes and where they mount them (the proxy's TLS directory, cloudflared's origin CA). */
+export interface SidecarMounts {
+    volumes: string[];
+    paths: string[];
+}
 
 const SOURCES = ["emptyDir", "configMap", "secret", "persistentVolumeClaim"] as const;
 
@@ -148,13 +149,13 @@ function checkSource(at: string, v: Volume, problems: Problems): void {
 }
 
 /** `pod.volumes` and `app.volumeMounts`: names and paths valid, unique, clear of the component's, mounts of declared volumes. */
-export function checkVolumes(volumes: Volume[] | undefined, mounts: VolumeMount[] | undefined, problems: Problems): void {
+export function checkVolumes(volumes: Volume[] | undefined, mounts: VolumeMount[] | undefined, sidecars: SidecarMounts, problems: Problems): void {
     const names: string[] = [];
     (volumes ?? []).forEach((v, i) => {
         const at = `pod.volumes[${i}]`;
         const named = problems.check(() => checkDnsLabel(`${at}.name`, v.name));
         if (named && v.name.startsWith(RESERVED_VOLUME_PREFIX)) {
-            problems.add({ path: `${at}.name`, value: v.name, allowed: `a name not starting with "${RESERVED_VOLUME_PREFIX}": ${TLS_VOLUME} and ${ORIGIN_CA_VOLUME} are the component's own` });
+            problems.add({ path: `${at}.name`, value: v.name, allowed: `a name not starting with "${RESERVED_VOLUME_PREFIX}": ${sidecars.volumes.join(" and ")} are the component's own` });
         } else if (named && names.includes(v.name)) {
             problems.add({ path: `${at}.name`, value: v.name, allowed: "a name no other volume of pod.volumes has" });
         }
@@ -168,18 +169,18 @@ export function checkVolumes(volumes: Volume[] | undefined, mounts: VolumeMount[
             const ours = typeof m.name === "string" && m.name.startsWith(RESERVED_VOLUME_PREFIX) ? " (the component's volumes stay out of the app: the proxy's key is in one)" : "";
             problems.add({ path: `${at}.name`, value: m.name, allowed: `the name of a volume in pod.volumes${names.length > 0 ? ` (${names.join(", ")})` : ", which has none"}${ours}` });
         }
-        checkMountPath(`${at}.mountPath`, m.mountPath, paths, problems);
+        checkMountPath(`${at}.mountPath`, m.mountPath, paths, sidecars.paths, problems);
         if (m.subPath !== undefined) problems.check(() => checked(m.subPath!, (s) => checkRelativePath(`${at}.subPath`, s)));
     });
 }
 
-function checkMountPath(path: string, value: unknown, seen: string[], problems: Problems): void {
+function checkMountPath(path: string, value: unknown, seen: string[], sidecarPaths: string[], problems: Problems): void {
     if (typeof value !== "string" || !value.startsWith("/")) {
         problems.add({ path, value, allowed: 'an absolute path such as "/var/cache/app"' });
         return;
     }
     const clean = value.replace(/\/+$/, "") || "/";
-    const sidecar = SIDECAR_MOUNT_PATHS.find((p) => clean === p || clean.startsWith(`${p}/`));
+    const sidecar = sidecarPaths.find((p) => clean === p || clean.startsWith(`${p}/`));
     if (sidecar !== undefined) {
         problems.add({ path, value, allowed: `a path outside ${sidecar}, where a sidecar mounts its certificates (so that a path means one thing in every container of the pod)` });
     } else if (seen.includes(clean)) {
