@@ -13,6 +13,7 @@ export { AppContainer, ContainerPort, EnvFromSource, EnvSourceRef } from "./app"
 
 // pod/: the sidecar's containers and the pod around them.
 export { TlsProxy, ClientAuth, UpstreamProtocol, Redirect, RedirectMode, TlsSidecarRefs, ContainerResources, TLS_MOUNT_PATH, PROXY_CONTAINER, INIT_CONTAINER } from "./pod";
+export { RateLimit, ClientRateLimit, ProxyTimeouts, AccessLog, TlsPolicy, TlsMinVersion, TlsProfile, Hsts } from "./pod";
 export { Probe, HttpGetAction, HttpHeader, TcpSocketAction, GrpcAction, ExecAction, SleepAction, Lifecycle, LifecycleHandler } from "./pod";
 export { Volume, VolumeMount, EmptyDirVolume, ConfigMapVolume, SecretVolume, PersistentVolumeClaimVolume, KeyToPath } from "./pod";
 export { Pod } from "./pod";

@@ -155,6 +155,8 @@ describe("the cross-language component schema", function () {
         ["NodeInclusionPolicy", Object.values(components.NodeInclusionPolicy)],
         ["ServiceType", Object.values(components.ServiceType)],
         ["ExternalTrafficPolicy", Object.values(components.ExternalTrafficPolicy)],
+        ["TlsMinVersion", Object.values(components.TlsMinVersion)],
+        ["TlsProfile", Object.values(components.TlsProfile)],
     ] as const) {
         it(`exposes the enum ${name} with all its values`, () => {
             const type = schema.types[`tls-sidecar:index:${name}`];
@@ -166,6 +168,18 @@ describe("the cross-language component schema", function () {
             );
         });
     }
+
+    it("carries the proxy's traffic controls, each object with the fields of its interface", () => {
+        const proxy = schema.types["tls-sidecar:index:TlsProxy"].properties;
+        for (const [field, type] of [["rateLimit", "RateLimit"], ["timeouts", "ProxyTimeouts"], ["accessLog", "AccessLog"], ["tlsPolicy", "TlsPolicy"], ["hsts", "Hsts"]]) {
+            assert.strictEqual(proxy[field].$ref, `#/types/tls-sidecar:index:${type}`, field);
+            assert.deepStrictEqual(Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(), interfaceMembers(type).map((m) => m.name).sort(), type);
+        }
+        assert.strictEqual(proxy.maxConnections.type, "string");
+        assert.strictEqual(proxy.maxConcurrentStreams.type, "number");
+        assert.strictEqual(schema.types["tls-sidecar:index:RateLimit"].properties.perClient.$ref, "#/types/tls-sidecar:index:ClientRateLimit");
+        assert.strictEqual(schema.types["tls-sidecar:index:TlsPolicy"].properties.minVersion.$ref, "#/types/tls-sidecar:index:TlsMinVersion");
+    });
 
     it("carries the security contexts and the Pod Security profile", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
