@@ -1,3 +1,5 @@
+// The choices the components share, as enums: every language the schema reaches gets them by name. A choice that
+// belongs to one part lives in that part's file (ClientAuth in pod/proxy.ts, KeyAlgorithm in tls/certificates.ts, …).
 /** How inbound traffic for the app's port reaches the proxy. */
 export enum InterceptionMode {
     /**

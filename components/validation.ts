@@ -1,3 +1,6 @@
+// What every component's checks share: ConfigError, naming each bad argument, its value and what is allowed;
+// Problems, gathering them so one error names them all; checked(), for values given as Outputs; and the checks of
+// common values (ports, Kubernetes names, hosts, addresses).
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 

@@ -23,7 +23,6 @@ import {
 } from "./pod";
 import { checkIntegerRange, collectLateChecks, ConfigError, ConfigProblem, isKnown, Problems, renamingLateChecks } from "./validation";
 
-export { TlsSidecarRefs } from "./pod";
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
