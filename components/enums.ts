@@ -1,3 +1,5 @@
+// The choices the components share, as enums: every language the schema reaches gets them by name. A choice that
+// belongs to one part lives in that part's file (ClientAuth in pod/proxy.ts, KeyAlgorithm in tls/certificates.ts, …).
 /** How inbound traffic for the app's port reaches the proxy. */
 export enum InterceptionMode {
     /**
@@ -21,51 +23,10 @@ export enum WorkloadKind {
     Pod = "Pod",
 }
 
-/** Key algorithm of the generated CA and server keys. */
-export enum KeyAlgorithm {
-    EcdsaP256 = "ECDSA-P256",
-    EcdsaP384 = "ECDSA-P384",
-    Rsa2048 = "RSA-2048",
-    Rsa3072 = "RSA-3072",
-    Rsa4096 = "RSA-4096",
-}
 
-/** Whether the proxy asks clients for a certificate, verified against the Secret's `ca.crt`. */
-export enum ClientAuth {
-    None = "none",
-    Request = "request",
-    Require = "require",
-}
 
-/** What the proxy speaks to the app on its plain port. */
-export enum UpstreamProtocol {
-    /** HTTP/1.1 (clients' h2 requests are sent on as HTTP/1.1). */
-    Http1 = "http1",
-    /** HTTP/2 with prior knowledge ("h2c"), as gRPC servers speak on a plain port: trailers and streams pass through. */
-    H2c = "h2c",
-}
 
-/** Which iptables back end the init container writes its rules with. */
-export enum RedirectMode {
-    /** Legacy when the pod's network namespace already has legacy rules, nft otherwise (as Istio and Linkerd choose). */
-    Auto = "auto",
-    Nft = "nft",
-    Legacy = "legacy",
-}
 
-/** How pods get a renewed certificate. */
-export enum CertificateRollout {
-    /**
-     * The default. Every new certificate goes into a new, auto-named Secret; the pod template's Secret name changes,
-     * so the Deployment rolls (maxUnavailable 0) and `pulumi up` waits until the new pods are ready.
-     */
-    NewSecret = "new-secret",
-    /**
-     * One Secret with a fixed name, updated in place: the pod template never changes and the proxy reloads the
-     * renewed files (kubelet's `..data` swap) without a restart, once the kubelet has synced the volume.
-     */
-    InPlace = "in-place",
-}
 
 /** What cloudflared forwards tunnel traffic to, inside the pod. */
 export enum TunnelOrigin {

@@ -1,14 +1,11 @@
 // The sidecar for a Deployment you already define: the images, the certificates and their Secret (and, with
 // `images.registry.pullSecret`, the pull Secret), without a workload or a Service. withTlsSidecar() then adds the
-// sidecar to your pod spec, exactly as TlsSidecarApp's pods have it.
+// sidecar to your pod spec, exactly as TlsSidecarApp's pods have it; TlsSidecarApp makes its own the same way.
 import * as pulumi from "@pulumi/pulumi";
-import { ClientCertificate, SidecarCertificates } from "./certificates";
-import { Images, SidecarImages, validateImagesArgs } from "./images";
-import { pullSecretFor } from "./pullSecret";
-import { checkProvidedPair, sidecarCertificatesArgs, Tls } from "./tlsArgs";
-import { checked, checkDnsLabel, checkServiceName, Problems } from "./validation";
-import { validateCertificatesArgs } from "./certificateValidation";
+import { Images, pullSecretFor, SidecarImages, validateImagesArgs } from "./images";
 import { withLateChecks } from "./lateChecks";
+import { checkTlsArgs, ClientCertificate, SidecarCertificates, sidecarCertificatesArgs, Tls } from "./tls";
+import { checkDnsLabel, checked, checkServiceName, Problems } from "./validation";
 
 export interface TlsSidecarArgs {
     /** Namespace of your Deployment: the Secrets go there. Default "default". */
@@ -70,17 +67,24 @@ export class TlsSidecar extends pulumi.ComponentResource {
     }
 }
 
-/** TlsSidecar's arguments: one ConfigError naming every bad one, before anything is created. */
-export function validateTlsSidecarArgs(args: TlsSidecarArgs): void {
-    const problems = new Problems();
+/**
+ * TlsSidecar's arguments (and TlsSidecarApp's of the same names), each problem kept. `serviceNamePath` names the
+ * service name in messages, e.g. when it is a default.
+ */
+export function checkTlsSidecarArgs(args: TlsSidecarArgs, problems: Problems, serviceNamePath = "serviceName"): void {
     if (args.namespace !== undefined) problems.check(() => checked(args.namespace!, (v) => checkDnsLabel("namespace", v)));
-    problems.check(() => checked(args.serviceName, (v) => checkServiceName("serviceName", v)));
-    checkProvidedPair(args.tls ?? {}, problems);
-    problems.check(() => validateCertificatesArgs(sidecarCertificatesArgs(args.namespace ?? "default", args.serviceName, args.publicHost, args.tls ?? {})));
+    problems.check(() => checked(args.serviceName, (v) => checkServiceName(serviceNamePath, v)));
+    checkTlsArgs(args.namespace ?? "default", args.serviceName, args.publicHost, args.tls ?? {}, problems);
     if (args.images === undefined) {
         problems.add({ path: "images", value: undefined, allowed: "{ registry } to build and push the images, or { prebuilt: { proxy, init } }" });
     } else {
         problems.check(() => validateImagesArgs(args.images));
     }
+}
+
+/** TlsSidecar's arguments: one ConfigError naming every bad one, before anything is created. */
+export function validateTlsSidecarArgs(args: TlsSidecarArgs): void {
+    const problems = new Problems();
+    checkTlsSidecarArgs(args, problems);
     problems.throwIfAny();
 }

@@ -1,18 +1,18 @@
+// The top-level component: a TlsSidecar (images, certificates, pull Secret) and a SidecarWorkload (the pods with the
+// proxy beside the app, the Service), with cloudflared beside them when a tunnel is given. Its arguments are checked
+// at the foot, all at once, before anything is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { validateAppArgs } from "./appValidation";
-import { ClientCertificate, SidecarCertificates } from "./certificates";
+import { AppContainer } from "./app";
 import { InterceptionMode, PodSecurityProfile, ServiceType, TunnelOrigin, WorkloadKind } from "./enums";
-import { Images, SidecarImages } from "./images";
-import { Pod } from "./podOptions";
-import { NetworkPolicy } from "./networkPolicy";
-import { pullSecretFor } from "./pullSecret";
-import { appUrl, Service, serviceTypeOf } from "./service";
-import { PodSecurityContext } from "./securityContext";
-import { sidecarCertificatesArgs, Tls } from "./tlsArgs";
-import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, Tunnel, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
-import { AppContainer, TlsProxy, Redirect, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
-import { Workload } from "./workloadOptions";
+import { wantsPullSecret, Images } from "./images";
 import { withLateChecks } from "./lateChecks";
+import { ClientAuth, ownPorts, Pod, PodSecurityContext, PROXY_DEFAULTS, Redirect, TlsProxy } from "./pod";
+import { checkSidecarWorkloadArgs, SidecarWorkload } from "./sidecarWorkload";
+import { ClientCertificate, Tls } from "./tls";
+import { checkTlsSidecarArgs, TlsSidecar } from "./tlsSidecar";
+import { CloudflareTunnelSidecar, originFor, Tunnel, tunnelContainerParts, TUNNEL_DEFAULTS, validateTunnelCommon } from "./tunnel";
+import { checkEnum, ConfigError, isKnown, Problems } from "./validation";
+import { appUrl, NetworkPolicy, Service, SERVICE_DEFAULTS, serviceTypeOf, Workload } from "./workload";
 
 export interface TlsSidecarAppArgs {
     /** Namespace for everything. Default "default". */
@@ -105,65 +105,38 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         // Everything is checked before this component or any child is registered: bad input creates nothing.
         super("tls-sidecar:index:TlsSidecarApp", name, {}, withLateChecks(() => validateAppArgs(name, args), opts));
 
+        const { tls, images, publicHost: givenHost, tunnel: givenTunnel, workloadKind, ...shared } = args;
         const namespace = args.namespace ?? "default";
         const serviceName = args.serviceName ?? name;
-        const publicHost = args.publicHost ?? "localhost";
-        const tlsArgs = args.tls ?? {};
+        const publicHost = givenHost ?? "localhost";
 
-        const images = new SidecarImages(name, args.images, { parent: this });
-        const pullSecret = pullSecretFor(name, namespace, args.images, { parent: this });
+        const sidecar = new TlsSidecar(name, { namespace, serviceName, publicHost, tls, images }, { parent: this, transformations: [keptUnder(this)] });
         // The pod pulls with the Secrets named in pod.imagePullSecrets, then with ours.
-        const pod = pullSecret === undefined ? args.pod : { ...args.pod, imagePullSecrets: [...(args.pod?.imagePullSecrets ?? []), pullSecret.metadata.name] };
-        const certificates = new SidecarCertificates(name, sidecarCertificatesArgs(namespace, serviceName, publicHost, tlsArgs), { parent: this });
-        const serviceType = serviceTypeOf(args.service, args.tunnel !== undefined);
-        const tunnelOrigin = args.tunnel?.origin ?? TUNNEL_DEFAULTS.origin;
-        const tunnelArgs: CloudflareTunnelSidecarArgs | undefined =
-            args.tunnel === undefined
-                ? undefined
-                : {
-                          namespace,
-                          token: args.tunnel.token,
-                          existingSecretName: args.tunnel.existingSecretName,
-                          hostname: args.tunnel.hostname,
-                          image: args.tunnel.image,
-                          metricsPort: args.tunnel.metricsPort,
-                          gracePeriodSeconds: args.tunnel.gracePeriodSeconds,
-                          resources: args.tunnel.resources,
-                          ...originFor(tunnelOrigin, args.app.port, args.proxy?.port ?? WORKLOAD_DEFAULTS.proxyPort, serviceName, namespace),
-                          originCaSecretName: tunnelOrigin === TunnelOrigin.Proxy ? certificates.secretName : undefined,
-                  };
-        const tunnel = tunnelArgs === undefined ? undefined : new CloudflareTunnelSidecar(name, tunnelArgs, { parent: this });
+        const pod = wantsPullSecret(images) ? { ...args.pod, imagePullSecrets: [...(args.pod?.imagePullSecrets ?? []), sidecar.pullSecretName as pulumi.Output<string>] } : args.pod;
+        const serviceType = serviceTypeOf(args.service, givenTunnel !== undefined);
+        const tunnel = givenTunnel === undefined ? undefined : cloudflared(name, { tunnel: givenTunnel, args, namespace, serviceName, secretName: sidecar.secretName }, this);
         const workload = new SidecarWorkload(
             name,
             {
+                ...shared,
                 namespace,
                 serviceName,
-                app: args.app,
-                proxy: args.proxy,
-                redirect: args.redirect,
+                kind: workloadKind,
                 service: { ...args.service, type: serviceType },
-                proxyImage: images.proxyImage,
-                initImage: images.initImage,
-                secretName: certificates.secretName,
-                interception: args.interception,
-                kind: args.workloadKind,
-                replicas: args.replicas,
-                nativeSidecar: args.nativeSidecar,
-                podSecurity: args.podSecurity,
-                podSecurityContext: args.podSecurityContext,
                 pod,
-                workload: args.workload,
-                networkPolicy: args.networkPolicy,
-                tunnel: tunnel === undefined ? undefined : tunnelContainerParts(tunnelArgs!, tunnel.secretName),
+                proxyImage: sidecar.proxyImage,
+                initImage: sidecar.initImage,
+                secretName: sidecar.secretName,
+                tunnel: tunnel?.parts,
             },
             { parent: this },
         );
 
-        const servicePort = args.service?.port ?? WORKLOAD_DEFAULTS.servicePort;
+        const servicePort = args.service?.port ?? SERVICE_DEFAULTS.port;
         this.nodePort = workload.nodePort;
         this.url = appUrl({
             type: serviceType,
-            tunnelHostname: args.tunnel?.hostname,
+            tunnelHostname: givenTunnel?.hostname,
             publicHost,
             namespace,
             servicePort,
@@ -172,25 +145,25 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.clusterUrl =
             serviceType === ServiceType.None
                 ? (pulumi.output(undefined) as unknown as pulumi.Output<string>)
-                : pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tlsArgs.clusterDomain ?? "cluster.local"}:${servicePort}`;
-        this.caCertPem = certificates.caCertPem;
+                : pulumi.interpolate`https://${workload.serviceName}.${namespace}.svc.${tls?.clusterDomain ?? "cluster.local"}:${servicePort}`;
+        this.caCertPem = sidecar.caCertPem;
         this.namespace = pulumi.output(namespace);
         this.serviceName = workload.serviceName;
-        this.secretName = certificates.secretName;
-        this.pullSecretName = pullSecret?.metadata.name ?? pulumi.output<string | undefined>(undefined);
+        this.secretName = sidecar.secretName;
+        this.pullSecretName = sidecar.pullSecretName;
         this.workloadName = workload.workloadName;
         this.networkPolicyName = workload.networkPolicyName;
-        this.proxyImage = images.proxyImage;
-        this.initImage = images.initImage;
-        this.certNotAfter = certificates.certNotAfter;
-        this.caNotAfter = certificates.caNotAfter;
-        this.certRenewAfter = certificates.certRenewAfter;
-        this.clientCertificates = certificates.clientCertificates;
+        this.proxyImage = sidecar.proxyImage;
+        this.initImage = sidecar.initImage;
+        this.certNotAfter = sidecar.certNotAfter;
+        this.caNotAfter = sidecar.caNotAfter;
+        this.certRenewAfter = sidecar.certRenewAfter;
+        this.clientCertificates = sidecar.clientCertificates;
         const none = pulumi.output<string | undefined>(undefined);
-        this.tunnelSecretName = tunnel?.secretName ?? none;
-        this.tunnelOriginService = tunnel?.originService ?? none;
-        this.tunnelOriginServerName = tunnel?.originServerName ?? none;
-        this.tunnelOriginCaPool = tunnel?.originCaPool ?? none;
+        this.tunnelSecretName = tunnel?.component.secretName ?? none;
+        this.tunnelOriginService = tunnel?.component.originService ?? none;
+        this.tunnelOriginServerName = tunnel?.component.originServerName ?? none;
+        this.tunnelOriginCaPool = tunnel?.component.originCaPool ?? none;
         this.registerOutputs({
             tunnelSecretName: this.tunnelSecretName,
             tunnelOriginService: this.tunnelOriginService,
@@ -212,6 +185,94 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
             caNotAfter: this.caNotAfter,
             certRenewAfter: this.certRenewAfter,
             clientCertificates: this.clientCertificates,
+        });
+    }
+}
+
+/**
+ * Stacks made before TlsSidecarApp composed a TlsSidecar hold the images, the certificates and the pull Secret right
+ * under the app: each child of the TlsSidecar answers to its place there by an alias (and its own children with it),
+ * so an update moves them and replaces none. Passed as a transformation of the TlsSidecar, which meets it first.
+ */
+function keptUnder(app: pulumi.Resource): pulumi.ResourceTransformation {
+    let sidecar: pulumi.Resource | undefined;
+    return (a) => {
+        sidecar ??= a.resource;
+        return a.opts.parent === sidecar ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { aliases: [{ parent: app }] }) } : undefined;
+    };
+}
+
+/** Where the tunnel goes in the app's pod. */
+interface TunnelPlace {
+    tunnel: Tunnel;
+    args: TlsSidecarAppArgs;
+    namespace: pulumi.Input<string>;
+    serviceName: string;
+    /** The Secret whose `ca.crt` cloudflared verifies the proxy with (origin = the proxy). */
+    secretName: pulumi.Output<string>;
+}
+
+/** The tunnel's component (its token Secret) and the cloudflared container for the pods. */
+function cloudflared(name: string, place: TunnelPlace, parent: pulumi.Resource) {
+    const { origin = TUNNEL_DEFAULTS.origin, ...tunnel } = place.tunnel;
+    const proxyPort = place.args.proxy?.port ?? PROXY_DEFAULTS.port;
+    const tunnelArgs = {
+        ...tunnel,
+        namespace: place.namespace,
+        ...originFor(origin, place.args.app.port, proxyPort, place.serviceName, place.namespace),
+        originCaSecretName: origin === TunnelOrigin.Proxy ? place.secretName : undefined,
+    };
+    const component = new CloudflareTunnelSidecar(name, tunnelArgs, { parent });
+    return { component, parts: tunnelContainerParts(tunnelArgs, component.secretName) };
+}
+
+/** Throws one ConfigError naming every bad argument found. Values given as Outputs are checked when they resolve. */
+export function validateAppArgs(name: string, args: TlsSidecarAppArgs): void {
+    if (args.app === undefined) {
+        throw new ConfigError("app", undefined, "the app to deploy: { image, port }");
+    }
+    const problems = new Problems();
+    const metricsPort = args.tunnel === undefined ? undefined : (args.tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort);
+    checkSidecarWorkloadArgs({ ...args, kind: args.workloadKind, kindPath: "workloadKind", tunnel: metricsPort === undefined ? undefined : { metricsPort } }, problems);
+    checkTunnel(args, problems);
+    checkClientAuthWithBroughtCertificate(args, problems);
+    const serviceNamePath = args.serviceName === undefined ? "serviceName (defaults to the component name)" : "serviceName";
+    checkTlsSidecarArgs({ namespace: args.namespace, serviceName: args.serviceName ?? name, publicHost: args.publicHost, tls: args.tls, images: args.images }, problems, serviceNamePath);
+    problems.throwIfAny();
+}
+
+/** `tunnel` (the Service type it allows is checked in workload/service.ts). */
+function checkTunnel(args: TlsSidecarAppArgs, problems: Problems): void {
+    const tunnel = args.tunnel;
+    if (tunnel === undefined) {
+        return;
+    }
+    if (tunnel.origin !== undefined) problems.check(() => checkEnum("tunnel.origin", tunnel.origin, TunnelOrigin));
+    problems.check(() => validateTunnelCommon("tunnel.", tunnel));
+    const metricsPort = tunnel.metricsPort ?? TUNNEL_DEFAULTS.metricsPort;
+    const clash = ownPorts(args.app.port, args.proxy).find(([, port]) => isKnown(metricsPort) && isKnown(port) && metricsPort === port);
+    if (clash !== undefined) {
+        problems.add({ path: "tunnel.metricsPort", value: metricsPort, allowed: `a port other than ${clash[0]} (${clash[1]}): cloudflared's metrics listen in the same pod` });
+    }
+    if (args.proxy?.clientAuth === ClientAuth.Require) {
+        problems.add({
+            path: "proxy.clientAuth",
+            value: args.proxy.clientAuth,
+            allowed:
+                '"none" or "request" with a tunnel: cloudflared presents no client certificate to the proxy, and the app origin would bypass it (use Cloudflare Access to authenticate tunnel clients)',
+        });
+    }
+}
+
+/** A brought certificate without its CA leaves the proxy nothing to verify client certificates against. */
+function checkClientAuthWithBroughtCertificate(args: TlsSidecarAppArgs, problems: Problems): void {
+    const tls = args.tls ?? {};
+    const clientAuth = args.proxy?.clientAuth ?? ClientAuth.None;
+    if (clientAuth !== ClientAuth.None && tls.certificatePem !== undefined && tls.caCertificatePem === undefined) {
+        problems.add({
+            path: "proxy.clientAuth",
+            value: clientAuth,
+            allowed: '"none" unless tls.caCertificatePem is given: the proxy verifies client certificates against ca.crt and will not start without it',
         });
     }
 }

@@ -1,7 +1,8 @@
+// What every component's checks share: ConfigError, naming each bad argument, its value and what is allowed;
+// Problems, gathering them so one error names them all; checked(), for values given as Outputs; and the checks of
+// common values (ports, Kubernetes names, hosts, addresses).
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerResources } from "./podSpec";
-import { checkQuantity } from "./quantity";
 
 /** One bad argument: its path (e.g. `proxy.port`), the value it got and what is allowed. */
 export interface ConfigProblem {
@@ -254,23 +255,4 @@ export function checkHost(path: string, value: unknown): void {
     } catch {
         throw new ConfigError(path, value, "a DNS name or an IP address");
     }
-}
-
-export function checkEach<T>(path: string, values: readonly T[] | undefined, check: (p: string, v: T) => void): void {
-    (values ?? []).forEach((v, i) => check(`${path}[${i}]`, v));
-}
-
-const RESOURCE_FIELDS = ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"];
-
-/** A container's `ContainerResources`: known fields only, each a quantity. */
-export function checkResources(path: string, r: ContainerResources | undefined): void {
-    const problems = new Problems();
-    for (const [key, value] of Object.entries(r ?? {})) {
-        if (!RESOURCE_FIELDS.includes(key)) {
-            problems.add({ path: `${path}.${key}`, value, allowed: `one of ${RESOURCE_FIELDS.join(", ")}` });
-        } else if (value !== undefined) {
-            problems.check(() => checked(value as pulumi.Input<string>, (v) => checkQuantity(`${path}.${key}`, v)));
-        }
-    }
-    problems.throwIfAny();
 }

@@ -4,49 +4,46 @@
 // functions, so both render the same pod for the same inputs. Your other containers and fields are kept.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkPorts, checkRedirect, checkSidecarChoices } from "./appValidation";
-import { sidecarHandlers } from "./appContainer";
-import { WORKLOAD_DEFAULTS } from "./defaults";
-import { InterceptionMode } from "./enums";
-import { INIT_CONTAINER, podSpec, PROXY_CONTAINER } from "./podSpec";
-import { preStopSleepSeconds } from "./probes";
-import { TlsProxy, Redirect, sidecarPodParts, sidecarPorts } from "./sidecarPod";
-import { RESERVED_VOLUME_PREFIX } from "./volumes";
-import { checkIntegerRange, checkResources, collectLateChecks, ConfigError, ConfigProblem, isKnown, Problems, renamingLateChecks } from "./validation";
-import { validateWorkloadParts } from "./workloadValidation";
+import { APP_DEFAULTS, sidecarHandlers } from "./app";
 import { afterLateChecks } from "./lateChecks";
+import {
+    checkOwnPorts,
+    checkProbesAndHooks,
+    checkSidecarArgs,
+    INIT_CONTAINER,
+    LifecycleHandler,
+    preStopSleepSeconds,
+    ProbedApp,
+    PROXY_CONTAINER,
+    RESERVED_VOLUME_PREFIX,
+    resolveSidecar,
+    SidecarArgs,
+    sidecarPodSpec,
+    TlsSidecarRefs,
+} from "./pod";
+import { checkIntegerRange, collectLateChecks, ConfigError, ConfigProblem, isKnown, Problems, renamingLateChecks } from "./validation";
+
 
 type ContainerInput = k8s.types.input.core.v1.Container;
 type PodSpecInput = k8s.types.input.core.v1.PodSpec;
 
-/** What the pod needs from a `TlsSidecar` (or the same three from elsewhere). */
-export interface TlsSidecarRefs {
-    proxyImage: pulumi.Input<string>;
-    initImage: pulumi.Input<string>;
-    /** The `kubernetes.io/tls` Secret the proxy mounts. */
-    secretName: pulumi.Input<string>;
-    /** Added to the pod's imagePullSecrets when it has a value. */
-    pullSecretName?: pulumi.Input<string | undefined>;
-}
-
 /** How the sidecar fits your pod: TlsSidecarApp's arguments of the same names, and which container is the app. */
-export interface TlsSidecarPodArgs {
+export interface TlsSidecarPodArgs extends SidecarArgs {
     /** Name of the app container in the pod spec. Default: the pod's only container. */
     container?: string;
     /** The port the app listens on in plain HTTP. */
     appPort: pulumi.Input<number>;
-    /** Default iptables. */
-    interception?: InterceptionMode;
-    /** Default true (Kubernetes ≥ 1.29). */
-    nativeSidecar?: boolean;
     /** As `app.drainSeconds`: the proxy's drain as the app's preStop hook. Default 5; 0 for none. */
     drainSeconds?: number;
-    proxy?: TlsProxy;
-    redirect?: Redirect;
+}
+
+/** A probe or hook action with a port, which may be a container port's name. */
+interface PortedAction {
+    port?: unknown;
 }
 
 /** A container port named `port` resolves to its number, so a probe at a named port is rewritten as one at a number. */
-function resolvePort<T extends { port?: unknown }>(action: T | undefined, ports: ContainerInput["ports"]): T | undefined {
+function resolvePort<T extends PortedAction>(action: T | undefined, ports: ContainerInput["ports"]): T | undefined {
     if (action === undefined || typeof action.port !== "string" || !Array.isArray(ports)) {
         return action;
     }
@@ -54,7 +51,13 @@ function resolvePort<T extends { port?: unknown }>(action: T | undefined, ports:
     return named === undefined ? action : { ...action, port: named.containerPort };
 }
 
-function withNumericPorts<T extends { httpGet?: { port?: unknown }; tcpSocket?: { port?: unknown } }>(h: T | undefined, ports: ContainerInput["ports"]): T | undefined {
+/** A probe or hook with a plain-object `httpGet` or `tcpSocket`. */
+interface Handler {
+    httpGet?: PortedAction;
+    tcpSocket?: PortedAction;
+}
+
+function withNumericPorts(h: Handler | undefined, ports: ContainerInput["ports"]): Handler | undefined {
     if (h === undefined) {
         return undefined;
     }
@@ -64,17 +67,25 @@ function withNumericPorts<T extends { httpGet?: { port?: unknown }; tcpSocket?: 
     return resolved;
 }
 
+const PROBES = ["readinessProbe", "livenessProbe", "startupProbe"] as const;
+const HOOKS = ["postStart", "preStop"] as const;
+
+/** A container of your pod spec read as the app: its probes and hooks are plain objects (their fields may be Outputs). */
+type AppInSpec = ContainerInput & ProbedApp;
+
 /** The app container with its probes' and hooks' named ports resolved: what the checks and the rewrite read. */
-function probedApp(c: any): any {
-    const app = { ...c };
-    for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-        if (c[probe] !== undefined) app[probe] = withNumericPorts(c[probe], c.ports);
+function probedApp(container: AppInSpec): AppInSpec {
+    const app: AppInSpec = { ...container };
+    for (const probe of PROBES) {
+        if (container[probe] !== undefined) app[probe] = withNumericPorts(container[probe], container.ports) as AppInSpec[typeof probe];
     }
-    if (c.lifecycle !== undefined) {
-        app.lifecycle = { ...c.lifecycle };
-        for (const hook of ["postStart", "preStop"]) {
-            if (c.lifecycle[hook] !== undefined) app.lifecycle[hook] = withNumericPorts(c.lifecycle[hook], c.ports);
+    const hooks: ProbedApp["lifecycle"] = container.lifecycle;
+    if (hooks !== undefined) {
+        const lifecycle = { ...hooks };
+        for (const hook of HOOKS) {
+            if (hooks[hook] !== undefined) lifecycle[hook] = withNumericPorts(hooks[hook], container.ports) as LifecycleHandler;
         }
+        app.lifecycle = lifecycle;
     }
     return app;
 }
@@ -105,19 +116,17 @@ export function validateTlsSidecarPod(spec: PodSpecInput, args: TlsSidecarPodArg
     volumes.forEach((v, i) => {
         if (typeof v.name === "string" && v.name.startsWith(RESERVED_VOLUME_PREFIX)) problems.add({ path: `spec.volumes[${i}].name`, value: v.name, allowed: `a name not starting with "${RESERVED_VOLUME_PREFIX}": the sidecar's volumes` });
     });
-    checkSidecarChoices(args, problems);
     if (args.drainSeconds !== undefined) problems.check(() => checkIntegerRange("drainSeconds", args.drainSeconds, 0, 300));
-    problems.check(() => checkResources("proxy.resources", args.proxy?.resources));
-    problems.check(() => checkResources("redirect.resources", args.redirect?.resources));
-    // The app container's probes and hooks, and the ports, by the rules TlsSidecarApp's app has.
+    // The sidecar's arguments, the ports, and the app container's probes and hooks, by the rules TlsSidecarApp's app has.
     const own = new Problems();
-    const app = { image: "", port: args.appPort, drainSeconds: args.drainSeconds, ...(index < 0 ? {} : probedApp(containers[index])) };
-    const parts = { app: { ...app, ports: undefined, envFrom: undefined, volumeMounts: undefined }, proxy: args.proxy, interception: args.interception };
+    const app: ProbedApp = index < 0 ? {} : probedApp(containers[index] as AppInSpec);
+    const sidecar = resolveSidecar(args);
+    const rules = { appPort: args.appPort, interception: sidecar.interception, clientAuth: sidecar.proxy.clientAuth, drainSeconds: args.drainSeconds ?? APP_DEFAULTS.drainSeconds };
     const at = `spec.containers[${index}]`;
     renamingLateChecks(() => {
-        checkPorts(parts, own);
-        checkRedirect({ app, redirect: args.redirect }, own);
-        own.check(() => validateWorkloadParts(parts, undefined));
+        checkSidecarArgs(args, args.appPort, own);
+        checkOwnPorts(args.appPort, args.proxy, own);
+        checkProbesAndHooks(app, rules, own);
     }, (p) => renamed(p, at));
     own.all.forEach((p) => problems.add(renamed(p, at)));
     problems.throwIfAny();
@@ -138,34 +147,26 @@ export function withTlsSidecar(spec: PodSpecInput, sidecar: TlsSidecarRefs, args
 }
 
 /** withTlsSidecar's pod spec, its arguments checked; `index`: the app container's. */
-function renderedWithTlsSidecar(spec: PodSpecInput, sidecar: TlsSidecarRefs, args: TlsSidecarPodArgs, index: number): PodSpecInput {
-    const interception = args.interception ?? InterceptionMode.Iptables;
-    const drainSeconds = args.drainSeconds ?? WORKLOAD_DEFAULTS.drainSeconds;
+function renderedWithTlsSidecar(spec: PodSpecInput, refs: TlsSidecarRefs, args: TlsSidecarPodArgs, index: number): PodSpecInput {
+    const sidecar = resolveSidecar(args);
+    const drainSeconds = args.drainSeconds ?? APP_DEFAULTS.drainSeconds;
     const containers = spec.containers as ContainerInput[];
-    const own = probedApp(containers[index]);
-    const app: ContainerInput = { ...own, ...sidecarHandlers(own, args.appPort, { interception, adminPort: sidecarPorts(args.proxy).adminPort, drainSeconds }) };
+    const own = probedApp(containers[index] as AppInSpec);
+    const container: ContainerInput = { ...own, ...sidecarHandlers(own, args.appPort, { interception: sidecar.interception, adminPort: sidecar.proxy.adminPort, drainSeconds }) };
     const { containers: _containers, initContainers, volumes, securityContext, terminationGracePeriodSeconds, imagePullSecrets, ...fields } = spec;
     const pullSecrets =
-        sidecar.pullSecretName === undefined
+        refs.pullSecretName === undefined
             ? imagePullSecrets
-            : pulumi.all([pulumi.output(imagePullSecrets), sidecar.pullSecretName]).apply(([given, ours]) => (ours === undefined ? given : [...(given ?? []), { name: ours }]));
-    const rendered = podSpec(
-        sidecarPodParts({
-            app,
-            appPort: args.appPort,
-            proxy: args.proxy,
-            redirect: args.redirect,
-            interception,
-            nativeSidecar: args.nativeSidecar,
-            drainSeconds,
-            proxyImage: sidecar.proxyImage,
-            initImage: sidecar.initImage,
-            secretName: sidecar.secretName,
-            podSecurityContext: securityContext as pulumi.Input<k8s.types.input.core.v1.PodSecurityContext> | undefined,
-            appVolumes: (volumes ?? []) as k8s.types.input.core.v1.Volume[],
-            podFields: pullSecrets === undefined ? fields : { ...fields, imagePullSecrets: pullSecrets },
-            preStopSeconds: preStopSleepSeconds(own.lifecycle),
-        }),
+            : pulumi.all([pulumi.output(imagePullSecrets), refs.pullSecretName]).apply(([given, ours]) => (ours === undefined ? given : [...(given ?? []), { name: ours }]));
+    const rendered = sidecarPodSpec(
+        sidecar,
+        refs,
+        { container, port: args.appPort, drainSeconds, preStopSeconds: preStopSleepSeconds(own.lifecycle) },
+        {
+            fields: pullSecrets === undefined ? fields : { ...fields, imagePullSecrets: pullSecrets },
+            securityContext: securityContext as pulumi.Input<k8s.types.input.core.v1.PodSecurityContext> | undefined,
+            volumes: (volumes ?? []) as k8s.types.input.core.v1.Volume[],
+        },
     );
     const inits = [...((initContainers ?? []) as ContainerInput[]), ...((rendered.initContainers ?? []) as ContainerInput[])];
     const grace = rendered.terminationGracePeriodSeconds as number;

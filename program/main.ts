@@ -4,7 +4,7 @@
 // here in one error, before any resource is registered. Types are read again here for runs without the CLI's check.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, TlsSidecarApp, TlsSidecarAppArgs } from "../components";
-import { validateAppArgs } from "../components/appValidation";
+import { validateAppArgs } from "../components/tlsSidecarApp";
 import { ConfigProblem, describeProblem, Problems } from "../components/validation";
 import { argsFromConfig } from "./config";
 import { configKeyOf, DECLARED_KEYS, withoutEntry } from "./configKeys";

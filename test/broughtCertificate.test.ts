@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import type * as Components from "../components";
-import { broughtCertificateProblems } from "../components/broughtCertificate";
+import { broughtCertificateProblems } from "../components/tls/broughtCertificate";
 import { brought, garbled, issue, makeCa } from "./support/broughtCertificates";
 import { minimalArgs } from "./support/fixtures";
 import { EngineMocks, installMocks, settled } from "./support/mocks";

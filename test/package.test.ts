@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { inConsumer, makeConsumer, packInto, tarballFiles } from "./support/consumer";
 import { isExternal, linkTarget, linksOf, page } from "./support/docs";
-import { ROOT } from "./support/program";
+import { componentSources, ROOT } from "./support/program";
 
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
@@ -85,7 +85,7 @@ describe("the npm package", function () {
         );
         // TypeScript sources: the components only (main's entry and what bin/'s source maps point at), no program.
         const sources = files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
-        assert.deepStrictEqual(sources.sort(), fs.readdirSync(path.join(ROOT, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`).sort());
+        assert.deepStrictEqual(sources.sort(), componentSources().map((f) => `components/${f}`));
     });
 
     it("points exports and types at the compiled entry, and main at its source (the plugin host's and schema analyzer's entry)", () => {

@@ -1,5 +1,5 @@
 // The images build from what the npm package ships: every file a Dockerfile COPYs or ADDs from its build context
-// (the directory components/images.ts hands docker.Image, .dockerignore applied) is in `npm pack`'s file list.
+// (the directory components/images/images.ts hands docker.Image, .dockerignore applied) is in `npm pack`'s file list.
 // Fast: `npm pack --dry-run` lists the files without packing or building.
 import * as assert from "assert";
 import { execFileSync } from "child_process";

@@ -47,7 +47,7 @@ describe("the program (index.ts)", () => {
     });
 
     describe("the dev stack", () => {
-        it("creates the images, CA and server certificate, Secret, Deployment and Service under one TlsSidecarApp", async () => {
+        it("creates the images, CA and server certificate, Secret (under a TlsSidecar), Deployment and Service under one TlsSidecarApp", async () => {
             const { mocks } = await runProgram("dev");
             const counts: Record<string, number> = {};
             for (const r of mocks.resources) {
@@ -55,6 +55,7 @@ describe("the program (index.ts)", () => {
             }
             assert.deepStrictEqual(counts, {
                 "tls-sidecar:index:TlsSidecarApp": 1,
+                "tls-sidecar:index:TlsSidecar": 1,
                 "tls-sidecar:index:SidecarImages": 1,
                 "tls-sidecar:index:SidecarCertificates": 1,
                 "tls-sidecar:index:SidecarWorkload": 1,
@@ -74,7 +75,7 @@ describe("the program (index.ts)", () => {
             const previewed = await runProgram("dev", {}, [], true);
             const updated = await runProgram("dev");
             assert.deepStrictEqual(types(previewed), types(updated));
-            assert.strictEqual(previewed.mocks.resources.length, 14);
+            assert.strictEqual(previewed.mocks.resources.length, 15);
             assert.strictEqual(typeof previewed.outputs.url, "string");
         });
 

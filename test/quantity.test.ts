@@ -1,7 +1,7 @@
 // The quantity check follows Kubernetes' grammar (k8s.io/apimachinery/pkg/api/resource): the cases below are those
 // of apimachinery's quantity_test.go (TestQuantityParse's table and its invalid list), and the ones issue 20 met.
 import * as assert from "assert";
-import { checkQuantity } from "../components/quantity";
+import { checkQuantity } from "../components/pod/quantity";
 import { ConfigError } from "../components/validation";
 
 function accepted(value: string): boolean {

@@ -6,14 +6,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { brought } from "./support/broughtCertificates";
-import { declaredConfig, DeclaredKey, refusal, ROOT } from "./support/program";
+import { componentSources, declaredConfig, DeclaredKey, refusal, ROOT } from "./support/program";
 import { codeNames, section, tableRows } from "./support/docs";
 
 const REFERENCE = "docs/reference.md";
 
 /** Property names of an interface in components/, read with the TypeScript parser. */
 function members(name: string): string[] {
-    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+    for (const file of componentSources()) {
         const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
         const found = source.statements.find((n): n is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(n) && n.name.text === name);
         if (found !== undefined) {

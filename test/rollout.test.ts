@@ -86,8 +86,8 @@ describe("rollouts: the drain and the grace period", () => {
 
 describe("the program's drainSeconds", () => {
     it("is declared with the component's default", async () => {
-        const { WORKLOAD_DEFAULTS } = await import("../components/workload");
-        assert.strictEqual(declaredConfig().drainSeconds.default, WORKLOAD_DEFAULTS.drainSeconds);
+        const { APP_DEFAULTS } = await import("../components/app");
+        assert.strictEqual(declaredConfig().drainSeconds.default, APP_DEFAULTS.drainSeconds);
     });
 
     it("sets the app's preStop drain; 0 removes it", async () => {

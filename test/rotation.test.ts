@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import { RecordedResource } from "./support/mocks";
 import { ProgramFailure, ProgramRun, runProgram } from "./support/program";
-import { scheduleAt } from "../components/rotation";
+import { scheduleAt } from "../components/tls/rotation";
 import { brought } from "./support/broughtCertificates";
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as ts from "typescript";
-import { ROOT } from "./support/program";
+import { componentSources, ROOT } from "./support/program";
 import * as components from "../components";
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -26,7 +26,7 @@ function exportedComponents(): string[] {
 
 /** Members of an interface, with those of the interfaces it extends, read from the source with the TypeScript parser. */
 function interfaceMembers(name: string): { name: string; optional: boolean }[] {
-    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+    for (const file of componentSources()) {
         const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
         for (const node of source.statements) {
             if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
@@ -41,7 +41,7 @@ function interfaceMembers(name: string): { name: string; optional: boolean }[] {
 
 /** Public `readonly x: pulumi.Output<…>` fields of a component class. */
 function classOutputs(name: string): string[] {
-    for (const file of fs.readdirSync(path.join(ROOT, "components"))) {
+    for (const file of componentSources()) {
         const source = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, "components", file), "utf8"), ts.ScriptTarget.ES2020, true);
         for (const node of source.statements) {
             if (ts.isClassDeclaration(node) && node.name?.text === name) {
@@ -155,6 +155,8 @@ describe("the cross-language component schema", function () {
         ["NodeInclusionPolicy", Object.values(components.NodeInclusionPolicy)],
         ["ServiceType", Object.values(components.ServiceType)],
         ["ExternalTrafficPolicy", Object.values(components.ExternalTrafficPolicy)],
+        ["TlsMinVersion", Object.values(components.TlsMinVersion)],
+        ["TlsProfile", Object.values(components.TlsProfile)],
     ] as const) {
         it(`exposes the enum ${name} with all its values`, () => {
             const type = schema.types[`tls-sidecar:index:${name}`];
@@ -166,6 +168,18 @@ describe("the cross-language component schema", function () {
             );
         });
     }
+
+    it("carries the proxy's traffic controls, each object with the fields of its interface", () => {
+        const proxy = schema.types["tls-sidecar:index:TlsProxy"].properties;
+        for (const [field, type] of [["rateLimit", "RateLimit"], ["timeouts", "ProxyTimeouts"], ["accessLog", "AccessLog"], ["tlsPolicy", "TlsPolicy"], ["hsts", "Hsts"]]) {
+            assert.strictEqual(proxy[field].$ref, `#/types/tls-sidecar:index:${type}`, field);
+            assert.deepStrictEqual(Object.keys(schema.types[`tls-sidecar:index:${type}`].properties).sort(), interfaceMembers(type).map((m) => m.name).sort(), type);
+        }
+        assert.strictEqual(proxy.maxConnections.type, "string");
+        assert.strictEqual(proxy.maxConcurrentStreams.type, "number");
+        assert.strictEqual(schema.types["tls-sidecar:index:RateLimit"].properties.perClient.$ref, "#/types/tls-sidecar:index:ClientRateLimit");
+        assert.strictEqual(schema.types["tls-sidecar:index:TlsPolicy"].properties.minVersion.$ref, "#/types/tls-sidecar:index:TlsMinVersion");
+    });
 
     it("carries the security contexts and the Pod Security profile", () => {
         const app = schema.resources["tls-sidecar:index:TlsSidecarApp"].inputProperties;
@@ -239,7 +253,7 @@ describe("the cross-language component schema", function () {
 
     it("keeps the former names as deprecated aliases for TypeScript programs", () => {
         const index = fs.readFileSync(path.join(ROOT, "components", "index.ts"), "utf8");
-        const declared = fs.readdirSync(path.join(ROOT, "components")).map((f) => fs.readFileSync(path.join(ROOT, "components", f), "utf8")).join("\n");
+        const declared = componentSources().map((f) => fs.readFileSync(path.join(ROOT, "components", f), "utf8")).join("\n");
         for (const [old, renamed] of [["AppContainerArgs", "AppContainer"], ["ProbeArgs", "Probe"], ["ServiceArgs", "Service"], ["ResourcesArgs", "ContainerResources"], ["ProxyArgs", "TlsProxy"], ["PrebuiltImagesArgs", "PrebuiltImages"]]) {
             assert.match(index, new RegExp(`\\b${old}\\b`), `${old} is still exported`);
             assert.match(declared, new RegExp(`@deprecated[^\n]*\nexport type ${old} = ${renamed};`), `${old} is a deprecated alias of ${renamed}`);

@@ -3,17 +3,14 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { EngineMocks, installMocks, promiseOf } from "./support/mocks";
-import { deployed, itRejectsEach, RejectionCase } from "./support/fixtures";
+import { deployed, deployedProxyArgs, itRejectsEach, RejectionCase } from "./support/fixtures";
 import { refusal, runProgram } from "./support/program";
 import type * as Components from "../components";
 
 let c: typeof Components;
 let mocks: EngineMocks;
 
-const proxyArgs = (m: EngineMocks): string[] => {
-    const spec = m.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
-    return [...spec.initContainers, ...spec.containers].find((x: { name: string }) => x.name === c.PROXY_CONTAINER).args;
-};
+const proxyArgs = (m: EngineMocks): string[] => deployedProxyArgs(m, c.PROXY_CONTAINER);
 
 const CASES: RejectionCase[] = [
     ["an unknown upstream protocol", () => ({ proxy: { upstreamProtocol: "h2" as Components.UpstreamProtocol } }), /^proxy\.upstreamProtocol: "h2" is not allowed; expected one of "http1", "h2c"/],

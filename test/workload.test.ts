@@ -133,12 +133,12 @@ describe("SidecarWorkload (through TlsSidecarApp)", () => {
         });
     });
 
-    it("parents every resource to its component, and each part to TlsSidecarApp", async () => {
+    it("parents every resource to its component, the TlsSidecar and the SidecarWorkload to TlsSidecarApp", async () => {
         const parents = new Map<string, string>();
         const app = new c.TlsSidecarApp("hello", minimalArgs({ images: { registry: { server: "localhost:5000" } } }), {
             transformations: [
                 (args) => {
-                    parents.set(`${args.type}::${args.name}`, args.opts.parent ? (args.opts.parent as any).__name : "(none)");
+                    parents.set(`${args.type}::${args.name}`, args.opts.parent ? `${args.opts.parent.constructor.name} ${(args.opts.parent as any).__name}` : "(none)");
                     return undefined;
                 },
             ],
@@ -146,15 +146,16 @@ describe("SidecarWorkload (through TlsSidecarApp)", () => {
         await promiseOf(app.url);
         await promiseOf(app.workloadName);
         const parentType = (type: string) => [...parents.entries()].filter(([k]) => k.startsWith(`${type}::`)).map(([, v]) => v);
-        assert.deepStrictEqual(parentType("tls-sidecar:index:SidecarImages"), ["hello"]);
-        assert.deepStrictEqual(parentType("tls-sidecar:index:SidecarCertificates"), ["hello"]);
-        assert.deepStrictEqual(parentType("tls-sidecar:index:SidecarWorkload"), ["hello"]);
+        assert.deepStrictEqual(parentType("tls-sidecar:index:TlsSidecar"), ["TlsSidecarApp hello"]);
+        assert.deepStrictEqual(parentType("tls-sidecar:index:SidecarImages"), ["TlsSidecar hello"]);
+        assert.deepStrictEqual(parentType("tls-sidecar:index:SidecarCertificates"), ["TlsSidecar hello"]);
+        assert.deepStrictEqual(parentType("tls-sidecar:index:SidecarWorkload"), ["TlsSidecarApp hello"]);
         for (const type of ["docker:index/image:Image", "tls:index/privateKey:PrivateKey", "kubernetes:core/v1:Secret", DEPLOYMENT, SERVICE]) {
             const found = parentType(type);
             assert.ok(found.length > 0, `${type} was created`);
-            assert.ok(found.every((p) => p === "hello"), `${type} has a component parent`);
+            assert.ok(found.every((p) => /^(SidecarImages|SidecarCertificates|SidecarWorkload) hello$/.test(p)), `${type} has a component parent: ${found}`);
         }
-        assert.strictEqual(parents.size, 14, "every resource was seen by the parent's transformations");
+        assert.strictEqual(parents.size, 15, "every resource was seen by the parent's transformations");
     });
 
     describe("security contexts", () => {

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import * as tls from "node:tls";
-import type * as PodSpec from "../../components/podSpec";
+import type * as ProxyModule from "../../components/pod/proxy";
 import { memoryOf, openFileLimit, pidsOfPod } from "./cgroups";
 import { httpsGet } from "./clients";
 import { deleteNamespace, kubectlJson, pods } from "./cluster";
@@ -58,10 +58,10 @@ interface ProxyState {
 }
 
 /** The component's module, loaded after the program ran under mocks (as the unit tests load it). */
-const podSpec = (): Promise<typeof PodSpec> => import("../../components/podSpec");
+const proxyModule = (): Promise<typeof ProxyModule> => import("../../components/pod/proxy");
 
 async function proxyState(d: Deployed): Promise<ProxyState> {
-    const { PROXY_CONTAINER } = await podSpec();
+    const { PROXY_CONTAINER } = await proxyModule();
     const [pod] = await pods(NS, d.selector);
     const live = await kubectlJson(["get", "pod", "-n", NS, pod.name]);
     const spec = [...(live.spec.initContainers ?? []), ...live.spec.containers].find((c: any) => c.name === PROXY_CONTAINER);
@@ -183,7 +183,7 @@ describe("real node: a connection flood against the proxy's default resources", 
         this.timeout(4 * 60_000);
         const t0 = Date.now();
         const start = await proxyState(d);
-        assert.equal(start.memoryLimit, (await podSpec()).DEFAULT_PROXY_RESOURCES.memoryLimit, "the proxy runs with the component's default memory limit");
+        assert.equal(start.memoryLimit, (await proxyModule()).DEFAULT_PROXY_RESOURCES.memoryLimit, "the proxy runs with the component's default memory limit");
         const [pid] = await pidsOfPod(start.podUid, PROXY_COMM);
         assert.ok(pid, `no ${PROXY_COMM} process of pod ${start.podUid} on this node`);
         // containerd hands its own RLIMIT_NOFILE to containers: below the flood's size it would test that, not memory

@@ -30,6 +30,12 @@ export async function deployedPodSpec(c: typeof Components, mocks: EngineMocks, 
     return mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
 }
 
+/** The args of the proxy container of the one Deployment registered. */
+export function deployedProxyArgs(mocks: EngineMocks, proxyContainer: string): string[] {
+    const spec = mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+    return [...(spec.initContainers ?? []), ...spec.containers].find((x: { name: string }) => x.name === proxyContainer).args;
+}
+
 /** Captures each resource's properties as the component passes them (Outputs intact, so secrecy can be checked). */
 export function captureProps(): { captured: Map<string, pulumi.Inputs>; transformation: pulumi.ResourceTransformation } {
     const captured = new Map<string, pulumi.Inputs>();

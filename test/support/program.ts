@@ -11,6 +11,11 @@ import { EngineMocks, installMocks, previousRunSettled, promiseOf, RecordedResou
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "tls-sidecar";
 
+/** The components' TypeScript sources, as paths under components/ (its area folders included). */
+export function componentSources(): string[] {
+    return (fs.readdirSync(path.join(ROOT, "components"), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).sort();
+}
+
 export interface DeclaredKey {
     type: "string" | "integer" | "boolean" | "array";
     default?: unknown;

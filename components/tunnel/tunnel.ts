@@ -1,0 +1,280 @@
+// Cloudflare Tunnel as a sidecar (seed 000, in today's form): cloudflared runs beside the app, dials out to
+// Cloudflare's edge with a tunnel token and forwards the tunnel's public hostname to an origin on the pod's loopback.
+// Nothing listens on a node port: pods reach the edge, the edge never reaches the pods.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { TunnelOrigin } from "../enums";
+import { resourceRequirements, ContainerResources, RESTRICTED } from "../pod/containers";
+import { validateTunnelSidecarArgs } from "./tunnelValidation";
+import { isKnown } from "../validation";
+import { withLateChecks } from "../lateChecks";
+
+type ContainerInput = k8s.types.input.core.v1.Container;
+type PodSpecInput = k8s.types.input.core.v1.PodSpec;
+type VolumeInput = k8s.types.input.core.v1.Volume;
+
+export const TUNNEL_CONTAINER = "cloudflared";
+/** Key of the token in the Secret the component creates (and in an existing Secret you name). */
+export const TUNNEL_TOKEN_KEY = "token";
+/** Where the proxy's CA (`ca.crt` only, never the key) is mounted when the origin is the TLS proxy. */
+export const ORIGIN_CA_DIR = "/etc/cloudflared/origin-ca";
+export const ORIGIN_CA_VOLUME = "tls-sidecar-origin-ca";
+/** UID/GID of the `nonroot` user of the cloudflare/cloudflared image. */
+export const CLOUDFLARED_UID = 65532;
+
+export const TUNNEL_DEFAULTS = {
+    /** Pinned; override with `image`. Renovate/Dependabot can bump it like any other tag. */
+    image: "cloudflare/cloudflared:2026.7.1",
+    /** The port the cloudflared image itself uses for its metrics (`TUNNEL_METRICS=0.0.0.0:2000`). */
+    metricsPort: 2000,
+    /** cloudflared's own default `--grace-period`. */
+    gracePeriodSeconds: 30,
+    origin: TunnelOrigin.App,
+} as const;
+
+/**
+ * cloudflared's memory grows with concurrent requests (QUIC stream buffers per edge connection, four connections by
+ * default) and it has no flag to cap it (cloudflare/cloudflared#1129), so seed 000's 20Mi limit is below what a
+ * current release uses at idle and would be OOM-killed. 64Mi requested, 256Mi limit: headroom for bursts. CPU: 10m
+ * requested (idle it only keeps the connections alive) and no CPU limit, as for the proxy: throttling a proxy adds
+ * latency to every request, and cloudflared sizes GOMAXPROCS from a CPU limit.
+ */
+export const DEFAULT_TUNNEL_RESOURCES: ContainerResources = { cpuRequest: "10m", memoryRequest: "64Mi", memoryLimit: "256Mi" };
+
+/**
+ * Probe numbers. Readiness follows `/ready` (200 only while at least one edge connection is up) closely, so a rollout
+ * waits for the new pod's tunnel. Liveness uses the same endpoint but only restarts cloudflared after 5 minutes
+ * without any edge connection (30 × 10 s): cloudflared reconnects by itself within seconds after a short edge or
+ * network outage, and restarting it then would not help; a process stuck for minutes is restarted.
+ */
+export const TUNNEL_PROBES = {
+    readiness: { periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 },
+    liveness: { periodSeconds: 10, failureThreshold: 30, timeoutSeconds: 3 },
+} as const;
+
+/** Seconds kubelet waits beyond cloudflared's grace period before SIGKILL (its metrics server takes a moment to stop). */
+export const TUNNEL_GRACE_MARGIN_SECONDS = 5;
+
+/** The cloudflared container, and what the pod needs around it. */
+export interface TunnelContainerParts {
+    image: pulumi.Input<string>;
+    metricsPort: pulumi.Input<number>;
+    gracePeriodSeconds: number;
+    resources: ContainerResources;
+    /** Secret holding the token under `TUNNEL_TOKEN_KEY`. */
+    tokenSecretName: pulumi.Input<string>;
+    /** A Secret whose `ca.crt` is mounted at `ORIGIN_CA_DIR` (origin = the TLS proxy). */
+    originCaSecretName?: pulumi.Input<string>;
+}
+
+/** `cloudflared tunnel --no-autoupdate --metrics 0.0.0.0:<port> --grace-period <n>s run`; the token comes from `TUNNEL_TOKEN`. */
+export function tunnelArgs(p: Pick<TunnelContainerParts, "metricsPort" | "gracePeriodSeconds">): pulumi.Input<string>[] {
+    return [
+        "tunnel",
+        // Always: auto-update relaunches the process, which in a container can replace PID 1 and crash it (seed 000).
+        "--no-autoupdate",
+        "--metrics",
+        // All interfaces so kubelet's probes reach it by pod IP; see docs/tunnel.md for who else can.
+        pulumi.interpolate`0.0.0.0:${p.metricsPort}`,
+        "--grace-period",
+        `${p.gracePeriodSeconds}s`,
+        "run",
+    ];
+}
+
+export function tunnelContainer(p: TunnelContainerParts): ContainerInput {
+    const probe = (t: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number }) => ({
+        httpGet: { path: "/ready", port: p.metricsPort, scheme: "HTTP" },
+        ...t,
+    });
+    return {
+        name: TUNNEL_CONTAINER,
+        image: p.image,
+        // The image's entrypoint is the binary; naming it keeps the command independent of the image's CMD.
+        command: ["cloudflared"],
+        args: tunnelArgs(p),
+        env: [{ name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: p.tokenSecretName, key: TUNNEL_TOKEN_KEY } } }],
+        ports: [{ name: "tunnel-metrics", containerPort: p.metricsPort, protocol: "TCP" }],
+        readinessProbe: probe(TUNNEL_PROBES.readiness),
+        livenessProbe: probe(TUNNEL_PROBES.liveness),
+        securityContext: { ...RESTRICTED, runAsNonRoot: true, runAsUser: CLOUDFLARED_UID, runAsGroup: CLOUDFLARED_UID },
+        resources: resourceRequirements(p.resources),
+        volumeMounts: p.originCaSecretName === undefined ? undefined : [{ name: ORIGIN_CA_VOLUME, mountPath: ORIGIN_CA_DIR, readOnly: true }],
+    };
+}
+
+export function tunnelVolumes(p: TunnelContainerParts): VolumeInput[] {
+    if (p.originCaSecretName === undefined) {
+        return [];
+    }
+    // Only `ca.crt`: cloudflared never sees the proxy's private key. Optional, because an existing Secret with a
+    // publicly trusted certificate may have no `ca.crt` (cloudflared then verifies with the system roots).
+    return [{ name: ORIGIN_CA_VOLUME, secret: { secretName: p.originCaSecretName, items: [{ key: "ca.crt", path: "ca.crt" }], optional: true } }];
+}
+
+/**
+ * Adds cloudflared to a pod spec as a regular container: on termination it gets SIGTERM together with the app and
+ * unregisters from the edge at once (a native sidecar would only be stopped after the app, while the edge still sends
+ * it requests). The pod's grace period covers cloudflared's `--grace-period`.
+ */
+export function withTunnel(spec: PodSpecInput, p: TunnelContainerParts): PodSpecInput {
+    const volumes = [...((spec.volumes as VolumeInput[] | undefined) ?? []), ...tunnelVolumes(p)];
+    const current = spec.terminationGracePeriodSeconds;
+    const needed = p.gracePeriodSeconds + TUNNEL_GRACE_MARGIN_SECONDS;
+    return {
+        ...spec,
+        containers: [...(spec.containers as ContainerInput[]), tunnelContainer(p)],
+        volumes: volumes.length > 0 ? volumes : undefined,
+        terminationGracePeriodSeconds: isKnown(current) && current !== undefined ? Math.max(current, needed) : needed,
+    };
+}
+
+export interface CloudflareTunnelSidecarArgs {
+    /** Namespace of the token Secret: the pod's. */
+    namespace: pulumi.Input<string>;
+    /** The tunnel token (Zero Trust → Networks → Tunnels → your tunnel → install command). Pass it as a Pulumi secret. */
+    token?: pulumi.Input<string>;
+    /** Use this existing Secret's `token` key instead of creating a Secret from `token`. */
+    existingSecretName?: pulumi.Input<string>;
+    /**
+     * The service the tunnel's public hostname must route to, e.g. `http://127.0.0.1:8080`. A token-run tunnel is
+     * remotely managed: this goes into the tunnel's configuration (dashboard or API), not onto cloudflared's command line;
+     * it is exported as `originService` so it can be copied there.
+     */
+    originService: pulumi.Input<string>;
+    /** For an https origin: the name its certificate must carry ("Origin Server Name" in the tunnel's TLS settings). */
+    originServerName?: pulumi.Input<string>;
+    /** For an https origin with a private CA: a Secret whose `ca.crt` is mounted for cloudflared ("CA Pool"). */
+    originCaSecretName?: pulumi.Input<string>;
+    /** The public hostname routed to this tunnel, if known: the `url` output becomes `https://<hostname>`. */
+    hostname?: pulumi.Input<string>;
+    /** Default `cloudflare/cloudflared:<pinned version>`. A tag other than `latest`, or a digest. */
+    image?: pulumi.Input<string>;
+    /** Port of `/ready` and `/metrics`. Default 2000. */
+    metricsPort?: pulumi.Input<number>;
+    /** cloudflared's `--grace-period`: how long in-flight requests may finish after SIGTERM. Default 30. */
+    gracePeriodSeconds?: number;
+    /** Default 10m CPU and 64Mi requested, 256Mi memory limit, no CPU limit. */
+    resources?: ContainerResources;
+}
+
+/** Each field given overrides its default. */
+export function tunnelResources(given: ContainerResources | undefined): ContainerResources {
+    const set = Object.entries(given ?? {}).filter(([, v]) => v !== undefined);
+    return { ...DEFAULT_TUNNEL_RESOURCES, ...Object.fromEntries(set) };
+}
+
+/**
+ * What the pod needs for these arguments, with the token in `tokenSecretName` (a `CloudflareTunnelSidecar`'s
+ * `secretName`): pass it to `tunnelContainer`, `tunnelVolumes`, or `withTunnel` for a whole pod spec. A function, not
+ * a field of the component, so the component's outputs stay plain values for other languages.
+ */
+export function tunnelContainerParts(
+    args: Pick<CloudflareTunnelSidecarArgs, "image" | "metricsPort" | "gracePeriodSeconds" | "resources" | "originCaSecretName">,
+    tokenSecretName: pulumi.Input<string>,
+): TunnelContainerParts {
+    return {
+        image: args.image ?? TUNNEL_DEFAULTS.image,
+        metricsPort: args.metricsPort ?? TUNNEL_DEFAULTS.metricsPort,
+        gracePeriodSeconds: args.gracePeriodSeconds ?? TUNNEL_DEFAULTS.gracePeriodSeconds,
+        resources: tunnelResources(args.resources),
+        tokenSecretName,
+        originCaSecretName: args.originCaSecretName,
+    };
+}
+
+/**
+ * The tunnel token Secret (unless an existing one is named) and what to tell Cloudflare about the origin. The container
+ * to put beside an app comes from `tunnelContainerParts(args, sidecar.secretName)`. Usable on its own, and created by
+ * `TlsSidecarApp` when given `tunnel`.
+ */
+export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
+    /** Secret holding the token (created here unless `existingSecretName`). */
+    readonly secretName: pulumi.Output<string>;
+    /** What the tunnel's public hostname must route to: put it in the tunnel's configuration. */
+    readonly originService: pulumi.Output<string>;
+    /** "Origin Server Name" to set for an https origin; undefined for http. */
+    readonly originServerName: pulumi.Output<string | undefined>;
+    /** "CA Pool" path (inside the cloudflared container) to set for an https origin with a private CA. */
+    readonly originCaPool: pulumi.Output<string | undefined>;
+    /** `https://<hostname>` when `hostname` is given. */
+    readonly url: pulumi.Output<string | undefined>;
+    readonly image: pulumi.Output<string>;
+    readonly metricsPort: pulumi.Output<number>;
+
+    constructor(name: string, args: CloudflareTunnelSidecarArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tls-sidecar:index:CloudflareTunnelSidecar", name, {}, withLateChecks(() => validateTunnelSidecarArgs("", args), opts));
+
+        if (args.existingSecretName !== undefined) {
+            this.secretName = pulumi.output(args.existingSecretName);
+        } else {
+            // Auto-named: a new token gives a new Secret name, so a Deployment rolls to it (Secret env is read at start).
+            const secret = new k8s.core.v1.Secret(
+                `${name}-tunnel-token`,
+                {
+                    metadata: { namespace: args.namespace, labels: { "app.kubernetes.io/managed-by": "tls-sidecar" } },
+                    type: "Opaque",
+                    stringData: { [TUNNEL_TOKEN_KEY]: pulumi.secret(args.token!) },
+                },
+                { parent: this },
+            );
+            this.secretName = secret.metadata.name;
+        }
+
+        const parts = tunnelContainerParts(args, this.secretName);
+        this.originService = pulumi.output(args.originService);
+        this.originServerName = pulumi.output(args.originServerName);
+        this.originCaPool = pulumi.output(args.originCaSecretName === undefined ? undefined : `${ORIGIN_CA_DIR}/ca.crt`);
+        this.url = args.hostname === undefined ? pulumi.output(undefined) : pulumi.interpolate`https://${args.hostname}`;
+        this.image = pulumi.output(parts.image);
+        this.metricsPort = pulumi.output(parts.metricsPort);
+        this.registerOutputs({
+            secretName: this.secretName,
+            originService: this.originService,
+            originServerName: this.originServerName,
+            originCaPool: this.originCaPool,
+            url: this.url,
+            image: this.image,
+            metricsPort: this.metricsPort,
+        });
+    }
+}
+
+/** `TlsSidecarApp`'s `tunnel`: cloudflared beside the app, the tunnel's origin chosen by `origin`. */
+export interface Tunnel {
+    /** The tunnel token, as a Pulumi secret. Required unless `existingSecretName`. */
+    token?: pulumi.Input<string>;
+    /** An existing Secret with the token under the `token` key; nothing is created. */
+    existingSecretName?: pulumi.Input<string>;
+    /** The public hostname routed to the tunnel (configured in Cloudflare): `url` becomes `https://<hostname>`. */
+    hostname?: pulumi.Input<string>;
+    /** Default `TunnelOrigin.App` (plain HTTP on the pod's loopback); `Proxy` for the TLS proxy, verified. */
+    origin?: TunnelOrigin;
+    /** Default `cloudflare/cloudflared:<pinned version>`. */
+    image?: pulumi.Input<string>;
+    /** Default 2000. Must differ from app.port, proxy.port and proxy.adminPort. */
+    metricsPort?: pulumi.Input<number>;
+    /** Default 30 (cloudflared's own default). */
+    gracePeriodSeconds?: number;
+    /** Default 10m CPU and 64Mi requested, 256Mi memory limit, no CPU limit. */
+    resources?: ContainerResources;
+}
+
+/** @deprecated Renamed `Tunnel`: every SDK adds its own `Args` (Python `TunnelArgs`). Kept for existing TypeScript programs. */
+export type TunnelArgs = Tunnel;
+
+/** What the tunnel's remote configuration must say for each origin: the service URL, and for the proxy how to verify it. */
+export function originFor(
+    origin: TunnelOrigin,
+    appPort: pulumi.Input<number>,
+    proxyPort: pulumi.Input<number>,
+    serviceName: pulumi.Input<string>,
+    namespace: pulumi.Input<string>,
+): { originService: pulumi.Output<string>; originServerName?: pulumi.Output<string> } {
+    // 127.0.0.1 rather than localhost: "localhost" may resolve to ::1 first, where an IPv4-only app does not listen.
+    if (origin === TunnelOrigin.Proxy) {
+        // The Service's `<name>.<namespace>.svc` is always among the proxy certificate's SANs when it is generated here.
+        return { originService: pulumi.interpolate`https://127.0.0.1:${proxyPort}`, originServerName: pulumi.interpolate`${serviceName}.${namespace}.svc` };
+    }
+    return { originService: pulumi.interpolate`http://127.0.0.1:${appPort}` };
+}
