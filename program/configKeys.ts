@@ -11,12 +11,13 @@ import {
     PodSecurityProfile,
     RedirectMode,
     ServiceType,
+    TlsMinVersion,
+    TlsProfile,
     TunnelOrigin,
     UpstreamProtocol,
     WorkloadKind,
 } from "../components";
 import { ArgPath } from "./argPath";
-import { TlsMinVersion, TlsProfile } from "./pendingTrafficArgs";
 import { ConfigType, PROJECT } from "./reader";
 import {
     boolean,

@@ -30,7 +30,7 @@ function unsetAt<T>(value: T, unset: T): T | undefined {
 export const autoOrCount: Reader = (read, key) => {
     const value = read.optional(key);
     if (value === undefined || value === "auto") return value;
-    if (/^\d+$/.test(value)) return Number(value);
+    if (/^\d+$/.test(value)) return value;
     read.refuse(key, value, '"auto" or a whole number, e.g. "4096"');
     return undefined;
 };
