@@ -128,6 +128,8 @@ pub fn to_upstream(h: &mut HeaderMap, fwd: &Forwarded<'_>) {
     let upgrade = upgrade_protocol(h);
     let te_trailers = has(h, &header::TE) && tokens(h, &header::TE).any(|t| t.eq_ignore_ascii_case("trailers"));
     strip(h, true);
+    // Room for the five headers below at once: the map grows (reallocates) at most once.
+    h.reserve(5);
     h.insert(X_FORWARDED_FOR, fwd.client_ip.clone());
     h.insert(X_REAL_IP, fwd.client_ip.clone());
     if let Some(host) = fwd.host {

@@ -20,7 +20,7 @@ use crate::exchange::{Exchange, ProxyBody};
 use crate::headers::{self, Forwarded};
 use crate::metrics::Metrics;
 use crate::ratelimit::{Refused, Scope};
-use crate::reuse::Slot;
+use crate::reuse::{Dialer, Slot};
 use crate::upstream::UpstreamClient;
 use crate::{hsts, log};
 
@@ -86,16 +86,12 @@ pub async fn handle(
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x, hsts));
     };
-    // Awaited here, not through one more async fn: the request moves once less.
-    let send = async {
-        match p.upstream.reuse(slot) {
-            Some((dialer, slot)) => dialer.send(slot, out).await,
-            None => p.upstream.send(out, upgrade).await,
-        }
-    };
-    let sent = match p.controls.response_timeout {
-        None => Ok(send.await),
-        Some(t) => tokio::time::timeout(t, send).await,
+    // Awaited here, not through one more async fn: the request moves once less. With a response timeout
+    // the send is boxed, so that without one this future stays the size it was (measured: bench/icount.sh).
+    let sent = match (p.controls.response_timeout, p.upstream.reuse(slot)) {
+        (None, Some((dialer, slot))) => Ok(dialer.send(slot, out).await),
+        (None, None) => Ok(p.upstream.send(out, upgrade).await),
+        (Some(t), reuse) => Box::pin(tokio::time::timeout(t, send(&p.upstream, reuse, out, upgrade))).await,
     };
     let mut resp = match sent {
         Ok(Ok(r)) => r,
@@ -136,6 +132,19 @@ pub async fn handle(
     }
     let (parts, body) = resp.into_parts();
     Ok(Response::from_parts(parts, ProxyBody::stream(body, x)))
+}
+
+/// Sends a prepared request on the client connection's own upstream connection, or through the pool.
+async fn send(
+    up: &UpstreamClient,
+    reuse: Option<(&Dialer, &Slot)>,
+    out: Request<Incoming>,
+    upgrade: bool,
+) -> Result<Response<Incoming>, String> {
+    match reuse {
+        Some((dialer, slot)) => dialer.send(slot, out).await,
+        None => up.send(out, upgrade).await,
+    }
 }
 
 /// The request for the app: absolute URI to the upstream (with h2c, the client's Host as `:authority`)
