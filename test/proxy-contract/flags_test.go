@@ -15,11 +15,11 @@ import (
 )
 
 // allFlags is every flag of the proxy (README "Flags").
-var allFlags = []string{
+var allFlags = append([]string{
 	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "tls-session-resumption", "shutdown-timeout",
 	"drain-delay", "tls-handshake-timeout", "read-header-timeout", "idle-timeout", "max-connections", "max-header-bytes", "upstream-max-idle-conns",
 	"access-log", "log-level", "watch-interval",
-}
+}, trafficFlags...)
 
 // runToExit runs the binary and waits (bounded) for it to exit.
 func runToExit(t *testing.T, args []string, env map[string]string, vol *secretVolume) (code int, stderr, stdout string) {
@@ -291,6 +291,7 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 			return "200ms"
 		}},
 	}
+	cases = append(cases, trafficPrecedence(fullBacklogListener(t))...)
 	if len(cases) != len(allFlags) {
 		t.Fatalf("%d cases for %d flags", len(cases), len(allFlags))
 	}
@@ -307,7 +308,7 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 				o.env = map[string]string{envName(tc.flag): tc.env}
 				want := tc.env
 				if withFlag {
-					o.args = []string{"--" + tc.flag + "=" + tc.cli}
+					o.args = append(slices.Clone(o.args), "--"+tc.flag+"="+tc.cli)
 					want = tc.cli
 				}
 				p := startProxy(t, o)

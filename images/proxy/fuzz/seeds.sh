@@ -14,11 +14,12 @@ seed config/flags '--listen\0:8443\0--upstream\0http://127.0.0.1:8080/base\0--tl
 seed config/durations '--shutdown-timeout=25s\0--drain-delay\x001m30s\0--read-header-timeout=500ms\0--idle-timeout=2h0m0s\0--watch-interval=0'
 seed config/sizes '--max-header-bytes=64KiB\0--upstream-max-idle-conns=512\0--admin-tls=false\0--access-log'
 seed config/env '--log-level=debug\xef\xbf\xbdUPSTREAM=https://[::1]:8443\nUPSTREAM_PROTOCOL=h2c\nTLS_SESSION_RESUMPTION=false\n'
+seed config/traffic '--rate-limit-rps=100\0--client-rate-limit-rps\x0010\0--max-concurrent-streams=250\0--hsts-max-age=8760h\0--hsts-include-subdomains\0--hsts-preload\xef\xbf\xbdUPSTREAM_RESPONSE_TIMEOUT=30s\nRATE_LIMIT_BURST=200\n'
 seed config/bad '--listen=8443\0--\0extra\0-h'
 
 # headers: one "name: value" per line.
 seed headers/hop 'connection: keep-alive, X-Custom, upgrade\nkeep-alive: timeout=5\nx-custom: 1\ntransfer-encoding: chunked\nte: trailers\n'
-seed headers/forwarded 'x-forwarded-for: 203.0.113.7, 198.51.100.2\nx-forwarded-proto: http\nforwarded: for=192.0.2.60;proto=http\nx-forwarded-host: evil.example\nhost: app.example:8443\n'
+seed headers/forwarded 'x-forwarded-for: 203.0.113.7, 198.51.100.2\nx-forwarded-proto: http\nforwarded: for=192.0.2.60;proto=http\nx-forwarded-host: evil.example\nx-real-ip: 203.0.113.9\nhost: app.example:8443\n'
 seed headers/upgrade 'connection: Upgrade\nupgrade: websocket\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\nproxy-connection: keep-alive\nproxy-authorization: Basic eDp5\n'
 
 # pem: tls.crt, NUL, tls.key, for EC (SEC 1 and PKCS#8) and RSA (PKCS#1 and PKCS#8), and a CA bundle; xfcc: DER

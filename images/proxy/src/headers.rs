@@ -11,7 +11,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 /// Hop-by-hop headers (Go's list, as the Go proxy stripped them), then what the proxy sets on the way
 /// to the app, replacing what the client sent. `Trailer` is not among the former: it announces
 /// end-to-end trailers.
-const REMOVED: [HeaderName; 13] = [
+const REMOVED: [HeaderName; 14] = [
     header::CONNECTION,
     HeaderName::from_static("proxy-connection"),
     HeaderName::from_static("keep-alive"),
@@ -25,6 +25,7 @@ const REMOVED: [HeaderName; 13] = [
     X_FORWARDED_HOST,
     X_FORWARDED_PROTO,
     XFCC,
+    X_REAL_IP,
 ];
 /// The hop-by-hop names among `REMOVED`, as a mask of its indices.
 const HOP_BY_HOP: u16 = (1 << 8) - 1;
@@ -33,6 +34,8 @@ const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const XFCC: HeaderName = HeaderName::from_static(crate::xfcc::HEADER);
+/// nginx's name for the client address, which many apps trust: set like X-Forwarded-For.
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 /// The comma-separated tokens of every `name` header.
 fn tokens<'a>(h: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a str> {
@@ -67,6 +70,7 @@ fn removed_index(name: &str) -> Option<usize> {
         "x-forwarded-host" => 10,
         "x-forwarded-proto" => 11,
         crate::xfcc::HEADER => 12,
+        "x-real-ip" => 13,
         _ => return None,
     })
 }
@@ -124,7 +128,10 @@ pub fn to_upstream(h: &mut HeaderMap, fwd: &Forwarded<'_>) {
     let upgrade = upgrade_protocol(h);
     let te_trailers = has(h, &header::TE) && tokens(h, &header::TE).any(|t| t.eq_ignore_ascii_case("trailers"));
     strip(h, true);
+    // Room for the five headers below at once: the map grows (reallocates) at most once.
+    h.reserve(5);
     h.insert(X_FORWARDED_FOR, fwd.client_ip.clone());
+    h.insert(X_REAL_IP, fwd.client_ip.clone());
     if let Some(host) = fwd.host {
         // Set unless it already is Host's only value (every header left has one value).
         if !fwd.host_from_header || h.len() != h.keys_len() {

@@ -10,15 +10,19 @@ pub mod admission;
 pub mod alloc;
 pub mod config;
 pub mod conn;
+pub mod controls;
 pub mod drain;
 pub mod exchange;
 pub mod headers;
 pub mod health;
+pub mod hsts;
 pub mod linger;
 pub mod log;
 pub mod memlimit;
 pub mod metrics;
+pub mod plaintext;
 pub mod proxy;
+pub mod ratelimit;
 pub mod reuse;
 pub mod server;
 pub mod tls;
@@ -63,8 +67,13 @@ pub async fn run(cfg: Config) -> u8 {
         };
 
     let drain = Arc::new(drain::Drain::new(cfg.drain_delay, cfg.shutdown_timeout));
-    let p =
-        Arc::new(proxy::Proxy { metrics: metrics.clone(), drain: drain.clone(), upstream, access_log: cfg.access_log });
+    let p = Arc::new(proxy::Proxy {
+        metrics: metrics.clone(),
+        drain: drain.clone(),
+        upstream,
+        access_log: cfg.access_log,
+        controls: proxy::Controls::new(&cfg.traffic),
+    });
     let health = health::Health::new(certs.clone(), drain.clone(), cfg.upstream.dial_addr.clone());
     let adm = Arc::new(admin::Admin { health, metrics: metrics.clone() });
     certs.log_startup();

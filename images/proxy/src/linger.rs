@@ -44,6 +44,14 @@ impl Lingering {
         }
     }
 
+    /// Reads the first bytes without taking them (see `plaintext`).
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match &self.tcp {
+            Some(tcp) => tcp.peek(buf).await,
+            None => Ok(0),
+        }
+    }
+
     fn tcp(&mut self) -> Pin<&mut TcpStream> {
         Pin::new(self.tcp.as_mut().expect("the stream is taken only on drop"))
     }

@@ -17,6 +17,8 @@ pub struct Metrics {
     dur_count: AtomicU64,
 
     pub upstream_errors: AtomicU64,
+    pub rate_limited_pod: AtomicU64,
+    pub rate_limited_client: AtomicU64,
     pub client_canceled: AtomicU64,
     pub tls_handshake_errors: AtomicU64,
     cert_reload_success: AtomicU64,
@@ -107,9 +109,18 @@ impl Metrics {
         counter(
             &mut w,
             "proxy_upstream_errors_total",
-            "Requests answered 502 because the upstream failed (refused, reset, timed out).",
+            "Requests answered 502 or 504 because the upstream failed (refused, reset, timed out).",
             &self.upstream_errors,
         );
+        head(
+            &mut w,
+            "proxy_rate_limited_requests_total",
+            "counter",
+            "Requests answered 429 by a rate limit, by its scope.",
+        );
+        for (scope, n) in [("pod", &self.rate_limited_pod), ("client", &self.rate_limited_client)] {
+            let _ = writeln!(w, "proxy_rate_limited_requests_total{{scope=\"{scope}\"}} {}", n.load(Relaxed));
+        }
         counter(
             &mut w,
             "proxy_client_canceled_total",

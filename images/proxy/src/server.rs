@@ -18,11 +18,8 @@ use crate::conn::{self, ConnState, Watched};
 use crate::linger::Lingering;
 use crate::proxy::{self, ClientConn, Proxy};
 use crate::tls::CertStore;
-use crate::{log, xfcc};
+use crate::{log, plaintext, xfcc};
 
-/// Enough for a page's parallel requests (nginx allows 128, Envoy recommends 100), bounded so that one
-/// connection cannot hold many upstream requests and their buffers.
-const MAX_CONCURRENT_STREAMS: u32 = 100;
 /// HTTP/2 flow-control windows: request body bytes a client may send ahead of what the app has read,
 /// per stream and per connection. The RFC's and HAProxy's 64 KiB per stream; hyper's 1 MiB defaults
 /// would let each connection park 1 MiB in our memory.
@@ -82,7 +79,10 @@ impl Protocols {
             .half_close(false);
         let mut h2 = http2::Builder::new(TokioExecutor::new());
         h2.timer(TokioTimer::new())
-            .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+            // --max-concurrent-streams, 100 by default: enough for a page's parallel requests (nginx
+            // allows 128, Envoy recommends 100), bounded so that one connection cannot hold many upstream
+            // requests and their buffers.
+            .max_concurrent_streams(cfg.traffic.max_concurrent_streams)
             .initial_stream_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
             .max_send_buf_size(MAX_SEND_BUF)
@@ -139,9 +139,14 @@ async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
     let m = p.metrics.clone();
     tcp.set_nodelay();
     let acceptor = TlsAcceptor::from(certs.current().proxy.clone());
-    // --tls-handshake-timeout runs from the accept, the wait for a handshake permit included.
+    // --tls-handshake-timeout runs from the accept, the wait for a handshake permit included; so does
+    // the answer to a plain-HTTP request (`plaintext`).
     let handshake = async {
         let _handshaking = protos.admission.handshake().await;
+        if plaintext::is_plain_http(&tcp).await {
+            plaintext::answer(tcp).await;
+            return Err(std::io::Error::other("plain HTTP on the TLS port, answered"));
+        }
         acceptor.accept(tcp).await
     };
     let handshake = async {

@@ -21,7 +21,6 @@ use crate::reuse::{Dialer, Slot};
 /// Idle upstream connections older than this are closed (the app may close them first; the pool
 /// notices and retries idempotent requests on a fresh connection).
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Dials the one upstream address whatever the request URI's authority says: with h2c the URI carries
 /// the client's Host as `:authority`, which is not where the app listens.
@@ -45,10 +44,11 @@ impl tower_service::Service<Uri> for FixedAddr {
     }
 }
 
-fn tcp_connector() -> HttpConnector {
+/// `connect_timeout`: --upstream-connect-timeout (0 = none); a connection not made within it is a 502.
+fn tcp_connector(connect_timeout: Duration) -> HttpConnector {
     let mut c = HttpConnector::new();
     c.enforce_http(false); // https:// URIs reach it through the TLS connector
-    c.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    c.set_connect_timeout((!connect_timeout.is_zero()).then_some(connect_timeout));
     c.set_keepalive(Some(Duration::from_secs(30)));
     c.set_nodelay(true);
     c
@@ -91,7 +91,7 @@ impl UpstreamClient {
             .with_tls_config(upstream_tls(&cfg.upstream)?)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(tcp_connector());
+            .wrap_connector(tcp_connector(cfg.traffic.upstream_connect_timeout));
         let reuse = match cfg.upstream_protocol {
             UpstreamProtocol::Http1 => {
                 let target = format!("{}://{}", cfg.upstream.scheme, cfg.upstream.authority);
@@ -114,7 +114,7 @@ impl UpstreamClient {
             UpstreamProtocol::H2c => {
                 let target: Uri =
                     format!("http://{}", cfg.upstream.dial_addr).parse().map_err(|e| format!("--upstream: {e}"))?;
-                let fixed = FixedAddr { inner: tcp_connector(), target };
+                let fixed = FixedAddr { inner: tcp_connector(cfg.traffic.upstream_connect_timeout), target };
                 Pool::H2c(builder.clone().http2_only(true).build(fixed))
             }
         };

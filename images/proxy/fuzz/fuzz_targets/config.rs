@@ -16,6 +16,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(cfg.max_header_bytes >= 1024 && cfg.max_header_bytes <= 64 << 20);
             assert!(cfg.drain_delay <= config::values::MAX_DURATION);
             assert!(cfg.upstream_max_idle_conns >= 1);
+            let t = &cfg.traffic;
+            assert!((1..=1000).contains(&t.max_concurrent_streams));
+            assert!(!t.hsts_preload || (t.hsts_include_subdomains && t.hsts_max_age >= config::traffic::PRELOAD_MIN_AGE));
+            assert!(t.rate_limit.burst == 0 || t.rate_limit.rps > 0);
         }
         Err(ConfigError::Invalid(msg)) => assert!(!msg.contains('\n') && !msg.contains('\r'), "{msg:?}"),
         Err(ConfigError::Help(usage)) => assert!(usage.contains("--listen")),

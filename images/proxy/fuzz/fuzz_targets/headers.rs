@@ -41,7 +41,8 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
     assert_eq!(h["x-forwarded-proto"], "https");
-    let reserved = ["x-forwarded-for", "x-forwarded-proto", "connection", "upgrade", "te", "host"];
+    assert_eq!(h.get_all("x-real-ip").iter().collect::<Vec<_>>(), [&client_ip]);
+    let reserved = ["x-forwarded-for", "x-forwarded-proto", "x-real-ip", "connection", "upgrade", "te", "host"];
     for n in named.iter().filter(|n| !reserved.contains(&n.as_str())) {
         assert!(h.get(n.as_str()).is_none(), "{n} named in Connection but kept");
     }

@@ -2,6 +2,7 @@
 //! `-name`, bare booleans), the environment read first so that the command line wins, and one-line errors
 //! that name the flag or variable and what is allowed.
 
+pub mod traffic;
 mod upstream;
 pub mod values;
 
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::log::Level;
+pub use traffic::{Rate, Traffic};
 pub use upstream::{Upstream, UpstreamProtocol};
 use values::{parse_addr, parse_bool, parse_duration, parse_int, parse_size};
 
@@ -73,6 +75,8 @@ pub struct Config {
     pub access_log: bool,
     pub log_level: Level,
     pub watch_interval: Duration,
+    /// Rate limits, HTTP/2 streams, upstream timeouts, HSTS.
+    pub traffic: Traffic,
 }
 
 /// Why the process does not start serving: `--help` (exit 0) or an invalid value (exit 2).
@@ -147,6 +151,27 @@ static FLAGS: &[Flag] = &[
         set: |c, s| Level::parse(s).map(|v| c.log_level = v).ok_or_else(|| "allowed: debug|info|warn|error".into()) },
     Flag { name: "watch-interval", default: "1s", usage: "how often --tls-dir is checked for changes (0 = only on SIGHUP)", boolean: false,
         set: dur!(watch_interval) },
+    // Traffic controls (config/traffic.rs): request rate limits, HTTP/2 streams, upstream timeouts, HSTS.
+    Flag { name: "rate-limit-rps", default: "0", usage: "requests per second the pod serves on average, beyond it 429 (0 = no limit)", boolean: false,
+        set: |c, s| traffic::parse_rate(s).map(|v| c.traffic.rate_limit.rps = v) },
+    Flag { name: "rate-limit-burst", default: "0", usage: "requests the pod serves at once above --rate-limit-rps (0 = as many as --rate-limit-rps)", boolean: false,
+        set: |c, s| traffic::parse_rate(s).map(|v| c.traffic.rate_limit.burst = v) },
+    Flag { name: "client-rate-limit-rps", default: "0", usage: "requests per second per client address (the TCP peer; IPv6 by /64), beyond it 429 (0 = no limit)", boolean: false,
+        set: |c, s| traffic::parse_rate(s).map(|v| c.traffic.client_rate_limit.rps = v) },
+    Flag { name: "client-rate-limit-burst", default: "0", usage: "requests a client address may send at once (0 = as many as --client-rate-limit-rps)", boolean: false,
+        set: |c, s| traffic::parse_rate(s).map(|v| c.traffic.client_rate_limit.burst = v) },
+    Flag { name: "max-concurrent-streams", default: "100", usage: "HTTP/2 streams a client connection may have open at once (1-1000)", boolean: false,
+        set: |c, s| traffic::parse_streams(s).map(|v| c.traffic.max_concurrent_streams = v) },
+    Flag { name: "upstream-connect-timeout", default: "5s", usage: "time allowed to open a connection to the upstream, beyond it 502 (0 = none)", boolean: false,
+        set: |c, s| parse_duration(s).map(|v| c.traffic.upstream_connect_timeout = v) },
+    Flag { name: "upstream-response-timeout", default: "0", usage: "time allowed from sending a request to the upstream to its response's head, beyond it 504 (0 = none)", boolean: false,
+        set: |c, s| parse_duration(s).map(|v| c.traffic.upstream_response_timeout = v) },
+    Flag { name: "hsts-max-age", default: "0", usage: "Strict-Transport-Security max-age added to responses without one (0 = no header)", boolean: false,
+        set: |c, s| traffic::parse_hsts_max_age(s).map(|v| c.traffic.hsts_max_age = v) },
+    Flag { name: "hsts-include-subdomains", default: "false", usage: "add includeSubDomains to the HSTS header", boolean: true,
+        set: |c, s| parse_bool(s).map(|v| c.traffic.hsts_include_subdomains = v) },
+    Flag { name: "hsts-preload", default: "false", usage: "add preload to the HSTS header (needs --hsts-max-age of at least 1 year and --hsts-include-subdomains)", boolean: true,
+        set: |c, s| parse_bool(s).map(|v| c.traffic.hsts_preload = v) },
 ];
 
 /// The environment variable that also sets flag `name`.
@@ -177,6 +202,7 @@ impl Default for Config {
             access_log: false,
             log_level: Level::Info,
             watch_interval: Duration::ZERO,
+            traffic: Traffic::default(),
         };
         for f in FLAGS {
             (f.set)(&mut c, f.default).expect("flag defaults are valid");
@@ -254,6 +280,7 @@ pub fn parse<S: AsRef<str>>(args: &[S], env: impl Fn(&str) -> Option<String>) ->
     if cfg.upstream_protocol == UpstreamProtocol::H2c && cfg.upstream.is_https() {
         return Err(invalid("--upstream-protocol=h2c needs an http:// --upstream (h2c is HTTP/2 without TLS)".into()));
     }
+    traffic::check(&cfg.traffic).map_err(invalid)?;
     Ok(cfg)
 }
 

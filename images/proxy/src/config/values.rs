@@ -47,9 +47,14 @@ pub fn split_host_port(s: &str) -> Option<(&str, &str)> {
 
 /// A Go duration (`300ms`, `1.5s`, `2m`, `1h30m`, `0`), between 0 and 24h.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    parse_duration_up_to(s, MAX_DURATION, "24h")
+}
+
+/// A Go duration between 0 and `max` (written `max_text` in the error).
+pub fn parse_duration_up_to(s: &str, max: Duration, max_text: &str) -> Result<Duration, String> {
     let nanos = go_duration_nanos(s.trim()).ok_or("want a duration such as 500ms, 10s or 2m")?;
-    if nanos < 0 || nanos > MAX_DURATION.as_nanos() as i128 {
-        return Err("must be between 0 and 24h".into());
+    if nanos < 0 || nanos > max.as_nanos() as i128 {
+        return Err(format!("must be between 0 and {max_text}"));
     }
     Ok(Duration::from_nanos(nanos as u64))
 }

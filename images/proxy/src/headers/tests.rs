@@ -51,6 +51,8 @@ fn spoofed_forwarding_headers_are_replaced() {
         ("X-Forwarded-Proto", "http"),
         ("forwarded", "for=1.2.3.4"),
         ("x-forwarded-client-cert", "Hash=00"),
+        ("X-Real-IP", "203.0.113.7"),
+        ("x-real-ip", "198.51.100.1"),
     ]);
     let cert = HeaderValue::from_static("Hash=ab;Subject=\"CN=x\"");
     to_upstream(
@@ -65,6 +67,7 @@ fn spoofed_forwarding_headers_are_replaced() {
     assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
     assert_eq!(h["x-forwarded-for"], "10.0.0.1");
     assert_eq!(h["x-forwarded-proto"], "https");
+    assert_eq!(h.get_all("x-real-ip").iter().collect::<Vec<_>>(), ["10.0.0.1"]);
     assert!(h.get("forwarded").is_none() && h.get("x-forwarded-host").is_none());
     assert_eq!(h.get_all("x-forwarded-client-cert").iter().collect::<Vec<_>>(), vec![&cert]);
 }
