@@ -17,8 +17,13 @@ const proxyArgs = (m: EngineMocks): string[] => deployedProxyArgs(m, c.PROXY_CON
 const TODAY = ["--listen=:8443", "--upstream=http://127.0.0.1:80", "--tls-dir=/etc/sidecar/tls", "--admin-listen=:9901", "--client-auth=none", "--shutdown-timeout=25s", "--drain-delay=5s"];
 
 const CASES: RejectionCase[] = [
-    ["a negative rate", () => ({ proxy: { rateLimit: { requestsPerSecond: -1 } } }), /^proxy\.rateLimit\.requestsPerSecond: -1 is not allowed; expected an integer of 0 or more$/],
-    ["a fractional per-client burst", () => ({ proxy: { rateLimit: { perClient: { burst: 1.5 } } } }), /^proxy\.rateLimit\.perClient\.burst: 1\.5 is not allowed; expected an integer of 0 or more$/],
+    ["a negative rate", () => ({ proxy: { rateLimit: { requestsPerSecond: -1 } } }), /^proxy\.rateLimit\.requestsPerSecond: -1 is not allowed; expected an integer from 0 to 1000000 \(0 = off; a burst of 0 = the rate\)$/],
+    ["a rate above the proxy's million", () => ({ proxy: { rateLimit: { requestsPerSecond: 1_000_001 } } }), /^proxy\.rateLimit\.requestsPerSecond: 1000001 is not allowed; expected an integer from 0 to 1000000/],
+    ["a burst of a limit that is off", () => ({ proxy: { rateLimit: { burst: 10 } } }), /^proxy\.rateLimit\.burst: 10 is not allowed; expected a burst only with proxy\.rateLimit\.requestsPerSecond above 0/],
+    ["a per-client burst without its rate", () => ({ proxy: { rateLimit: { requestsPerSecond: 5, perClient: { burst: 10 } } } }), /^proxy\.rateLimit\.perClient\.burst: 10 is not allowed; expected a burst only with proxy\.rateLimit\.perClient\.requestsPerSecond above 0/],
+    ["HSTS subdomains without a max-age", () => ({ proxy: { hsts: { includeSubdomains: true } } }), /^proxy\.hsts\.maxAge: a missing value is not allowed; expected a duration above 0 with hsts\.includeSubdomains or hsts\.preload/],
+    ["an HSTS max-age beyond the proxy's ten years", () => ({ proxy: { hsts: { maxAge: "87601h" } } }), /^proxy\.hsts\.maxAge: "87601h" is not allowed; .*from 0 to 87600h$/],
+    ["a fractional per-client burst", () => ({ proxy: { rateLimit: { perClient: { requestsPerSecond: 5, burst: 1.5 } } } }), /^proxy\.rateLimit\.perClient\.burst: 1\.5 is not allowed; expected an integer from 0 to 1000000/],
     ["no connections at all", () => ({ proxy: { maxConnections: "0" } }), /^proxy\.maxConnections: "0" is not allowed; expected "auto" .* or a count from 1 to 1048576/],
     ["more connections than the proxy takes", () => ({ proxy: { maxConnections: "1048577" } }), /^proxy\.maxConnections: "1048577" is not allowed; expected "auto"/],
     ["a connection cap as a word", () => ({ proxy: { maxConnections: "lots" } }), /^proxy\.maxConnections: "lots" is not allowed/],

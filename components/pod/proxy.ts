@@ -2,7 +2,7 @@
 // the foot. TlsSidecarApp's pods and a pod of your own given the sidecar by withTlsSidecar() both get it from here.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkEnum, checkIntegerRange, checkNonNegativeInteger, checkPositiveInteger, ConfigError, Problems } from "../validation";
+import { checkEnum, checkIntegerRange, checkPositiveInteger, ConfigError, Problems } from "../validation";
 import { checkResources, ContainerResources, resourceRequirements, RESTRICTED, withDefaultResources } from "./containers";
 import { checkDuration, durationNanos } from "./duration";
 
@@ -298,6 +298,12 @@ export const MAX_CONNECTIONS_LIMIT = 1048576;
  */
 export const TLS_GROUPS = ["X25519MLKEM768", "SecP256r1MLKEM768", "MLKEM768", "X25519", "secp256r1", "secp384r1"];
 
+/** The largest rate or burst, as the proxy's `--rate-limit-*` flags take it. */
+const MAX_RATE = 1_000_000;
+
+/** The longest `hsts.maxAge` the proxy's `--hsts-max-age` takes: ten years. */
+const HSTS_MAX_AGE_HOURS = 87600;
+
 /** A year, the least `hsts.maxAge` the HSTS preload list takes. */
 const PRELOAD_MIN_NANOS = 365 * 24 * 3600e9;
 
@@ -342,7 +348,12 @@ function checkTrafficControls(proxy: TlsProxy, problems: Problems): void {
         ["proxy.rateLimit.perClient.burst", rateLimit?.perClient?.burst],
     ];
     for (const [path, value] of counts) {
-        if (value !== undefined) problems.check(() => checkNonNegativeInteger(path, value));
+        if (value !== undefined) problems.check(() => checkIntegerRange(path, value, 0, MAX_RATE, " (0 = off; a burst of 0 = the rate)"));
+    }
+    for (const [limit, given] of [["proxy.rateLimit", rateLimit], ["proxy.rateLimit.perClient", rateLimit?.perClient]] as const) {
+        if ((given?.burst ?? 0) > 0 && !((given?.requestsPerSecond ?? 0) > 0)) {
+            problems.add({ path: `${limit}.burst`, value: given?.burst, allowed: `a burst only with ${limit}.requestsPerSecond above 0 (the burst of a limit that is off)` });
+        }
     }
     if (proxy.maxConnections !== undefined) problems.check(() => checkMaxConnections("proxy.maxConnections", proxy.maxConnections));
     if (proxy.maxConcurrentStreams !== undefined) problems.check(() => checkIntegerRange("proxy.maxConcurrentStreams", proxy.maxConcurrentStreams, 1, 1000));
@@ -362,15 +373,19 @@ function checkTrafficControls(proxy: TlsProxy, problems: Problems): void {
 
 /** HSTS: a max-age, and preload only as the preload list takes it (a year or more, subdomains included). */
 function checkHsts(hsts: Hsts | undefined, problems: Problems): void {
-    // max-age has no 24h bound: a year or two is usual.
-    const maxAgeValid = hsts?.maxAge === undefined || problems.check(() => checkDuration("proxy.hsts.maxAge", hsts.maxAge, 24 * 365 * 2));
+    // max-age has no 24h bound: a year or two is usual, and the proxy takes up to ten.
+    const maxAgeValid = hsts?.maxAge === undefined || problems.check(() => checkDuration("proxy.hsts.maxAge", hsts.maxAge, HSTS_MAX_AGE_HOURS));
     checkBoolean("proxy.hsts.includeSubdomains", hsts?.includeSubdomains, problems);
     checkBoolean("proxy.hsts.preload", hsts?.preload, problems);
+    const maxAge = hsts?.maxAge === undefined ? 0 : (durationNanos(hsts.maxAge.trim()) ?? 0);
+    const noMaxAge = maxAgeValid && maxAge === 0 && (hsts?.includeSubdomains === true || hsts?.preload === true);
+    if (noMaxAge) {
+        problems.add({ path: "proxy.hsts.maxAge", value: hsts?.maxAge, allowed: "a duration above 0 with hsts.includeSubdomains or hsts.preload (0 or unset = no HSTS header)" });
+    }
     if (hsts?.preload !== true) {
         return;
     }
-    const maxAge = hsts.maxAge === undefined ? 0 : (durationNanos(hsts.maxAge.trim()) ?? 0);
-    if (maxAgeValid && maxAge < PRELOAD_MIN_NANOS) {
+    if (maxAgeValid && !noMaxAge && maxAge < PRELOAD_MIN_NANOS) {
         problems.add({ path: "proxy.hsts.maxAge", value: hsts.maxAge, allowed: 'at least a year ("8760h") with hsts.preload: the preload list refuses shorter ones' });
     }
     if (hsts.includeSubdomains !== true) {
