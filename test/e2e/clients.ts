@@ -27,12 +27,18 @@ export interface HttpResult {
     peerSerial: string; // upper-case hex
 }
 
-export function httpsGet(t: Target, path: string, timeoutMs = 5000): Promise<HttpResult> {
+/** What a request may add: headers of its own, and the TLS versions the client offers. */
+export interface RequestOptions {
+    headers?: Record<string, string>;
+    maxVersion?: tls.SecureVersion;
+}
+
+export function httpsGet(t: Target, path: string, timeoutMs = 5000, options: RequestOptions = {}): Promise<HttpResult> {
     return new Promise((resolve, reject) => {
         const req = https.request({
             host: t.host, port: t.port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, path, method: "GET",
-            agent: false, timeout: timeoutMs,
-            headers: { Host: t.servername, Connection: "close" },
+            agent: false, timeout: timeoutMs, maxVersion: options.maxVersion,
+            headers: { ...options.headers, Host: t.servername, Connection: "close" },
         }, (res) => {
             const sock = res.socket as tls.TLSSocket;
             const alpn = String(sock.alpnProtocol || "");
