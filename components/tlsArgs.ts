@@ -35,3 +35,8 @@ export function checkProvidedPair(tlsArgs: Tls, problems: Problems): void {
         problems.add({ path: "tls.certificatePem", value: undefined, allowed: "the certificate that goes with tls.privateKeyPem, or neither" });
     }
 }
+
+/** Whether the TLS Secret has a `ca.crt`: generated here, or brought with its CA. An existing Secret's keys are unknown. */
+export function secretHasCaCrt(tlsArgs: Tls): boolean {
+    return tlsArgs.existingSecretName === undefined && (tlsArgs.certificatePem === undefined || tlsArgs.caCertificatePem !== undefined);
+}

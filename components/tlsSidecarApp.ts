@@ -8,7 +8,7 @@ import { NetworkPolicy } from "./networkPolicy";
 import { pullSecretFor } from "./pullSecret";
 import { appUrl, Service, serviceTypeOf } from "./service";
 import { PodSecurityContext } from "./securityContext";
-import { sidecarCertificatesArgs, Tls } from "./tlsArgs";
+import { secretHasCaCrt, sidecarCertificatesArgs, Tls } from "./tlsArgs";
 import { CloudflareTunnelSidecar, CloudflareTunnelSidecarArgs, originFor, Tunnel, tunnelContainerParts, TUNNEL_DEFAULTS } from "./tunnel";
 import { AppContainer, TlsProxy, Redirect, SidecarWorkload, WORKLOAD_DEFAULTS } from "./workload";
 import { Workload } from "./workloadOptions";
@@ -98,7 +98,12 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly tunnelOriginService: pulumi.Output<string | undefined>;
     /** With a tunnel to the proxy: the "Origin Server Name" to set in the tunnel's configuration. */
     readonly tunnelOriginServerName: pulumi.Output<string | undefined>;
-    /** With a tunnel to the proxy: the "CA Pool" path to set in the tunnel's configuration. */
+    /**
+     * With a tunnel to the proxy and a TLS Secret known to have a `ca.crt` (generated, or brought with
+     * `tls.caCertificatePem`): the "CA Pool" path to set in the tunnel's configuration. Undefined otherwise: leave CA
+     * Pool empty (a path to a missing file makes cloudflared reject the whole configuration); with
+     * `tls.existingSecretName` whose Secret has a `ca.crt`, the path is /etc/cloudflared/origin-ca/ca.crt.
+     */
     readonly tunnelOriginCaPool: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -190,7 +195,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.tunnelSecretName = tunnel?.secretName ?? none;
         this.tunnelOriginService = tunnel?.originService ?? none;
         this.tunnelOriginServerName = tunnel?.originServerName ?? none;
-        this.tunnelOriginCaPool = tunnel?.originCaPool ?? none;
+        this.tunnelOriginCaPool = tunnel !== undefined && secretHasCaCrt(tlsArgs) ? tunnel.originCaPool : none;
         this.registerOutputs({
             tunnelSecretName: this.tunnelSecretName,
             tunnelOriginService: this.tunnelOriginService,

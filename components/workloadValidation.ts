@@ -50,7 +50,7 @@ export function validateWorkloadParts(a: WorkloadPartsArgs, kind: WorkloadKind |
     checkPodArgs(a.pod, problems);
     checkWorkloadArgs(a.workload, kind, problems);
     const [, proxyPort, adminPort] = ownPorts(a).map(([, port]) => port);
-    const openable = [...(a.app.ports ?? []).map((p) => p.containerPort), ...(tunnelMetricsPort === undefined ? [] : [tunnelMetricsPort])];
-    checkNetworkPolicyArgs(a.networkPolicy, { appPort: a.app.port, proxyPort, adminPort, interception: rules.interception }, openable, problems);
+    const openable = (a.app.ports ?? []).map((p) => p.containerPort);
+    checkNetworkPolicyArgs(a.networkPolicy, { appPort: a.app.port, proxyPort, adminPort, interception: rules.interception, tunnelMetricsPort }, openable, problems);
     problems.throwIfAny();
 }
