@@ -1,6 +1,7 @@
 // The cloudflared image of the tunnel e2e: the binary built from the vendored upstream source once per version
 // (infra/build-cloudflared.sh, cached under /var/cache/tls-sidecar-e2e), put into a FROM scratch image
-// (cloudflared/Dockerfile) and pushed to the e2e registry; once per mocha run.
+// (cloudflared/Dockerfile) and pushed to the e2e registry; once per mocha run. The same build makes the tests'
+// stand-in edge (standinEdge.ts), which runs on the node.
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,8 @@ export interface CloudflaredImage {
     ref: string;
     /** Of the local image, as `docker image inspect` reports it. */
     sizeBytes: number;
+    /** The stand-in edge's binary, built from the same source tree. */
+    standinEdge: string;
 }
 
 let once: Promise<CloudflaredImage> | undefined;
@@ -30,7 +33,7 @@ export function cloudflaredImage(repoRoot: string, registry: string): Promise<Cl
                 env: { ...process.env, CLOUDFLARED_VERSION },
             }));
         process.stderr.write(built.stderr.split("\n").filter((l) => l !== "").map((l) => `      ${l}\n`).join(""));
-        const binary = built.stdout.trim().split("\n").pop()!;
+        const [binary, standinEdge] = built.stdout.trim().split("\n");
         const tag = `tls-sidecar-e2e/cloudflared:${CLOUDFLARED_VERSION}`;
         // A context of just the two files: the cache directory also holds the build log.
         const context = await mkdtemp(join(tmpdir(), "tls-e2e-cloudflared-"));
@@ -44,7 +47,7 @@ export function cloudflaredImage(repoRoot: string, registry: string): Promise<Cl
         }
         const sizeBytes = Number(await docker(["image", "inspect", "--format", "{{.Size}}", tag]));
         const ref = await pushImage(registry, tag, "cloudflared", `${CLOUDFLARED_VERSION}-${Date.now().toString(36)}`);
-        return { ref, sizeBytes };
+        return { ref, sizeBytes, standinEdge };
     })();
     return once;
 }
