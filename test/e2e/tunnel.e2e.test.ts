@@ -113,21 +113,43 @@ describe("real node: the Cloudflare tunnel sidecar with the real cloudflared", f
         const selector = selectorOf(deployment);
         await createNamespace(NS);
 
-        // 1. Exactly as rendered: no DNS in the pod, so cloudflared exits at once and the kubelet restarts it.
-        await apply(rendered.objects);
-        const crashed = await eventually("cloudflared restarted after exiting without DNS", async () => {
-            const pod = await podOf(selector);
-            const s = statusOf(pod, "cloudflared");
-            return s !== undefined && s.restartCount >= 1 ? { pod: pod.metadata.name as string, s } : undefined;
-        }, 120, 500);
-        assert.equal(crashed.s.lastState.terminated?.exitCode, 1);
-        assert.match(await cloudflaredLogs(crashed.pod, true), /Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com/);
-        await kubectl(["delete", "deployment", "-n", NS, deployment.metadata.name, "--wait=true"], { timeoutMs: 120_000 });
-
-        // 2. With the static edge address (test only): it keeps running and retrying.
+        // Applies `objects`, waits for the kubelet to restart cloudflared once, returns its previous run's exit code
+        // and output, and deletes the Deployment again.
+        const crashOnce = async (what: string, objects: KubeObject[]) => {
+            await apply(objects);
+            const crashed = await eventually(`cloudflared restarted ${what}`, async () => {
+                const pod = await podOf(selector);
+                const s = statusOf(pod, "cloudflared");
+                return s !== undefined && s.restartCount >= 1 ? { pod: pod.metadata.name as string, s } : undefined;
+            }, 120, 500);
+            // The kubelet may be replacing the dead container just then: its logs come back on a later try.
+            const output = await eventually(`the output of cloudflared's previous run ${what}`, async () => {
+                const logs = await cloudflaredLogs(crashed.pod, true);
+                return /^unable to retrieve container logs/.test(logs) ? undefined : logs;
+            }, 40, 500);
+            await kubectl(["delete", "deployment", "-n", NS, deployment.metadata.name, "--wait=true"], { timeoutMs: 120_000 });
+            return { exitCode: crashed.s.lastState.terminated?.exitCode, output };
+        };
         const withEdge = structuredClone(deployment);
         const edgeContainer = withEdge.spec.template.spec.containers.find((x: any) => x.name === "cloudflared");
         edgeContainer.env = [...edgeContainer.env, { name: "TUNNEL_EDGE", value: EDGE_IN_TEST }];
+
+        // 1. Exactly as rendered: no DNS in the pod, so cloudflared exits at once and the kubelet restarts it.
+        const noDns = await crashOnce("after exiting without DNS", rendered.objects);
+        assert.equal(noDns.exitCode, 1);
+        assert.match(noDns.output, /Could not lookup srv records on _v2-origintunneld\._tcp\.argotunnel\.com/);
+
+        // 2. A Secret whose token has white space around it (an existing Secret the component did not write): what
+        // cloudflared itself says about a token it cannot use. Then the Secret as the component stores it again.
+        const tokenSecret = rendered.objects.find((o) => o.kind === "Secret" && (o as any).stringData?.token !== undefined) as any;
+        assert.equal(tokenSecret.stringData.token, TUNNEL_TOKEN, "stored trimmed, exactly as checked");
+        const spaced = { ...tokenSecret, stringData: { token: ` ${TUNNEL_TOKEN}\n` } };
+        const badToken = await crashOnce("on a token it cannot use", [spaced, withEdge]);
+        assert.equal(badToken.exitCode, 255, "a usage error");
+        assert.match(badToken.output, /^Provided Tunnel token is not valid\.$/m);
+        await apply([tokenSecret]);
+
+        // 3. With the static edge address (test only): it keeps running and retrying.
         await apply([withEdge]);
         const running = await eventually("app and proxy Ready, cloudflared running", async () => {
             const pod = await podOf(selector);
