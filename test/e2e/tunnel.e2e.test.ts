@@ -96,7 +96,7 @@ describe("real node: the Cloudflare tunnel sidecar with the real cloudflared", f
     this.timeout(10 * 60_000);
     deleteNamespacesAfter(NS, NS_EDGE);
 
-    it("runs with the rendered args and the token from its Secret, NotReady with /ready 503 while no edge is reachable, and stops on SIGTERM within its grace period", async function () {
+    it("without DNS exits and is restarted; with a static edge address runs with the rendered args and the token from its Secret, NotReady with /ready 503, and stops on SIGTERM within its grace period", async function () {
         this.timeout(60 * 60_000);
         // One after the other: both build on the machine's two cores.
         const images = await e2eSetup();
@@ -107,9 +107,9 @@ describe("real node: the Cloudflare tunnel sidecar with the real cloudflared", f
 
         const rendered = await renderTunnel(images, cloudflared, NS);
         const deployment = deploymentOf(rendered.objects);
-        const rendered_ = deployment.spec.template.spec.containers.find((x: any) => x.name === "cloudflared");
+        const renderedContainer = deployment.spec.template.spec.containers.find((x: any) => x.name === "cloudflared");
         const grace = c.TUNNEL_DEFAULTS.gracePeriodSeconds;
-        assert.deepEqual(rendered_.args, ["tunnel", "--no-autoupdate", "--metrics", `0.0.0.0:${c.TUNNEL_DEFAULTS.metricsPort}`, "--grace-period", `${grace}s`, "run"]);
+        assert.deepEqual(renderedContainer.args, ["tunnel", "--no-autoupdate", "--metrics", `0.0.0.0:${c.TUNNEL_DEFAULTS.metricsPort}`, "--grace-period", `${grace}s`, "run"]);
         const selector = selectorOf(deployment);
         await createNamespace(NS);
 
@@ -171,10 +171,10 @@ describe("real node: the Cloudflare tunnel sidecar with the real cloudflared", f
         assert.equal(pod.status.conditions.find((x: any) => x.type === "Ready").status, "False", "the pod is NotReady with it");
 
         const live = pod.spec.containers.find((x: any) => x.name === "cloudflared");
-        assert.deepEqual(live.args, rendered_.args, "the rendered args, as the kubelet ran them");
+        assert.deepEqual(live.args, renderedContainer.args, "the rendered args, as the kubelet ran them");
         assert.deepEqual(live.command, ["cloudflared"]);
         assert.equal(live.image, cloudflared.ref);
-        assert.deepEqual(live.env[0], rendered_.env[0], "TUNNEL_TOKEN from the token Secret");
+        assert.deepEqual(live.env[0], renderedContainer.env[0], "TUNNEL_TOKEN from the token Secret");
         const logs = await cloudflaredLogs(podName);
         assert.match(logs, new RegExp(`Starting tunnel tunnelID=${TUNNEL_ID}`), "it read and decoded the token from the Secret");
         assert.match(logs, new RegExp(`Version ${CLOUDFLARED_VERSION} `));
