@@ -191,8 +191,8 @@ export function checkSidecarWorkloadArgs(args: WorkloadChecks, problems: Problem
     checkPodArgs(args.pod, problems);
     checkWorkloadArgs(args.workload, args.kind, problems);
     const [, proxyPort, adminPort] = ports.map(([, port]) => port);
-    const openable = [...(app.ports ?? []).map((p) => p.containerPort), ...(args.tunnel === undefined ? [] : [args.tunnel.metricsPort])];
-    checkNetworkPolicyArgs(args.networkPolicy, { appPort: app.port, proxyPort, adminPort, interception }, openable, problems);
+    const openable = (app.ports ?? []).map((p) => p.containerPort);
+    checkNetworkPolicyArgs(args.networkPolicy, { appPort: app.port, proxyPort, adminPort, interception, tunnelMetricsPort: args.tunnel?.metricsPort }, openable, problems);
 }
 
 /** SidecarWorkload's arguments: one ConfigError naming every bad one. */

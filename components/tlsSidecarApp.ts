@@ -8,7 +8,7 @@ import { wantsPullSecret, Images } from "./images";
 import { withLateChecks } from "./lateChecks";
 import { ClientAuth, ownPorts, Pod, PodSecurityContext, PROXY_DEFAULTS, Redirect, TlsProxy } from "./pod";
 import { checkSidecarWorkloadArgs, SidecarWorkload } from "./sidecarWorkload";
-import { ClientCertificate, Tls } from "./tls";
+import { ClientCertificate, secretHasCaCrt, Tls } from "./tls";
 import { checkTlsSidecarArgs, TlsSidecar } from "./tlsSidecar";
 import { CloudflareTunnelSidecar, originFor, Tunnel, tunnelContainerParts, TUNNEL_DEFAULTS, validateTunnelCommon } from "./tunnel";
 import { checkEnum, ConfigError, isKnown, Problems } from "./validation";
@@ -98,7 +98,12 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
     readonly tunnelOriginService: pulumi.Output<string | undefined>;
     /** With a tunnel to the proxy: the "Origin Server Name" to set in the tunnel's configuration. */
     readonly tunnelOriginServerName: pulumi.Output<string | undefined>;
-    /** With a tunnel to the proxy: the "CA Pool" path to set in the tunnel's configuration. */
+    /**
+     * With a tunnel to the proxy and a TLS Secret known to have a `ca.crt` (generated, or brought with
+     * `tls.caCertificatePem`): the "CA Pool" path to set in the tunnel's configuration. Undefined otherwise: leave CA
+     * Pool empty (a path to a missing file makes cloudflared reject the whole configuration); with
+     * `tls.existingSecretName` whose Secret has a `ca.crt`, the path is /etc/cloudflared/origin-ca/ca.crt.
+     */
     readonly tunnelOriginCaPool: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: TlsSidecarAppArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -163,7 +168,7 @@ export class TlsSidecarApp extends pulumi.ComponentResource {
         this.tunnelSecretName = tunnel?.component.secretName ?? none;
         this.tunnelOriginService = tunnel?.component.originService ?? none;
         this.tunnelOriginServerName = tunnel?.component.originServerName ?? none;
-        this.tunnelOriginCaPool = tunnel?.component.originCaPool ?? none;
+        this.tunnelOriginCaPool = tunnel !== undefined && secretHasCaCrt(tls ?? {}) ? tunnel.component.originCaPool : none;
         this.registerOutputs({
             tunnelSecretName: this.tunnelSecretName,
             tunnelOriginService: this.tunnelOriginService,

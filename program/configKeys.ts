@@ -148,7 +148,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { key: "tunnelMetricsPort", type: "integer", path: "tunnel.metricsPort", read: integer,
       description: "Port of cloudflared's /ready and /metrics (1-65535, not appPort, proxyPort or adminPort)." },
     { key: "tunnelGracePeriodSeconds", type: "integer", path: "tunnel.gracePeriodSeconds", read: integer,
-      description: "cloudflared's --grace-period on SIGTERM; the pod's terminationGracePeriodSeconds is at least 5 s more." },
+      description: "cloudflared's --grace-period on SIGTERM, 1-180 (cloudflared refuses more); the pod's terminationGracePeriodSeconds is at least 5 s more." },
     { key: "tunnelCpuRequest", type: "string", path: "tunnel.resources.cpuRequest", read: optionalString,
       description: "CPU request of cloudflared." },
     { key: "tunnelMemoryRequest", type: "string", path: "tunnel.resources.memoryRequest", read: optionalString,

@@ -11,13 +11,14 @@ export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): Stack
     const withService = serviceType !== ServiceType.None;
     const tls = args.tls ?? {};
     const generated = tls.existingSecretName === undefined && tls.certificatePem === undefined;
+    const withCaCrt = generated || tls.caCertificatePem !== undefined;
     const tunnel = args.tunnel;
     const when = (condition: boolean, outputs: StackOutputs): StackOutputs => (condition ? outputs : {});
     return {
         ...when(serviceType === ServiceType.NodePort || serviceType === ServiceType.LoadBalancer, { nodePort: app.nodePort }),
         ...when(withService || tunnel?.hostname !== undefined, { url: app.url }),
         ...when(withService, { clusterUrl: app.clusterUrl }),
-        ...when(generated || tls.caCertificatePem !== undefined, { caCertPem: app.caCertPem }),
+        ...when(withCaCrt, { caCertPem: app.caCertPem }),
         namespace: app.namespace,
         ...when(withService, { serviceName: app.serviceName }),
         secretName: app.secretName,
@@ -30,7 +31,8 @@ export function stackOutputs(app: TlsSidecarApp, args: TlsSidecarAppArgs): Stack
         /** `{ <consumer>: { certPem, privateKeyPem } }`, a secret: read it from another stack with a StackReference. */
         clientCertificates: app.clientCertificates,
         ...when(tunnel !== undefined, { tunnelSecretName: app.tunnelSecretName, tunnelOriginService: app.tunnelOriginService }),
-        // Only an https origin has a server name to verify and a CA pool.
-        ...when(tunnel?.origin === TunnelOrigin.Proxy, { tunnelOriginServerName: app.tunnelOriginServerName, tunnelOriginCaPool: app.tunnelOriginCaPool }),
+        // Only an https origin has a server name to verify, and a CA pool when the TLS Secret has a ca.crt.
+        ...when(tunnel?.origin === TunnelOrigin.Proxy, { tunnelOriginServerName: app.tunnelOriginServerName }),
+        ...when(tunnel?.origin === TunnelOrigin.Proxy && withCaCrt, { tunnelOriginCaPool: app.tunnelOriginCaPool }),
     };
 }

@@ -3,7 +3,7 @@
 // plaintext port is in no rule.
 import * as assert from "assert";
 import { EngineMocks, installMocks, promiseOf } from "./support/mocks";
-import { deployed, itRejectsEach, RejectionCase } from "./support/fixtures";
+import { deployed, itRejectsEach, RejectionCase, TUNNEL_TOKEN } from "./support/fixtures";
 import { refusal, runProgram } from "./support/program";
 import type * as Components from "../components";
 
@@ -30,6 +30,8 @@ const CASES: RejectionCase[] = [
     ["opening the app's plaintext port with service interception", () => policy({ ports: [{ port: 80 }] }, { interception: SERVICE_MODE }), /^networkPolicy\.ports\[0\]\.port: 80 .*a port other than app\.port \(80\) with service interception: it is the app's plaintext port/],
     ["opening a port the pod does not declare", () => policy({ ports: [{ port: 9100 }] }, { app: { image: "nginx", port: 80, ports: [{ name: "metrics", containerPort: 9090 }] } }), /^networkPolicy\.ports\[0\]\.port: 9100 .*one of app\.ports' containerPort \(9090\)$/],
     ["opening the admin port as an extra port", () => policy({ ports: [{ port: 9901 }] }), /^networkPolicy\.ports\[0\]\.port: 9901 .*use networkPolicy\.from and networkPolicy\.adminFrom/],
+    // It serves /config, /diag/* and /debug/pprof/ besides /metrics; the kubelet's probes come from the node, always let in.
+    ["opening the tunnel's metrics port", () => policy({ ports: [{ port: 2100, from: [ns("monitoring")] }] }, { tunnel: { token: TUNNEL_TOKEN, metricsPort: 2100 } }), /^networkPolicy\.ports\[0\]\.port: 2100 is not allowed; expected a port other than tunnel\.metricsPort \(2100\): cloudflared serves \/config .*\/diag\/\* and \/debug\/pprof\/ there/],
 ];
 
 describe("the NetworkPolicy", () => {
@@ -84,6 +86,13 @@ describe("the NetworkPolicy", () => {
         const spec = mocks.one(POLICY).inputs.spec;
         assert.strictEqual(spec.ingress.length, 1);
         assert.ok(!openPorts(spec).includes(9901));
+    });
+
+    it("with a tunnel: cloudflared's metrics port is in no rule", async () => {
+        await deployed(c, policy({}, { tunnel: { token: TUNNEL_TOKEN } }));
+        const spec = mocks.one(POLICY).inputs.spec;
+        assert.deepStrictEqual(openPorts(spec), [80, 8443, 9901]);
+        assert.ok(!openPorts(spec).includes(c.TUNNEL_DEFAULTS.metricsPort));
     });
 
     it("is not made unless asked for", async () => {

@@ -27,6 +27,8 @@ const WHEN: Record<string, (s: Shape) => boolean> = {
     "with a generated certificate": (s) => s.certificate === "generated",
     "with a tunnel": (s) => s.tunnel !== undefined,
     "with a tunnel to the proxy": (s) => s.tunnel === "proxy",
+    "with a tunnel to the proxy and a generated certificate or `tlsCaCertificate`": (s) =>
+        s.tunnel === "proxy" && (s.certificate === "generated" || s.certificate === "provided with a CA"),
     "with `registryPullSecret`": (s) => s.pullSecret === true,
     "with `networkPolicy`": (s) => s.networkPolicy === true,
 };
@@ -50,6 +52,10 @@ const CASES: [string, Record<string, unknown>, Shape][] = [
     ["the dev stack", {}, { service: "NodePort", certificate: "generated" }],
     ["a tunnel to the app, with a hostname", { ...TUNNEL, tunnelHostname: "hello.example.com" }, { service: "ClusterIP", tunnel: "app", tunnelHostname: true, certificate: "generated" }],
     ["a tunnel to the proxy and no Service", { ...TUNNEL, tunnelOrigin: "proxy", serviceType: "None" }, { service: "None", tunnel: "proxy", certificate: "generated" }],
+    // cloudflared rejects the tunnel's whole configuration when its CA Pool names a missing file: no CA Pool without ca.crt.
+    ["a tunnel to the proxy with an existing TLS Secret", { ...TUNNEL, tunnelOrigin: "proxy", tlsSecretName: "shop-tls" }, { service: "ClusterIP", tunnel: "proxy", certificate: "existing Secret" }],
+    ["a tunnel to the proxy with a provided certificate and no CA", { ...TUNNEL, tunnelOrigin: "proxy", tlsCertificate: CERT, tlsPrivateKey: KEY }, { service: "ClusterIP", tunnel: "proxy", certificate: "provided" }],
+    ["a tunnel to the proxy with a provided certificate and CA", { ...TUNNEL, tunnelOrigin: "proxy", tlsCertificate: CERT, tlsPrivateKey: KEY, tlsCaCertificate: CA }, { service: "ClusterIP", tunnel: "proxy", certificate: "provided with a CA" }],
     ["a tunnel beside a NodePort Service", { ...TUNNEL, serviceType: "NodePort" }, { service: "NodePort", tunnel: "app", certificate: "generated" }],
     ["a NetworkPolicy", { networkPolicy: true }, { service: "NodePort", certificate: "generated", networkPolicy: true }],
     ["a LoadBalancer Service", { serviceType: "LoadBalancer" }, { service: "LoadBalancer", certificate: "generated" }],

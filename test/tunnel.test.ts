@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineMocks, installMocks, isSecretAt, promiseOf } from "./support/mocks";
 import { section } from "./support/docs";
 import { minimalArgs } from "./support/fixtures";
+import { brought } from "./support/broughtCertificates";
 import type * as Components from "../components";
 
 let c: typeof Components;
@@ -186,6 +187,17 @@ describe("Cloudflare Tunnel", () => {
             assert.strictEqual(podSpecOf(mocks).terminationGracePeriodSeconds, 5 + 120 + 5, "the app's preStop sleep and the proxy's longer drain win");
         });
 
+        it("stores the token exactly as checked: without the white space around it, which cloudflared refuses", async () => {
+            await deploy({ tunnel: { token: ` ${TOKEN}\n` } });
+            const secret = tokenSecret(mocks);
+            assert.strictEqual(secret.inputs.stringData.token, TOKEN);
+            assert.ok(isSecretAt(secret, "stringData.token"), "still a Pulumi secret");
+        });
+
+        it("defaults to cloudflared 2026.8.2 (security fixes since 2026.7.1)", () => {
+            assert.strictEqual(c.TUNNEL_DEFAULTS.image, "cloudflare/cloudflared:2026.8.2");
+        });
+
         it("takes a configured image, pinned by tag or digest", async () => {
             const digest = `cloudflare/cloudflared@sha256:${"a".repeat(64)}`;
             await deploy({ tunnel: { token: TOKEN, image: digest } });
@@ -224,6 +236,26 @@ describe("Cloudflare Tunnel", () => {
             const app = await deploy({ serviceName: "web", proxy: { port: 9443 }, tunnel: { token: TOKEN, origin: c.TunnelOrigin.Proxy } });
             assert.strictEqual(await promiseOf(app.tunnelOriginService!), "https://127.0.0.1:9443");
             assert.strictEqual(await promiseOf(app.tunnelOriginServerName!), "web.default.svc");
+        });
+
+        it("names a CA Pool only when the TLS Secret has a ca.crt: cloudflared rejects the whole configuration over a missing file", async () => {
+            const { cert, key, ca } = brought();
+            const POOL = "/etc/cloudflared/origin-ca/ca.crt";
+            const proxyOrigin = { token: TOKEN, origin: c.TunnelOrigin.Proxy };
+            const cases: [string, Components.Tls, string | undefined][] = [
+                ["an existing Secret (its keys unknown)", { existingSecretName: "shop-tls" }, undefined],
+                ["a brought certificate without its CA", { certificatePem: cert, privateKeyPem: key }, undefined],
+                ["a brought certificate with its CA", { certificatePem: cert, privateKeyPem: key, caCertificatePem: ca }, POOL],
+                ["a generated certificate", {}, POOL],
+            ];
+            for (const [what, tls, pool] of cases) {
+                mocks = await installMocks();
+                const app = await deploy({ tls, tunnel: proxyOrigin });
+                assert.strictEqual(await promiseOf(app.tunnelOriginCaPool!), pool, what);
+                // The optional ca.crt volume stays: an existing Secret that has one is still usable at that path.
+                const mount = container(podSpecOf(mocks), "cloudflared").volumeMounts[0];
+                assert.strictEqual(`${mount.mountPath}/ca.crt`, POOL, what);
+            }
         });
     });
 

@@ -28,7 +28,9 @@ const CASES: RejectionCase[] = [
     ["an image with a bad tag", () => ({ tunnel: { token: TOKEN, image: "cloudflare/cloudflared:-2026" } }), /^tunnel\.image: .*pinned/],
     ["an image with a bad digest", () => ({ tunnel: { token: TOKEN, image: "cloudflare/cloudflared@sha256:abc" } }), /^tunnel\.image: .*pinned/],
     ["an empty image", () => ({ tunnel: { token: TOKEN, image: "" } }), /^tunnel\.image: "" /],
-    ["a zero grace period", () => ({ tunnel: { token: TOKEN, gracePeriodSeconds: 0 } }), /^tunnel\.gracePeriodSeconds: 0 .*integer from 1 to 3600/],
+    ["a zero grace period", () => ({ tunnel: { token: TOKEN, gracePeriodSeconds: 0 } }), /^tunnel\.gracePeriodSeconds: 0 .*integer from 1 to 180 seconds/],
+    // cloudflared exits 1 at start on more ("grace-period must be equal or less than 3m0s"): the pod would crash-loop.
+    ["a grace period over cloudflared's 3 minutes", () => ({ tunnel: { token: TOKEN, gracePeriodSeconds: 181 } }), /^tunnel\.gracePeriodSeconds: 181 is not allowed; expected an integer from 1 to 180 seconds \(cloudflared refuses a --grace-period over 3m0s\)$/],
     ["a fractional grace period", () => ({ tunnel: { token: TOKEN, gracePeriodSeconds: 2.5 } }), /^tunnel\.gracePeriodSeconds: 2\.5 /],
     ["an invalid hostname", () => ({ tunnel: { token: TOKEN, hostname: "https://hello.example.com" } }), /^tunnel\.hostname: "https:\/\/hello\.example\.com" .*DNS name/],
     ["an unknown origin", () => ({ tunnel: { token: TOKEN, origin: "both" as Components.TunnelOrigin } }), /^tunnel\.origin: "both" .*one of "app", "proxy"$/],
@@ -63,6 +65,7 @@ describe("tunnel argument validation", () => {
         ["an origin with another scheme", () => ({ namespace: "apps", token: TOKEN, originService: "tcp://127.0.0.1:5432" }), /^originService: "tcp:.*http or https URL/],
         ["a bad origin server name", () => ({ namespace: "apps", token: TOKEN, originService: "https://127.0.0.1:8443", originServerName: "not a name" }), /^originServerName: "not a name" /],
         ["no token", () => ({ namespace: "apps", originService: "http://127.0.0.1:80" }), /^token: a missing value /],
+        ["a grace period over 180 s", () => ({ namespace: "apps", token: TOKEN, originService: "http://127.0.0.1:80", gracePeriodSeconds: 300 }), /^gracePeriodSeconds: 300 is not allowed; expected an integer from 1 to 180 seconds \(cloudflared refuses a --grace-period over 3m0s\)$/],
     ];
     for (const [what, args, message] of STANDALONE) {
         it(`CloudflareTunnelSidecar rejects ${what}, and creates nothing`, () => {
@@ -76,10 +79,11 @@ describe("tunnel argument validation", () => {
 
     it("accepts a digest-pinned image, a tag with a digest, an existing Secret and NodePort with a tunnel", () => {
         assert.doesNotThrow(() => new c.TlsSidecarApp("a", minimalArgs({ tunnel: { token: TOKEN, image: `cloudflare/cloudflared@sha256:${"0".repeat(64)}` } })));
-        assert.doesNotThrow(() => new c.TlsSidecarApp("b", minimalArgs({ tunnel: { token: TOKEN, image: `registry.local:5000/cloudflared:2026.7.1@sha256:${"0".repeat(64)}` } })));
+        assert.doesNotThrow(() => new c.TlsSidecarApp("b", minimalArgs({ tunnel: { token: TOKEN, image: `registry.local:5000/cloudflared:2026.8.2@sha256:${"0".repeat(64)}` } })));
         assert.doesNotThrow(() => new c.TlsSidecarApp("d", minimalArgs({ tunnel: { existingSecretName: "cf-tunnel" } })));
         assert.doesNotThrow(() => new c.TlsSidecarApp("e", minimalArgs({ service: { type: c.ServiceType.NodePort, nodePort: 31000 }, tunnel: { token: TOKEN } })));
         assert.doesNotThrow(() => new c.TlsSidecarApp("f", minimalArgs({ proxy: { clientAuth: c.ClientAuth.Request }, tunnel: { token: TOKEN } })));
+        assert.doesNotThrow(() => new c.TlsSidecarApp("g", minimalArgs({ tunnel: { token: TOKEN, gracePeriodSeconds: 180 } })), "cloudflared's maximum, 3m0s");
     });
 });
 
@@ -130,7 +134,7 @@ describe("the program with a tunnel", () => {
             {
                 ...WITH_TUNNEL,
                 tunnelOrigin: "proxy",
-                tunnelImage: "registry.local/cloudflared:2026.7.1",
+                tunnelImage: "registry.local/cloudflared:2026.8.2",
                 tunnelMetricsPort: 2100,
                 tunnelGracePeriodSeconds: 45,
                 tunnelCpuRequest: "20m",
@@ -144,7 +148,7 @@ describe("the program with a tunnel", () => {
         assert.strictEqual(mocks.ofType("kubernetes:core/v1:Service").length, 0);
         const spec = mocks.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
         const cloudflared = spec.containers.find((x: any) => x.name === "cloudflared");
-        assert.strictEqual(cloudflared.image, "registry.local/cloudflared:2026.7.1");
+        assert.strictEqual(cloudflared.image, "registry.local/cloudflared:2026.8.2");
         assert.deepStrictEqual(cloudflared.args, ["tunnel", "--no-autoupdate", "--metrics", "0.0.0.0:2100", "--grace-period", "45s", "run"]);
         assert.deepStrictEqual(cloudflared.resources, { requests: { cpu: "20m", memory: "96Mi" }, limits: { cpu: "1", memory: "384Mi" } });
         assert.strictEqual(spec.terminationGracePeriodSeconds, 50);
@@ -175,6 +179,7 @@ describe("the program with a tunnel", () => {
         [{ ...WITH_TUNNEL, tunnelImage: "cloudflare/cloudflared:latest" }, /tls-sidecar:tunnelImage: "cloudflare\/cloudflared:latest" .*pinned/],
         [{ ...WITH_TUNNEL, tunnelOrigin: "origin" }, /tls-sidecar:tunnelOrigin: "origin" .*"app", "proxy"/],
         [{ ...WITH_TUNNEL, tunnelGracePeriodSeconds: 0 }, /tls-sidecar:tunnelGracePeriodSeconds: 0 /],
+        [{ ...WITH_TUNNEL, tunnelGracePeriodSeconds: 181 }, /tls-sidecar:tunnelGracePeriodSeconds: 181 is not allowed; expected an integer from 1 to 180 seconds \(cloudflared refuses a --grace-period over 3m0s\)/],
         [{ ...WITH_TUNNEL, tunnelHostname: "hello example" }, /tls-sidecar:tunnelHostname: "hello example" /],
         [{ ...WITH_TUNNEL, tunnelMemoryLimit: "256 MB" }, /tls-sidecar:tunnelMemoryLimit: "256 MB" .*quantity/],
         [{ ...WITH_TUNNEL, tunnelTokenSecretName: "cf" }, /tls-sidecar:tunnelTokenSecretName: "cf" .*not both/],

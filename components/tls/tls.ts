@@ -37,3 +37,8 @@ export function checkTlsArgs(namespace: pulumi.Input<string>, serviceName: pulum
     }
     problems.check(() => validateCertificatesArgs(sidecarCertificatesArgs(namespace, serviceName, publicHost, tlsArgs)));
 }
+
+/** Whether the TLS Secret has a `ca.crt`: generated here, or brought with its CA. An existing Secret's keys are unknown. */
+export function secretHasCaCrt(tlsArgs: Tls): boolean {
+    return tlsArgs.existingSecretName === undefined && (tlsArgs.certificatePem === undefined || tlsArgs.caCertificatePem !== undefined);
+}

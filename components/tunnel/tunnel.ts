@@ -24,8 +24,11 @@ export const CLOUDFLARED_UID = 65532;
 
 export const TUNNEL_DEFAULTS = {
     /** Pinned; override with `image`. Renovate/Dependabot can bump it like any other tag. */
-    image: "cloudflare/cloudflared:2026.7.1",
-    /** The port the cloudflared image itself uses for its metrics (`TUNNEL_METRICS=0.0.0.0:2000`). */
+    image: "cloudflare/cloudflared:2026.8.2",
+    /**
+     * Fixed, so the probes can name it: without `--metrics` cloudflared takes the first free of 20241-20245 (on
+     * 0.0.0.0 in its image, on localhost elsewhere).
+     */
     metricsPort: 2000,
     /** cloudflared's own default `--grace-period`. */
     gracePeriodSeconds: 30,
@@ -54,6 +57,12 @@ export const TUNNEL_PROBES = {
 
 /** Seconds kubelet waits beyond cloudflared's grace period before SIGKILL (its metrics server takes a moment to stop). */
 export const TUNNEL_GRACE_MARGIN_SECONDS = 5;
+
+/** cloudflared refuses a longer `--grace-period` ("grace-period must be equal or less than 3m0s") and exits 1. */
+export const MAX_TUNNEL_GRACE_PERIOD_SECONDS = 180;
+
+/** Where `originCaSecretName`'s `ca.crt` is found inside the cloudflared container: the "CA Pool" setting. */
+export const ORIGIN_CA_POOL = `${ORIGIN_CA_DIR}/ca.crt`;
 
 /** The cloudflared container, and what the pod needs around it. */
 export interface TunnelContainerParts {
@@ -144,7 +153,11 @@ export interface CloudflareTunnelSidecarArgs {
     originService: pulumi.Input<string>;
     /** For an https origin: the name its certificate must carry ("Origin Server Name" in the tunnel's TLS settings). */
     originServerName?: pulumi.Input<string>;
-    /** For an https origin with a private CA: a Secret whose `ca.crt` is mounted for cloudflared ("CA Pool"). */
+    /**
+     * For an https origin with a private CA: a Secret whose `ca.crt` is mounted for cloudflared ("CA Pool"). The volume
+     * is optional: if the Secret has no `ca.crt`, the pod starts but the file is missing, and a CA Pool naming it makes
+     * cloudflared reject the tunnel's whole remote configuration.
+     */
     originCaSecretName?: pulumi.Input<string>;
     /** The public hostname routed to this tunnel, if known: the `url` output becomes `https://<hostname>`. */
     hostname?: pulumi.Input<string>;
@@ -152,7 +165,10 @@ export interface CloudflareTunnelSidecarArgs {
     image?: pulumi.Input<string>;
     /** Port of `/ready` and `/metrics`. Default 2000. */
     metricsPort?: pulumi.Input<number>;
-    /** cloudflared's `--grace-period`: how long in-flight requests may finish after SIGTERM. Default 30. */
+    /**
+     * cloudflared's `--grace-period`: after SIGTERM it waits this long for in-flight requests, and while an edge
+     * connection is up it waits the whole period even when none are in flight. 1 to 180 (cloudflared's maximum). Default 30.
+     */
     gracePeriodSeconds?: number;
     /** Default 10m CPU and 64Mi requested, 256Mi memory limit, no CPU limit. */
     resources?: ContainerResources;
@@ -195,7 +211,11 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
     readonly originService: pulumi.Output<string>;
     /** "Origin Server Name" to set for an https origin; undefined for http. */
     readonly originServerName: pulumi.Output<string | undefined>;
-    /** "CA Pool" path (inside the cloudflared container) to set for an https origin with a private CA. */
+    /**
+     * "CA Pool" path (inside the cloudflared container) to set for an https origin with a private CA, when
+     * `originCaSecretName` is given. Set it only if that Secret has a `ca.crt`: otherwise the file is missing and
+     * cloudflared rejects the tunnel's whole configuration (every request gets 503).
+     */
     readonly originCaPool: pulumi.Output<string | undefined>;
     /** `https://<hostname>` when `hostname` is given. */
     readonly url: pulumi.Output<string | undefined>;
@@ -214,7 +234,8 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
                 {
                     metadata: { namespace: args.namespace, labels: { "app.kubernetes.io/managed-by": "tls-sidecar" } },
                     type: "Opaque",
-                    stringData: { [TUNNEL_TOKEN_KEY]: pulumi.secret(args.token!) },
+                    // Stored as checked (trimmed): cloudflared refuses a token with surrounding white space.
+                    stringData: { [TUNNEL_TOKEN_KEY]: pulumi.secret(pulumi.output(args.token!).apply((t) => t.trim())) },
                 },
                 { parent: this },
             );
@@ -224,7 +245,7 @@ export class CloudflareTunnelSidecar extends pulumi.ComponentResource {
         const parts = tunnelContainerParts(args, this.secretName);
         this.originService = pulumi.output(args.originService);
         this.originServerName = pulumi.output(args.originServerName);
-        this.originCaPool = pulumi.output(args.originCaSecretName === undefined ? undefined : `${ORIGIN_CA_DIR}/ca.crt`);
+        this.originCaPool = pulumi.output(args.originCaSecretName === undefined ? undefined : ORIGIN_CA_POOL);
         this.url = args.hostname === undefined ? pulumi.output(undefined) : pulumi.interpolate`https://${args.hostname}`;
         this.image = pulumi.output(parts.image);
         this.metricsPort = pulumi.output(parts.metricsPort);
@@ -254,7 +275,7 @@ export interface Tunnel {
     image?: pulumi.Input<string>;
     /** Default 2000. Must differ from app.port, proxy.port and proxy.adminPort. */
     metricsPort?: pulumi.Input<number>;
-    /** Default 30 (cloudflared's own default). */
+    /** After SIGTERM cloudflared waits this long (the whole period while connected). 1 to 180; default 30 (cloudflared's own default). */
     gracePeriodSeconds?: number;
     /** Default 10m CPU and 64Mi requested, 256Mi memory limit, no CPU limit. */
     resources?: ContainerResources;

@@ -1,16 +1,16 @@
 // CloudflareTunnelSidecar's argument checks (and TlsSidecarApp's `tunnel`): every independent check runs.
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudflareTunnelSidecarArgs } from "./tunnel";
-import { TUNNEL_TOKEN_KEY } from "./tunnel";
+import { MAX_TUNNEL_GRACE_PERIOD_SECONDS, TUNNEL_TOKEN_KEY } from "./tunnel";
 import { checkResources } from "../pod/containers";
-import { checked, checkHostname, checkNonEmptyString, checkPort, checkPositiveInteger, ConfigError, Problems, SECRET_NOT_SHOWN } from "../validation";
+import { checked, checkHostname, checkIntegerRange, checkNonEmptyString, checkPort, checkPositiveInteger, ConfigError, Problems, SECRET_NOT_SHOWN } from "../validation";
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** An image reference pinned by a tag other than `latest`, or by a digest. */
 export function checkPinnedImage(path: string, value: unknown): void {
-    const allowed = 'an image reference pinned by a tag other than "latest" or by a digest, e.g. "cloudflare/cloudflared:2026.7.1"';
+    const allowed = 'an image reference pinned by a tag other than "latest" or by a digest, e.g. "cloudflare/cloudflared:2026.8.2"';
     if (typeof value !== "string" || value.trim() === "" || /\s/.test(value)) {
         throw new ConfigError(path, value, allowed);
     }
@@ -40,6 +40,11 @@ export function checkTunnelToken(path: string, value: unknown): void {
     if (typeof value !== "string" || !/^[A-Za-z0-9+/=_-]{16,}$/.test(value.trim())) {
         throw new ConfigError(path, SECRET_NOT_SHOWN, "the tunnel token: the base64 string after `--token` in the dashboard's install command");
     }
+}
+
+/** cloudflared exits at start on a longer `--grace-period`: the pod would crash-loop. */
+function checkGracePeriod(path: string, value: unknown): void {
+    checkIntegerRange(path, value, 1, MAX_TUNNEL_GRACE_PERIOD_SECONDS, ` seconds (cloudflared refuses a --grace-period over 3m0s)`);
 }
 
 function checkOriginService(path: string, value: unknown): void {
@@ -75,7 +80,7 @@ export function validateTunnelCommon(
         [args.hostname, "hostname", checkHostname],
         [args.image, "image", checkPinnedImage],
         [args.metricsPort, "metricsPort", checkPort],
-        [args.gracePeriodSeconds, "gracePeriodSeconds", (path, v) => checkPositiveInteger(path, v, 3600)],
+        [args.gracePeriodSeconds, "gracePeriodSeconds", checkGracePeriod],
     ];
     for (const [value, key, check] of each) {
         if (value !== undefined) problems.check(() => checked(value, (v) => check(`${prefix}${key}`, v)));

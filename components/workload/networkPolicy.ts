@@ -38,7 +38,7 @@ export type NetworkPolicyPeerArgs = NetworkPolicyPeer;
 
 /** Another port of the pod to let in, e.g. a metrics port of `app.ports`. */
 export interface NetworkPolicyPort {
-    /** One of `app.ports`' `containerPort`s (or the tunnel's metrics port). */
+    /** One of `app.ports`' `containerPort`s (never the tunnel's metrics port). */
     port: pulumi.Input<number>;
     /** Default TCP. */
     protocol?: PortProtocol;
@@ -77,6 +77,8 @@ export interface PolicyPorts {
     proxyPort: pulumi.Input<number>;
     adminPort: pulumi.Input<number>;
     interception: InterceptionMode;
+    /** cloudflared's metrics port, when there is a tunnel: never opened (see checkNetworkPolicyArgs). */
+    tunnelMetricsPort?: pulumi.Input<number>;
 }
 
 const tcp = (port: pulumi.Input<number>) => ({ protocol: PortProtocol.Tcp, port });
@@ -177,6 +179,9 @@ export function checkNetworkPolicyArgs(policy: NetworkPolicy | undefined, ports:
         }
         if (isKnown(ports.appPort) && extra.port === ports.appPort && ports.interception === InterceptionMode.Service) {
             problems.add({ path: `${at}.port`, value: extra.port, allowed: `a port other than app.port (${ports.appPort}) with service interception: it is the app's plaintext port, which the policy is there to close` });
+        } else if (ports.tunnelMetricsPort !== undefined && extra.port === ports.tunnelMetricsPort) {
+            // Only the node (the kubelet's probes) needs it, and NetworkPolicy always lets the node in.
+            problems.add({ path: `${at}.port`, value: extra.port, allowed: `a port other than tunnel.metricsPort (${ports.tunnelMetricsPort}): cloudflared serves /config (the tunnel's ingress and origin settings), /diag/* and /debug/pprof/ there besides /metrics, so the policy keeps it closed` });
         } else if ([...tlsPorts(ports), ports.adminPort].includes(extra.port)) {
             problems.add({ path: `${at}.port`, value: extra.port, allowed: "a port the policy does not already open: use networkPolicy.from and networkPolicy.adminFrom for the TLS and admin ports" });
         } else if (known.length === openable.length && !known.includes(extra.port)) {
