@@ -40,7 +40,13 @@ pub async fn run(cfg: Config) -> u8 {
         1
     };
     let metrics = Arc::new(metrics::Metrics::new());
-    let certs = match tls::CertStore::new(&cfg.tls_dir, cfg.client_auth, cfg.tls_session_resumption, metrics.clone()) {
+    let certs = match tls::CertStore::new(
+        &cfg.tls_dir,
+        cfg.client_auth,
+        cfg.tls_session_resumption,
+        &cfg.tls_policy,
+        metrics.clone(),
+    ) {
         Ok(c) => Arc::new(c),
         Err(e) => return fail(e),
     };
