@@ -20,7 +20,7 @@ var allFlags = []string{
 	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "tls-session-resumption",
 	"tls-min-version", "tls-profile", "tls-groups", "shutdown-timeout",
 	"drain-delay", "tls-handshake-timeout", "read-header-timeout", "idle-timeout", "max-connections", "max-header-bytes", "upstream-max-idle-conns",
-	"access-log", "log-level", "watch-interval",
+	"access-log", "access-log-query", "log-level", "watch-interval",
 }
 
 // runToExit runs the binary and waits (bounded) for it to exit.
@@ -289,6 +289,11 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 			}
 			return "true"
 		}},
+		{flag: "access-log-query", env: "true", cli: "false", opts: proxyOpts{args: []string{"--access-log"}}, observe: func(t *testing.T, p *proxy) string {
+			get(t, p.client(t, false), p.url("/access-log-query?q=1"))
+			line := p.waitLog(t, 2*time.Second, "the access line", 1, msgIs("request"))
+			return map[any]string{"/access-log-query?q=1": "true", "/access-log-query": "false"}[line["path"]]
+		}},
 		{flag: "log-level", env: "error", cli: "info", observe: func(t *testing.T, p *proxy) string {
 			if staysFalse(time.Second, func() bool { return p.countLogs(msgIs("certificate loaded")) > 0 }) {
 				return "error"
@@ -422,6 +427,7 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 		{"upstream-max-idle-conns", "0", []string{"1", "65536"}},
 		{"upstream-max-idle-conns", "many", []string{"1", "65536"}},
 		{"access-log", "yes", []string{"true", "false"}},
+		{"access-log-query", "yes", []string{"true", "false"}},
 		{"log-level", "loud", []string{"debug", "info", "warn", "error"}},
 	}
 	for _, tc := range cases {

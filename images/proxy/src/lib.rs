@@ -5,6 +5,7 @@
 //! trimming (`alloc`) and the open-file limit (`admission`).
 #![deny(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod admission;
 pub mod alloc;
@@ -69,8 +70,13 @@ pub async fn run(cfg: Config) -> u8 {
         };
 
     let drain = Arc::new(drain::Drain::new(cfg.drain_delay, cfg.shutdown_timeout));
-    let p =
-        Arc::new(proxy::Proxy { metrics: metrics.clone(), drain: drain.clone(), upstream, access_log: cfg.access_log });
+    let p = Arc::new(proxy::Proxy {
+        metrics: metrics.clone(),
+        drain: drain.clone(),
+        upstream,
+        access_log: cfg.access_log,
+        access_log_query: cfg.access_log_query,
+    });
     let health = health::Health::new(certs.clone(), drain.clone(), cfg.upstream.dial_addr.clone());
     let adm = Arc::new(admin::Admin { health, metrics: metrics.clone() });
     certs.log_startup();

@@ -74,7 +74,7 @@ impl From<u64> for Value {
 }
 
 /// Appends `s` as a JSON string.
-fn push_str(out: &mut String, s: &str) {
+pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -95,7 +95,7 @@ fn push_str(out: &mut String, s: &str) {
 impl Value {
     fn push_json(&self, out: &mut String) {
         match self {
-            Value::Str(s) => push_str(out, s),
+            Value::Str(s) => push_json_str(out, s),
             Value::Int(n) => {
                 let _ = write!(out, "{n}");
             }
@@ -110,7 +110,7 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
-                    push_str(out, item);
+                    push_json_str(out, item);
                 }
                 out.push(']');
             }
@@ -127,14 +127,14 @@ pub fn format_line(level: Level, msg: &str, fields: Fields<'_>) -> String {
     let now = rfc3339(now.as_secs() as i64, Some(now.subsec_nanos()));
     let mut line = String::with_capacity(128);
     line.push_str("{\"time\":");
-    push_str(&mut line, &now);
+    push_json_str(&mut line, &now);
     line.push_str(",\"level\":\"");
     line.push_str(level.name());
     line.push_str("\",\"msg\":");
-    push_str(&mut line, msg);
+    push_json_str(&mut line, msg);
     for (k, v) in fields {
         line.push(',');
-        push_str(&mut line, k);
+        push_json_str(&mut line, k);
         line.push(':');
         v.push_json(&mut line);
     }

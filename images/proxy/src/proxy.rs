@@ -12,6 +12,7 @@ use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
+use crate::access::{ConnInfo, Pending, RequestBody};
 use crate::conn::ConnState;
 use crate::drain::Drain;
 use crate::exchange::{Exchange, ProxyBody};
@@ -30,6 +31,8 @@ pub struct Proxy {
     pub drain: Arc<Drain>,
     pub upstream: UpstreamClient,
     pub access_log: bool,
+    /// --access-log-query: the access line's path keeps the query string.
+    pub access_log_query: bool,
 }
 
 /// One client connection, as its requests need it.
@@ -43,6 +46,8 @@ pub struct ClientConn {
     pub state: Arc<ConnState>,
     /// HTTP/1.1 to an HTTP/1.1 upstream: the upstream connection kept between requests.
     pub upstream: Option<Slot>,
+    /// With --access-log: the connection's part of the access lines.
+    pub access: Option<Arc<ConnInfo>>,
 }
 
 pub async fn handle(
@@ -50,16 +55,7 @@ pub async fn handle(
     c: Arc<ClientConn>,
     mut req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    let access = p.access_log.then(|| {
-        let host = req.uri().host().or_else(|| req.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
-        Box::new([
-            req.method().to_string(),
-            req.uri().path().to_string(),
-            host.unwrap_or("").to_string(),
-            format!("{:?}", req.version()),
-            c.peer.to_string(),
-        ])
-    });
+    let access = c.access.as_ref().map(|conn| Pending::new(conn.clone(), &req, p.access_log_query));
     let mut x = Exchange::start(p.metrics.clone(), c.state.clone(), access);
     // HTTP/2 has no Upgrade (its connection-specific headers are refused by hyper before we get here).
     let upgrade = !c.h2 && headers::upgrade_protocol(req.headers()).is_some();
@@ -71,7 +67,7 @@ pub async fn handle(
     let (method, uri) = (req.method().clone(), req.uri().clone());
     // Upgrades and CONNECT (authority-form) go through the pool.
     let slot = c.upstream.as_ref().filter(|_| !upgrade && method != Method::CONNECT);
-    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade, slot.is_some()) else {
+    let Some(out) = to_upstream(&p.upstream, &c, req, x.bytes_in(), upgrade, slot.is_some()) else {
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x));
     };
@@ -80,6 +76,7 @@ pub async fn handle(
         Some((dialer, slot)) => dialer.send(slot, out).await,
         None => p.upstream.send(out, upgrade).await,
     };
+    x.upstream_done();
     let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
@@ -121,9 +118,10 @@ fn to_upstream(
     up: &UpstreamClient,
     c: &ClientConn,
     req: Request<Incoming>,
+    bytes_in: Option<Arc<std::sync::atomic::AtomicU64>>,
     upgrade: bool,
     origin_form: bool,
-) -> Option<Request<Incoming>> {
+) -> Option<Request<RequestBody>> {
     let (mut parts, body) = req.into_parts();
     let authority = parts.uri.authority();
     let host = match authority {
@@ -164,7 +162,7 @@ fn to_upstream(
     } else {
         parts.version = Version::HTTP_11;
     }
-    Some(Request::from_parts(parts, body))
+    Some(Request::from_parts(parts, RequestBody::new(body, bytes_in)))
 }
 
 /// Copies bytes both ways between the upgraded client and app connections until either side closes,

@@ -74,6 +74,7 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub upstream_max_idle_conns: usize,
     pub access_log: bool,
+    pub access_log_query: bool,
     pub log_level: Level,
     pub watch_interval: Duration,
 }
@@ -150,8 +151,10 @@ static FLAGS: &[Flag] = &[
         } },
     Flag { name: "upstream-max-idle-conns", default: "512", usage: "idle keep-alive connections kept to the upstream", boolean: false,
         set: |c, s| parse_int(s, 1, 1 << 16).map(|v| c.upstream_max_idle_conns = v as usize) },
-    Flag { name: "access-log", default: "false", usage: "log one JSON line per request", boolean: true,
+    Flag { name: "access-log", default: "false", usage: "log one JSON line per request on stdout", boolean: true,
         set: |c, s| parse_bool(s).map(|v| c.access_log = v) },
+    Flag { name: "access-log-query", default: "false", usage: "keep the query string in the access log's path (it may carry credentials)", boolean: true,
+        set: |c, s| parse_bool(s).map(|v| c.access_log_query = v) },
     Flag { name: "log-level", default: "info", usage: "log level: debug|info|warn|error", boolean: false,
         set: |c, s| Level::parse(s).map(|v| c.log_level = v).ok_or_else(|| "allowed: debug|info|warn|error".into()) },
     Flag { name: "watch-interval", default: "1s", usage: "how often --tls-dir is checked for changes (0 = only on SIGHUP)", boolean: false,
@@ -185,6 +188,7 @@ impl Default for Config {
             max_header_bytes: 0,
             upstream_max_idle_conns: 0,
             access_log: false,
+            access_log_query: false,
             log_level: Level::Info,
             watch_interval: Duration::ZERO,
         };
