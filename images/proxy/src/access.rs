@@ -5,20 +5,21 @@
 //! query string: those carry credentials. What a connection contributes is worked out once per
 //! connection; a request adds a few fields and one write.
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, Request, Version};
+use http::{HeaderName, Request, Uri, Version};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use rustls::ServerConnection;
 
-use crate::log::{push_json_str, rfc3339};
+use crate::log::{push_json_str, push_rfc3339, push_u64};
 use crate::tls::policy::version_name;
 use crate::x509::Cert;
 use crate::xfcc;
@@ -50,92 +51,118 @@ impl ConnInfo {
     }
 }
 
-/// One request's line until its response has been sent.
+/// One request's line until its response has been sent. Built from shared parts (the URI's bytes are
+/// shared, not copied) so that the log costs little per request.
 pub struct Pending {
     conn: Arc<ConnInfo>,
     proto: Version,
     method: http::Method,
-    path: String,
+    uri: Uri,
+    query: bool,
     request_id: Option<String>,
-    /// Request body bytes read from the client (`RequestBody` counts them).
-    pub bytes_in: Arc<AtomicU64>,
-    start: Instant,
+    /// Request body bytes read from the client (`RequestBody` counts them); None without a body.
+    pub bytes_in: Option<Arc<AtomicU64>>,
     /// From the request's start until the app's response head (or the failure to get one).
-    upstream: Option<Duration>,
+    pub upstream: Option<Duration>,
 }
 
 impl Pending {
-    pub fn new<B>(conn: Arc<ConnInfo>, req: &Request<B>, query: bool) -> Box<Self> {
-        let uri = req.uri();
-        let path = match uri.path_and_query() {
-            Some(pq) if query => pq.as_str(),
-            _ => uri.path(),
-        };
+    /// `body`: the request has a body to count.
+    pub fn new<B>(conn: Arc<ConnInfo>, req: &Request<B>, body: bool, query: bool) -> Box<Self> {
         let request_id = req.headers().get(X_REQUEST_ID).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         Box::new(Self {
             conn,
             proto: req.version(),
             method: req.method().clone(),
-            path: path.to_string(),
+            uri: req.uri().clone(),
+            query,
             request_id,
-            bytes_in: Arc::new(AtomicU64::new(0)),
-            start: Instant::now(),
+            bytes_in: body.then(|| Arc::new(AtomicU64::new(0))),
             upstream: None,
         })
     }
 
-    /// The app's response head came (or the attempt failed) now.
-    pub fn upstream_done(&mut self) {
-        self.upstream = Some(self.start.elapsed());
+    /// Writes the line to stdout in one write, so that lines never interleave. The line is built in a
+    /// buffer each thread keeps.
+    pub fn write(&self, status: u16, bytes_out: u64, total: Duration) {
+        LINE.with_borrow_mut(|l| {
+            l.clear();
+            self.push_line(l, status, bytes_out, total);
+            let _ = std::io::stdout().lock().write_all(l.as_bytes());
+        });
     }
 
-    /// The whole line, `\n` included.
-    pub fn line(&self, status: u16, bytes_out: u64, total: Duration) -> String {
+    /// Appends the whole line, `\n` included.
+    fn push_line(&self, l: &mut String, status: u16, bytes_out: u64, total: Duration) {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let mut l = String::with_capacity(384);
         l.push_str("{\"time\":\"");
-        l.push_str(&rfc3339(now.as_secs() as i64, Some(now.subsec_nanos())));
+        push_time(l, now);
         l.push_str("\",\"level\":\"INFO\",\"msg\":\"request\",\"remote\":");
-        push_json_str(&mut l, &self.conn.remote);
+        push_json_str(l, &self.conn.remote);
         if let Some(sni) = &self.conn.sni {
             l.push_str(",\"sni\":");
-            push_json_str(&mut l, sni);
+            push_json_str(l, sni);
         }
         l.push_str(",\"proto\":\"");
         l.push_str(proto_name(self.proto));
         l.push_str("\",\"tls_version\":\"");
         l.push_str(self.conn.tls_version);
         l.push_str("\",\"method\":");
-        push_json_str(&mut l, self.method.as_str());
+        push_json_str(l, self.method.as_str());
         l.push_str(",\"path\":");
-        push_json_str(&mut l, &self.path);
-        l.push_str(&format!(
-            ",\"status\":{status},\"bytes_in\":{},\"bytes_out\":{bytes_out},\"duration_ms\":{}",
-            self.bytes_in.load(Relaxed),
-            millis(total)
-        ));
+        let path = match self.uri.path_and_query() {
+            Some(pq) if self.query => pq.as_str(),
+            _ => self.uri.path(),
+        };
+        push_json_str(l, path);
+        l.push_str(",\"status\":");
+        push_u64(l, u64::from(status), 1);
+        l.push_str(",\"bytes_in\":");
+        push_u64(l, self.bytes_in.as_ref().map_or(0, |n| n.load(Relaxed)), 1);
+        l.push_str(",\"bytes_out\":");
+        push_u64(l, bytes_out, 1);
+        l.push_str(",\"duration_ms\":");
+        push_millis(l, total);
         if let Some(u) = self.upstream {
-            l.push_str(&format!(",\"upstream_ms\":{}", millis(u)));
+            l.push_str(",\"upstream_ms\":");
+            push_millis(l, u);
         }
         if let Some((subject, sha256)) = &self.conn.client_cert {
             l.push_str(",\"client_subject\":");
-            push_json_str(&mut l, subject);
+            push_json_str(l, subject);
             l.push_str(",\"client_sha256\":\"");
             l.push_str(sha256);
             l.push('"');
         }
         if let Some(id) = &self.request_id {
             l.push_str(",\"request_id\":");
-            push_json_str(&mut l, id);
+            push_json_str(l, id);
         }
         l.push_str("}\n");
-        l
     }
 }
 
-/// Writes one line to stdout in one write, so that lines never interleave.
-pub fn write(line: &str) {
-    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+thread_local! {
+    /// The line being written, its capacity kept between requests.
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+    /// The current second as RFC 3339 without the `Z`, formatted once a second per thread.
+    static SECOND: RefCell<(u64, String)> = const { RefCell::new((0, String::new())) };
+}
+
+/// Appends `now` (since the epoch) as RFC 3339 in UTC with nanoseconds.
+fn push_time(out: &mut String, now: Duration) {
+    SECOND.with_borrow_mut(|(secs, text)| {
+        if *secs != now.as_secs() || text.is_empty() {
+            text.clear();
+            push_rfc3339(text, now.as_secs() as i64, None);
+            text.pop();
+            *secs = now.as_secs();
+        }
+        out.push_str(text);
+    });
+    out.push('.');
+    push_u64(out, u64::from(now.subsec_nanos()), 9);
+    out.push('Z');
 }
 
 fn proto_name(v: Version) -> &'static str {
@@ -149,9 +176,12 @@ fn proto_name(v: Version) -> &'static str {
     }
 }
 
-/// Milliseconds with microsecond precision (`0.412`).
-fn millis(d: Duration) -> f64 {
-    d.as_micros() as f64 / 1000.0
+/// Milliseconds with microsecond precision (`0.412`, `1500.000`).
+fn push_millis(out: &mut String, d: Duration) {
+    let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    push_u64(out, us / 1000, 1);
+    out.push('.');
+    push_u64(out, us % 1000, 3);
 }
 
 /// A client's request body on its way to the app; with the access log on, its bytes are counted.
@@ -193,6 +223,27 @@ impl Body for RequestBody {
 mod tests {
     use super::*;
 
+    impl Pending {
+        fn line(&self, status: u16, bytes_out: u64, total: Duration) -> String {
+            let mut l = String::new();
+            self.push_line(&mut l, status, bytes_out, total);
+            l
+        }
+    }
+
+    #[test]
+    fn time_is_rfc3339_with_nanoseconds_across_seconds() {
+        for (secs, nanos, want) in [
+            (1, 5, "1970-01-01T00:00:01.000000005Z"),
+            (1, 6, "1970-01-01T00:00:01.000000006Z"),
+            (86_400, 0, "1970-01-02T00:00:00.000000000Z"),
+        ] {
+            let mut s = String::new();
+            push_time(&mut s, Duration::new(secs, nanos));
+            assert_eq!(s, want);
+        }
+    }
+
     fn conn(cert: bool) -> Arc<ConnInfo> {
         Arc::new(ConnInfo {
             remote: "127.0.0.1:5000".into(),
@@ -215,9 +266,9 @@ mod tests {
 
     #[test]
     fn a_line_has_every_field_and_no_secret() {
-        let mut p = Pending::new(conn(true), &request("/a/b%20c?token=secret-query"), false);
-        p.bytes_in.store(12, Relaxed);
-        p.upstream_done();
+        let mut p = Pending::new(conn(true), &request("/a/b%20c?token=secret-query"), true, false);
+        p.bytes_in.as_ref().unwrap().store(12, Relaxed);
+        p.upstream = Some(Duration::from_micros(1200));
         let line = p.line(201, 34, Duration::from_micros(1500));
         assert!(line.ends_with("}\n") && line.matches('\n').count() == 1, "{line}");
         for secret in ["secret-query", "secret-cookie", "secret-token", "token="] {
@@ -233,7 +284,8 @@ mod tests {
             (Some(201), Some(12), Some(34))
         );
         assert_eq!(v["duration_ms"].as_f64(), Some(1.5));
-        assert!(v["upstream_ms"].as_f64().is_some_and(|u| u >= 0.0));
+        assert_eq!(v["upstream_ms"].as_f64(), Some(1.2));
+        assert!(line.contains(r#""duration_ms":1.500,"upstream_ms":1.200,"#), "{line}");
         assert_eq!(v["client_subject"].as_str(), Some("CN=client \"1\",O=Org"));
         assert_eq!(v["client_sha256"].as_str().map(str::len), Some(64));
         assert_eq!(v["request_id"].as_str(), Some("id-\"1\"\\\t\u{fffd}"));
@@ -243,8 +295,9 @@ mod tests {
     #[test]
     fn optional_fields_are_left_out_and_the_query_kept_when_asked() {
         let req = Request::builder().uri("/q?x=1&y=%22").version(Version::HTTP_2).body(()).unwrap();
-        let p = Pending::new(conn(false), &req, true);
+        let p = Pending::new(conn(false), &req, false, true);
         let v: serde_json::Value = serde_json::from_str(&p.line(502, 0, Duration::ZERO)).unwrap();
+        assert_eq!((v["bytes_in"].as_u64(), v["duration_ms"].as_f64()), (Some(0), Some(0.0)));
         assert_eq!((v["path"].as_str(), v["proto"].as_str()), (Some("/q?x=1&y=%22"), Some("HTTP/2.0")));
         for absent in ["upstream_ms", "client_subject", "client_sha256", "request_id"] {
             assert!(v.get(absent).is_none(), "{absent} in {v}");

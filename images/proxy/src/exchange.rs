@@ -11,7 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
-use crate::access::{self, Pending};
+use crate::access::Pending;
 use crate::conn::ConnState;
 use crate::log;
 use crate::metrics::Metrics;
@@ -44,15 +44,15 @@ impl Exchange {
         self.metrics.upgraded.fetch_add(1, Relaxed);
     }
 
-    /// With --access-log: the counter the request body adds its bytes to.
+    /// With --access-log and a request body: the counter the body adds its bytes to.
     pub fn bytes_in(&self) -> Option<Arc<std::sync::atomic::AtomicU64>> {
-        self.access.as_ref().map(|a| a.bytes_in.clone())
+        self.access.as_ref().and_then(|a| a.bytes_in.clone())
     }
 
     /// The app answered (or failed to) now.
     pub fn upstream_done(&mut self) {
         if let Some(a) = self.access.as_mut() {
-            a.upstream_done();
+            a.upstream = Some(self.start.elapsed());
         }
     }
 }
@@ -73,7 +73,7 @@ impl Drop for Exchange {
         self.metrics.observe(self.code, d);
         self.conn.request_ended(end);
         if let Some(a) = &self.access {
-            access::write(&a.line(self.code, self.bytes, d));
+            a.write(self.code, self.bytes, d);
         }
     }
 }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::TokioIo;
 
 use crate::access::{ConnInfo, Pending, RequestBody};
@@ -55,7 +55,8 @@ pub async fn handle(
     c: Arc<ClientConn>,
     mut req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    let access = c.access.as_ref().map(|conn| Pending::new(conn.clone(), &req, p.access_log_query));
+    let access =
+        c.access.as_ref().map(|conn| Pending::new(conn.clone(), &req, !req.body().is_end_stream(), p.access_log_query));
     let mut x = Exchange::start(p.metrics.clone(), c.state.clone(), access);
     // HTTP/2 has no Upgrade (its connection-specific headers are refused by hyper before we get here).
     let upgrade = !c.h2 && headers::upgrade_protocol(req.headers()).is_some();
