@@ -1,9 +1,9 @@
 //! A TLS-terminating reverse proxy for one plain-HTTP app in the same pod. `run` wires the parts; each
 //! module has one job (see README.md for the contract they keep).
 //!
-//! No unsafe code but three libc calls, each allowed where it is made: the allocator's settings and
-//! trimming (`alloc`) and the open-file limit (`admission`).
-#![deny(unsafe_code)]
+//! No unsafe code: the three libc calls it needs (the allocator's settings and trimming in `alloc`, the
+//! open-file limit in `admission`) are safe functions of the `proxy-os` crate in `os/`.
+#![forbid(unsafe_code)]
 
 pub mod access;
 pub mod admin;
