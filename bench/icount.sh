@@ -6,6 +6,7 @@
 #   PROXY_SRC=/path/to/images/proxy bench/icount.sh   # another tree (e.g. a git worktree: "before")
 #   PROXY_BIN=/path/to/proxy bench/icount.sh          # a built binary (bench/run.sh passes the one it measured)
 #   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh
+#   ICOUNT_ARGS="--access-log" bench/icount.sh      # extra proxy flags (its stdout, the access log, goes to a file)
 #
 # Runs the proxy in front of nginx returning an 18-byte body (as bench/run.sh does),
 # then bench/icount drives ICOUNT_CONNS TLS keep-alive connections with wrk's request line:
@@ -41,12 +42,14 @@ wait_ready() {
 }
 proxy_args=(--listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN
   --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" --drain-delay=0 --log-level=warn)
+# shellcheck disable=SC2206 # ICOUNT_ARGS is a list of flags, split on spaces
+proxy_args+=(${ICOUNT_ARGS:-})
 client=("$WORK/client" -addr 127.0.0.1:$PORT_PROXY -c "$CONNS" -warm "$WARM" -n "$N")
 
 # 1. user-space instructions
 # async preemption signals (SIGURG) trip a callgrind assertion now and then
 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$WORK/proxy" "${proxy_args[@]}" \
-  2>"$WORK/valgrind.log" &
+  >"$WORK/stdout.log" 2>"$WORK/valgrind.log" &
 VPID=$!; PIDS+=($VPID)
 wait_ready
 "${client[@]}" -before "callgrind_control -z $VPID >/dev/null 2>&1" -after "callgrind_control -d $VPID >/dev/null 2>&1"
@@ -55,7 +58,7 @@ kill $VPID; wait $VPID 2>/dev/null || true
 [ -n "${ICOUNT_KEEP:-}" ] && cp "$WORK"/cg.out.* "$ICOUNT_KEEP"
 
 # 2. syscalls and CPU time (native)
-"$WORK/proxy" "${proxy_args[@]}" 2>"$WORK/proxy.log" &
+"$WORK/proxy" "${proxy_args[@]}" >"$WORK/stdout.log" 2>"$WORK/proxy.log" &
 PPID2=$!; PIDS+=($PPID2)
 wait_ready
 "${client[@]}" -warm 500 -n $((N * 10)) \
@@ -66,3 +69,4 @@ awk -F, -v n=$((N * 10)) -v ir="$IR" -v n1="$N" '
   $3 ~ /raw_syscalls/ { printf "syscalls/request: %.2f\n", $1 / n }
   $3 ~ /context-switches/ { printf "context switches/request: %.3f\n", $1 / n }
   $3 ~ /task-clock/ { printf "CPU µs/request (noisy): %.1f\n", $1 * 1000 / n }' "$WORK/perf.txt"
+echo "proxy stdout lines (access log, native run): $(wc -l <"$WORK/stdout.log")"

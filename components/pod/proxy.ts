@@ -296,7 +296,13 @@ export const MAX_CONNECTIONS_LIMIT = 1048576;
  * The key-exchange groups the proxy's TLS library (rustls with aws-lc-rs) offers, by their IANA names; `tlsPolicy.groups`
  * names them in any case.
  */
-export const TLS_GROUPS = ["X25519MLKEM768", "SecP256r1MLKEM768", "MLKEM768", "X25519", "secp256r1", "secp384r1"];
+export const TLS_GROUPS = ["X25519MLKEM768", "SecP256r1MLKEM768", "X25519", "P-256", "P-384", "MLKEM768", "MLKEM1024"];
+
+/** The other spellings the proxy takes for the classic curves. */
+const GROUP_ALIASES: Record<string, string> = { secp256r1: "P-256", prime256v1: "P-256", p256: "P-256", secp384r1: "P-384", p384: "P-384" };
+
+/** The groups a TLS 1.2 handshake can use: the post-quantum ones are TLS 1.3 only. */
+const TLS12_GROUPS = ["X25519", "P-256", "P-384"];
 
 /** The largest rate or burst, as the proxy's `--rate-limit-*` flags take it. */
 const MAX_RATE = 1_000_000;
@@ -318,14 +324,14 @@ function checkMaxConnections(path: string, value: unknown): void {
     throw new ConfigError(path, value, `"auto" (sized to the memory limit) or a count from 1 to ${MAX_CONNECTIONS_LIMIT}, as a string such as "300"`);
 }
 
-function checkGroups(path: string, groups: unknown, problems: Problems): void {
+function checkGroups(path: string, groups: unknown, servesTls12: boolean, problems: Problems): void {
     if (!Array.isArray(groups) || groups.length === 0) {
         problems.add({ path, value: groups, allowed: `a non-empty list of key-exchange groups, from ${TLS_GROUPS.join(", ")} (or leave it unset for the TLS library's order)` });
         return;
     }
     const seen: string[] = [];
     groups.forEach((group, i) => {
-        const known = typeof group === "string" ? TLS_GROUPS.find((g) => g.toLowerCase() === group.toLowerCase()) : undefined;
+        const known = typeof group === "string" ? (TLS_GROUPS.find((g) => g.toLowerCase() === group.toLowerCase()) ?? GROUP_ALIASES[group.toLowerCase()]) : undefined;
         if (known === undefined) {
             problems.add({ path: `${path}[${i}]`, value: group, allowed: `one of ${TLS_GROUPS.join(", ")}` });
         } else if (seen.includes(known)) {
@@ -333,6 +339,9 @@ function checkGroups(path: string, groups: unknown, problems: Problems): void {
         }
         if (known !== undefined) seen.push(known);
     });
+    if (servesTls12 && seen.length === groups.length && !seen.some((g) => TLS12_GROUPS.includes(g))) {
+        problems.add({ path, value: groups, allowed: `at least one of ${TLS12_GROUPS.join(", ")} while TLS 1.2 is served (the others work with TLS 1.3 only), or tlsPolicy.minVersion "1.3"` });
+    }
 }
 
 /**
@@ -367,7 +376,8 @@ function checkTrafficControls(proxy: TlsProxy, problems: Problems): void {
     if (tlsPolicy?.profile === TlsProfile.Modern && tlsPolicy.minVersion === TlsMinVersion.Tls12) {
         problems.add({ path: "proxy.tlsPolicy.minVersion", value: tlsPolicy.minVersion, allowed: '"1.3" (or unset) with tlsPolicy.profile "modern", which is TLS 1.3 only' });
     }
-    if (tlsPolicy?.groups !== undefined) checkGroups("proxy.tlsPolicy.groups", tlsPolicy.groups, problems);
+    const servesTls12 = tlsPolicy?.minVersion !== TlsMinVersion.Tls13 && tlsPolicy?.profile !== TlsProfile.Modern;
+    if (tlsPolicy?.groups !== undefined) checkGroups("proxy.tlsPolicy.groups", tlsPolicy.groups, servesTls12, problems);
     checkHsts(hsts, problems);
 }
 

@@ -2,6 +2,7 @@ package proxycontract
 
 import (
 	"crypto/tls"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -16,9 +17,10 @@ import (
 
 // allFlags is every flag of the proxy (README "Flags").
 var allFlags = append([]string{
-	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "tls-session-resumption", "shutdown-timeout",
+	"listen", "upstream", "upstream-protocol", "tls-dir", "admin-listen", "admin-tls", "client-auth", "tls-session-resumption",
+	"tls-min-version", "tls-profile", "tls-groups", "shutdown-timeout",
 	"drain-delay", "tls-handshake-timeout", "read-header-timeout", "idle-timeout", "max-connections", "max-header-bytes", "upstream-max-idle-conns",
-	"access-log", "log-level", "watch-interval",
+	"access-log", "access-log-query", "log-level", "watch-interval",
 }, trafficFlags...)
 
 // runToExit runs the binary and waits (bounded) for it to exit.
@@ -174,6 +176,21 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 		{flag: "tls-session-resumption", env: "false", cli: "true", observe: func(t *testing.T, p *proxy) string {
 			return map[bool]string{true: "true", false: "false"}[p.resumes(t, tls.VersionTLS13, tls.NewLRUClientSessionCache(1))]
 		}},
+		{flag: "tls-min-version", env: "1.3", cli: "1.2", observe: func(t *testing.T, p *proxy) string {
+			return which("1.2", "1.3", tlsVersionServed(p, tls.VersionTLS12), !tlsVersionServed(p, tls.VersionTLS12))
+		}},
+		{flag: "tls-profile", env: "modern", cli: "intermediate", observe: func(t *testing.T, p *proxy) string {
+			return which("intermediate", "modern", tlsVersionServed(p, tls.VersionTLS12), !tlsVersionServed(p, tls.VersionTLS12))
+		}},
+		{flag: "tls-groups", env: "P-384", cli: "X25519", observe: func(t *testing.T, p *proxy) string {
+			only := func(g tls.CurveID) bool {
+				cfg := p.tlsConfig()
+				cfg.CurvePreferences = []tls.CurveID{g}
+				_, err := handshake(p.addr, cfg)
+				return err == nil
+			}
+			return which("P-384", "X25519", only(tls.CurveP384), only(tls.X25519))
+		}},
 		{flag: "shutdown-timeout", env: "300ms", cli: "10s", observe: func(t *testing.T, p *proxy) string {
 			done := make(chan int, 1)
 			go func() {
@@ -272,6 +289,11 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 			}
 			return "true"
 		}},
+		{flag: "access-log-query", env: "true", cli: "false", opts: proxyOpts{args: []string{"--access-log"}}, observe: func(t *testing.T, p *proxy) string {
+			get(t, p.client(t, false), p.url("/access-log-query?q=1"))
+			line := p.waitLog(t, 2*time.Second, "the access line", 1, msgIs("request"))
+			return map[any]string{"/access-log-query?q=1": "true", "/access-log-query": "false"}[line["path"]]
+		}},
 		{flag: "log-level", env: "error", cli: "info", observe: func(t *testing.T, p *proxy) string {
 			if staysFalse(time.Second, func() bool { return p.countLogs(msgIs("certificate loaded")) > 0 }) {
 				return "error"
@@ -305,7 +327,11 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 			// before the second binds the same addresses.
 			t.Run(name, func(t *testing.T) {
 				o := tc.opts
-				o.env = map[string]string{envName(tc.flag): tc.env}
+				o.env = maps.Clone(tc.opts.env)
+				if o.env == nil {
+					o.env = map[string]string{}
+				}
+				o.env[envName(tc.flag)] = tc.env
 				want := tc.env
 				if withFlag {
 					o.args = append(slices.Clone(o.args), "--"+tc.flag+"="+tc.cli)
@@ -318,6 +344,12 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 			})
 		}
 	}
+}
+
+// tlsVersionServed reports whether a client limited to TLS version v is served.
+func tlsVersionServed(p *proxy, v uint16) bool {
+	_, err := handshake(p.addr, withVersions(p, v, v))
+	return err == nil
 }
 
 // burst sends n concurrent requests that the app holds until all arrived.
@@ -377,6 +409,11 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 		{"admin-tls", "maybe", []string{"true", "false"}},
 		{"client-auth", "maybe", []string{"none", "request", "require"}},
 		{"tls-session-resumption", "off", []string{"true", "false"}},
+		{"tls-min-version", "1.1", []string{"1.2", "1.3"}},
+		{"tls-min-version", "TLSv1.3", []string{"1.2", "1.3"}},
+		{"tls-profile", "old", []string{"intermediate", "modern"}},
+		{"tls-groups", "X25519,P-521", []string{"P-521", "X25519MLKEM768", "P-256", "P-384"}},
+		{"tls-groups", "", []string{"X25519MLKEM768", "P-256", "P-384"}},
 		{"shutdown-timeout", "-1s", []string{"0", "24h"}},
 		{"drain-delay", "soon", []string{"duration"}},
 		{"read-header-timeout", "25h", []string{"0", "24h"}},
@@ -391,6 +428,7 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 		{"upstream-max-idle-conns", "0", []string{"1", "65536"}},
 		{"upstream-max-idle-conns", "many", []string{"1", "65536"}},
 		{"access-log", "yes", []string{"true", "false"}},
+		{"access-log-query", "yes", []string{"true", "false"}},
 		{"log-level", "loud", []string{"debug", "info", "warn", "error"}},
 	}
 	for _, tc := range cases {
@@ -421,6 +459,18 @@ func TestInvalidValuesExitWithOneLine(t *testing.T) {
 			wantOneLine(t, code, stderr, stdout, 2, tc.tokens...)
 		})
 	}
+}
+
+// TestEveryInvalidValueInOneLine: several bad flags and variables are
+// reported together, in the one line, each naming its flag or variable and
+// what is allowed, so a manifest is fixed in one round.
+func TestEveryInvalidValueInOneLine(t *testing.T) {
+	ca := newCA(t, "contract-ca")
+	vol := newSecretVolume(t, secretFiles(ca.server(t), nil))
+	args := append(validArgs(t, vol), "--client-auth=maybe", "--tls-profile=old")
+	code, stderr, stdout := runToExit(t, args, map[string]string{"PROXY_DRAIN_DELAY": "soon"}, vol)
+	wantOneLine(t, code, stderr, stdout, 2, "3 problems", "--client-auth", "none", "require",
+		"--tls-profile", "intermediate", "modern", "PROXY_DRAIN_DELAY", "--drain-delay", "duration")
 }
 
 // TestBrokenCertificateFilesExitWithOneLine: unreadable or broken files in

@@ -155,7 +155,8 @@ func (p *process) waitExit(t testing.TB, limit time.Duration) int {
 }
 
 // checkOutput holds for every run: no private key material on either
-// stream, and once serving, stderr is JSON lines and stdout is empty.
+// stream, and once serving, stderr is JSON log lines and stdout holds only
+// access lines (--access-log), which never go to stderr.
 func (p *process) checkOutput(t testing.TB) {
 	out := p.stderr.String() + p.stdout.String()
 	if leak := keyLeak(out, p.vol); leak != "" {
@@ -164,15 +165,20 @@ func (p *process) checkOutput(t testing.TB) {
 	if !p.served {
 		return
 	}
-	if s := p.stdout.String(); s != "" {
-		t.Errorf("stdout is not empty (logs go to stderr): %q", truncate(s, 300))
-	}
-	for _, line := range strings.Split(strings.TrimRight(p.stderr.String(), "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		if err := checkLogLine(line); err != nil {
-			t.Errorf("stderr line is not a JSON log line (%v): %q", err, truncate(line, 300))
+	for _, stream := range []struct {
+		name   string
+		out    *output
+		access bool
+	}{{"stderr", &p.stderr, false}, {"stdout", &p.stdout, true}} {
+		for _, line := range strings.Split(strings.TrimRight(stream.out.String(), "\n"), "\n") {
+			if line == "" {
+				continue
+			}
+			if err := checkLogLine(line); err != nil {
+				t.Errorf("%s line is not a JSON log line (%v): %q", stream.name, err, truncate(line, 300))
+			} else if isAccess := strings.Contains(line, `"msg":"request"`); isAccess != stream.access {
+				t.Errorf("%s: access lines go to stdout and only they: %q", stream.name, truncate(line, 300))
+			}
 		}
 	}
 }
@@ -233,11 +239,11 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// logLines parses stderr's JSON lines (others are skipped; checkOutput
-// reports them).
+// logLines parses the JSON lines of stderr, then of stdout (the access
+// lines); others are skipped (checkOutput reports them).
 func (p *process) logLines() []map[string]any {
 	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
+	sc := bufio.NewScanner(strings.NewReader(p.stderr.String() + p.stdout.String()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var m map[string]any

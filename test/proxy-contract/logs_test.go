@@ -30,7 +30,7 @@ func TestLogsAreJSONLinesOnStderr(t *testing.T) {
 	if line["level"] != "INFO" || line["method"] != "GET" || line["status"] != float64(200) {
 		t.Errorf("access line %v", line)
 	}
-	if _, ok := line["bytes"].(float64); !ok {
+	if _, ok := line["bytes_out"].(float64); !ok {
 		t.Errorf("access line without a byte count: %v", line)
 	}
 	if !hasNumberPrefixed(line, "duration") {

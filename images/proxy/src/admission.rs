@@ -56,13 +56,9 @@ pub fn cap(setting: MaxConnections, memory_limit: Option<u64>, open_files: Optio
     Cap { max: max.min(MAX_CONNECTIONS_LIMIT as u64) as usize, reason }
 }
 
-/// The soft RLIMIT_NOFILE.
-#[allow(unsafe_code)]
+/// The soft RLIMIT_NOFILE (None when unlimited).
 pub fn open_file_limit() -> Option<u64> {
-    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes into the struct we own.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0;
-    (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur)
+    proxy_os::open_file_limit()
 }
 
 pub struct Admission {

@@ -16,15 +16,12 @@ const TICK: Duration = Duration::from_secs(5);
 /// Connections closed since the last trim that make another worth its cost (a trim walks every arena).
 const CLOSED_FOR_TRIM: u64 = 64;
 
-/// Call first thing in `main`, before any thread starts.
-#[allow(unsafe_code)]
+/// Call first thing in `main`, before any thread starts (arenas are made as threads first allocate).
 pub fn configure() {
-    // SAFETY: mallopt only sets a parameter of the allocator; no allocation is in progress yet.
-    unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
+    proxy_os::malloc::set_arena_max(2);
 }
 
 /// Trims after bursts, until the process exits.
-#[allow(unsafe_code)]
 pub async fn trim_after_bursts(metrics: Arc<Metrics>) {
     let mut trimmed_at = closed(&metrics);
     let mut open_before = metrics.open_conns.load(Relaxed);
@@ -33,8 +30,8 @@ pub async fn trim_after_bursts(metrics: Arc<Metrics>) {
         let (now, open) = (closed(&metrics), metrics.open_conns.load(Relaxed));
         if now >= trimmed_at + CLOSED_FOR_TRIM && open <= open_before {
             trimmed_at = now;
-            // SAFETY: malloc_trim is thread-safe; it takes each arena's lock in turn.
-            let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+            // A trim walks every arena: off the runtime's workers.
+            let _ = tokio::task::spawn_blocking(proxy_os::malloc::trim).await;
         }
         open_before = open;
     }

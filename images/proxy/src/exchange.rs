@@ -11,6 +11,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
+use crate::access::Pending;
 use crate::conn::ConnState;
 use crate::log;
 use crate::metrics::Metrics;
@@ -26,12 +27,12 @@ pub struct Exchange {
     pub code: u16,
     bytes: u64,
     upgraded: bool,
-    /// Method, path, host, protocol and remote address, only with --access-log.
-    access: Option<Box<[String; 5]>>,
+    /// The access line, only with --access-log.
+    access: Option<Box<Pending>>,
 }
 
 impl Exchange {
-    pub fn start(metrics: Arc<Metrics>, conn: Arc<ConnState>, access: Option<Box<[String; 5]>>) -> Self {
+    pub fn start(metrics: Arc<Metrics>, conn: Arc<ConnState>, access: Option<Box<Pending>>) -> Self {
         metrics.inflight.fetch_add(1, Relaxed);
         conn.request_started();
         Self { metrics, conn, start: Instant::now(), code: 0, bytes: 0, upgraded: false, access }
@@ -41,6 +42,18 @@ impl Exchange {
     pub fn upgraded(&mut self) {
         self.upgraded = true;
         self.metrics.upgraded.fetch_add(1, Relaxed);
+    }
+
+    /// With --access-log and a request body: the counter the body adds its bytes to.
+    pub fn bytes_in(&self) -> Option<Arc<std::sync::atomic::AtomicU64>> {
+        self.access.as_ref().and_then(|a| a.bytes_in.clone())
+    }
+
+    /// The app answered (or failed to) now.
+    pub fn upstream_done(&mut self) {
+        if let Some(a) = self.access.as_mut() {
+            a.upstream = Some(self.start.elapsed());
+        }
     }
 }
 
@@ -60,20 +73,7 @@ impl Drop for Exchange {
         self.metrics.observe(self.code, d);
         self.conn.request_ended(end);
         if let Some(a) = &self.access {
-            let [method, path, host, proto, remote] = &**a;
-            log::info(
-                "request",
-                &[
-                    ("remote", remote.as_str().into()),
-                    ("proto", proto.as_str().into()),
-                    ("method", method.as_str().into()),
-                    ("host", host.as_str().into()),
-                    ("path", path.as_str().into()),
-                    ("status", self.code.into()),
-                    ("bytes", self.bytes.into()),
-                    ("duration_ms", (d.as_micros() as f64 / 1000.0).into()),
-                ],
-            );
+            a.write(self.code, self.bytes, d);
         }
     }
 }

@@ -1,10 +1,11 @@
 //! A TLS-terminating reverse proxy for one plain-HTTP app in the same pod. `run` wires the parts; each
 //! module has one job (see README.md for the contract they keep).
 //!
-//! No unsafe code but three libc calls, each allowed where it is made: the allocator's settings and
-//! trimming (`alloc`) and the open-file limit (`admission`).
-#![deny(unsafe_code)]
+//! No unsafe code: the three libc calls it needs (the allocator's settings and trimming in `alloc`, the
+//! open-file limit in `admission`) are safe functions of the `proxy-os` crate in `os/`.
+#![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod admission;
 pub mod alloc;
@@ -44,7 +45,13 @@ pub async fn run(cfg: Config) -> u8 {
         1
     };
     let metrics = Arc::new(metrics::Metrics::new());
-    let certs = match tls::CertStore::new(&cfg.tls_dir, cfg.client_auth, cfg.tls_session_resumption, metrics.clone()) {
+    let certs = match tls::CertStore::new(
+        &cfg.tls_dir,
+        cfg.client_auth,
+        cfg.tls_session_resumption,
+        &cfg.tls_policy,
+        metrics.clone(),
+    ) {
         Ok(c) => Arc::new(c),
         Err(e) => return fail(e),
     };
@@ -72,6 +79,7 @@ pub async fn run(cfg: Config) -> u8 {
         drain: drain.clone(),
         upstream,
         access_log: cfg.access_log,
+        access_log_query: cfg.access_log_query,
         controls: proxy::Controls::new(&cfg.traffic),
     });
     let health = health::Health::new(certs.clone(), drain.clone(), cfg.upstream.dial_addr.clone());

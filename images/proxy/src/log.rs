@@ -74,8 +74,14 @@ impl From<u64> for Value {
 }
 
 /// Appends `s` as a JSON string.
-fn push_str(out: &mut String, s: &str) {
+pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings need no escape: copied whole (0xE2 starts U+2028 and U+2029, escaped below).
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b != 0xE2) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -95,7 +101,7 @@ fn push_str(out: &mut String, s: &str) {
 impl Value {
     fn push_json(&self, out: &mut String) {
         match self {
-            Value::Str(s) => push_str(out, s),
+            Value::Str(s) => push_json_str(out, s),
             Value::Int(n) => {
                 let _ = write!(out, "{n}");
             }
@@ -110,7 +116,7 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
-                    push_str(out, item);
+                    push_json_str(out, item);
                 }
                 out.push(']');
             }
@@ -127,14 +133,14 @@ pub fn format_line(level: Level, msg: &str, fields: Fields<'_>) -> String {
     let now = rfc3339(now.as_secs() as i64, Some(now.subsec_nanos()));
     let mut line = String::with_capacity(128);
     line.push_str("{\"time\":");
-    push_str(&mut line, &now);
+    push_json_str(&mut line, &now);
     line.push_str(",\"level\":\"");
     line.push_str(level.name());
     line.push_str("\",\"msg\":");
-    push_str(&mut line, msg);
+    push_json_str(&mut line, msg);
     for (k, v) in fields {
         line.push(',');
-        push_str(&mut line, k);
+        push_json_str(&mut line, k);
         line.push(':');
         v.push_json(&mut line);
     }
@@ -162,8 +168,29 @@ pub fn error(msg: &str, fields: Fields<'_>) {
     log(Level::Error, msg, fields)
 }
 
+/// Appends `n` in decimal, zero-padded to `width` digits (the access log's numbers without `fmt`).
+pub fn push_u64(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while n > 0 || i == buf.len() {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for &d in &buf[i.min(buf.len().saturating_sub(width))..] {
+        out.push(char::from(d));
+    }
+}
+
 /// RFC 3339 in UTC (`2026-12-02T00:27:14Z`), with nanoseconds when given (`...14.123456789Z`).
 pub fn rfc3339(unix: i64, nanos: Option<u32>) -> String {
+    let mut out = String::with_capacity(30);
+    push_rfc3339(&mut out, unix, nanos);
+    out
+}
+
+/// Appends `rfc3339(unix, nanos)`.
+pub fn push_rfc3339(out: &mut String, unix: i64, nanos: Option<u32>) {
     let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
     // Howard Hinnant's civil_from_days: the proleptic Gregorian date of a day count since 1970-01-01.
     let z = days + 719_468;
@@ -176,10 +203,19 @@ pub fn rfc3339(unix: i64, nanos: Option<u32>) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    match nanos {
-        Some(n) => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{n:09}Z"),
-        None => format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
+    if year < 0 {
+        out.push('-');
     }
+    push_u64(out, year.unsigned_abs(), 4);
+    for (sep, v) in [('-', month), ('-', day), ('T', h), (':', m), (':', s)] {
+        out.push(sep);
+        push_u64(out, v as u64, 2);
+    }
+    if let Some(n) = nanos {
+        out.push('.');
+        push_u64(out, u64::from(n), 9);
+    }
+    out.push('Z');
 }
 
 /// A duration as Go prints it in logs (`1.5s`, `300ms`, `0s`), so lines read the same as the flags.
@@ -233,5 +269,20 @@ mod tests {
         assert_eq!(rfc3339(1_796_170_034, Some(5)), "2026-12-02T00:07:14.000000005Z");
         assert_eq!(rfc3339(4_102_444_799, None), "2099-12-31T23:59:59Z");
         assert_eq!(rfc3339(-1, None), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_799, Some(999_999_999)), "9999-12-31T23:59:59.999999999Z");
+    }
+
+    #[test]
+    fn numbers_and_plain_strings() {
+        let mut s = String::new();
+        for (n, w) in [(0, 1), (7, 3), (1234, 2), (u64::MAX, 0), (42, 9)] {
+            push_u64(&mut s, n, w);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 007 1234 18446744073709551615 000000042 ");
+        let mut s = String::new();
+        push_json_str(&mut s, "/plain/path-ü");
+        push_json_str(&mut s, "a\u{2028}b");
+        assert_eq!(s, "\"/plain/path-ü\"\"a\\u2028b\"");
     }
 }

@@ -9,9 +9,10 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::TokioIo;
 
+use crate::access::{ConnInfo, Pending, RequestBody};
 use crate::conn::ConnState;
 pub use crate::controls::Controls;
 use crate::controls::{RATE_LIMITED_BODY, RESPONSE_TIMEOUT_BODY};
@@ -33,6 +34,8 @@ pub struct Proxy {
     pub drain: Arc<Drain>,
     pub upstream: UpstreamClient,
     pub access_log: bool,
+    /// --access-log-query: the access line's path keeps the query string.
+    pub access_log_query: bool,
     /// Rate limits, the upstream response timeout, HSTS.
     pub controls: Controls,
 }
@@ -48,6 +51,8 @@ pub struct ClientConn {
     pub state: Arc<ConnState>,
     /// HTTP/1.1 to an HTTP/1.1 upstream: the upstream connection kept between requests.
     pub upstream: Option<Slot>,
+    /// With --access-log: the connection's part of the access lines.
+    pub access: Option<Arc<ConnInfo>>,
 }
 
 pub async fn handle(
@@ -55,16 +60,8 @@ pub async fn handle(
     c: Arc<ClientConn>,
     mut req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    let access = p.access_log.then(|| {
-        let host = req.uri().host().or_else(|| req.headers().get(header::HOST).and_then(|h| h.to_str().ok()));
-        Box::new([
-            req.method().to_string(),
-            req.uri().path().to_string(),
-            host.unwrap_or("").to_string(),
-            format!("{:?}", req.version()),
-            c.peer.to_string(),
-        ])
-    });
+    let access =
+        c.access.as_ref().map(|conn| Pending::new(conn.clone(), &req, !req.body().is_end_stream(), p.access_log_query));
     let mut x = Exchange::start(p.metrics.clone(), c.state.clone(), access);
     if let Some(limits) = &p.controls.limits
         && let Err(r) = limits.admit(c.peer.ip())
@@ -82,7 +79,7 @@ pub async fn handle(
     let (method, uri) = (req.method().clone(), req.uri().clone());
     // Upgrades and CONNECT (authority-form) go through the pool.
     let slot = c.upstream.as_ref().filter(|_| !upgrade && method != Method::CONNECT);
-    let Some(out) = to_upstream(&p.upstream, &c, req, upgrade, slot.is_some()) else {
+    let Some(out) = to_upstream(&p.upstream, &c, req, x.bytes_in(), upgrade, slot.is_some()) else {
         x.code = 400;
         return Ok(text(StatusCode::BAD_REQUEST, "400 Bad Request\n", x, hsts));
     };
@@ -93,6 +90,7 @@ pub async fn handle(
         (None, None) => Ok(p.upstream.send(out, upgrade).await),
         (Some(t), reuse) => Box::pin(tokio::time::timeout(t, send(&p.upstream, reuse, out, upgrade))).await,
     };
+    x.upstream_done();
     let mut resp = match sent {
         Ok(Ok(r)) => r,
         Err(_) => {
@@ -138,7 +136,7 @@ pub async fn handle(
 async fn send(
     up: &UpstreamClient,
     reuse: Option<(&Dialer, &Slot)>,
-    out: Request<Incoming>,
+    out: Request<RequestBody>,
     upgrade: bool,
 ) -> Result<Response<Incoming>, String> {
     match reuse {
@@ -154,9 +152,10 @@ fn to_upstream(
     up: &UpstreamClient,
     c: &ClientConn,
     req: Request<Incoming>,
+    bytes_in: Option<Arc<std::sync::atomic::AtomicU64>>,
     upgrade: bool,
     origin_form: bool,
-) -> Option<Request<Incoming>> {
+) -> Option<Request<RequestBody>> {
     let (mut parts, body) = req.into_parts();
     let authority = parts.uri.authority();
     let host = match authority {
@@ -197,7 +196,7 @@ fn to_upstream(
     } else {
         parts.version = Version::HTTP_11;
     }
-    Some(Request::from_parts(parts, body))
+    Some(Request::from_parts(parts, RequestBody::new(body, bytes_in)))
 }
 
 /// Copies bytes both ways between the upgraded client and app connections until either side closes,

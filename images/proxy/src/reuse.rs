@@ -20,6 +20,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
+use crate::access::RequestBody;
 use crate::upstream::error_chain;
 
 /// Opens upstream connections for HTTP/1.1 client connections.
@@ -40,7 +41,7 @@ struct Idle {
 }
 
 struct Kept {
-    sender: SendRequest<Incoming>,
+    sender: SendRequest<RequestBody>,
     since: Instant,
 }
 
@@ -101,7 +102,7 @@ impl Dialer {
 
     /// Sends `req` (origin-form URI, headers rewritten) on the slot's connection, an idle one, or a
     /// new one.
-    pub async fn send(&self, slot: &Slot, mut req: Request<Incoming>) -> Result<Response<Incoming>, String> {
+    pub async fn send(&self, slot: &Slot, mut req: Request<RequestBody>) -> Result<Response<Incoming>, String> {
         let mut reused = self.take(slot).await;
         loop {
             let fresh = reused.is_none();
@@ -125,7 +126,7 @@ impl Dialer {
 
     /// The slot's connection, else a shared idle one, once it is ready for a request (it is at the
     /// end of its previous response's body).
-    async fn take(&self, slot: &Slot) -> Option<SendRequest<Incoming>> {
+    async fn take(&self, slot: &Slot) -> Option<SendRequest<RequestBody>> {
         let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).take();
         loop {
             let k = match kept.take() {
@@ -144,7 +145,7 @@ impl Dialer {
     }
 
     /// Keeps the connection of a response just received for the slot's next request.
-    fn keep(&self, slot: &Slot, sender: SendRequest<Incoming>) {
+    fn keep(&self, slot: &Slot, sender: SendRequest<RequestBody>) {
         if !self.idle.admit() {
             return; // dropping the sender closes the connection once its response is done
         }
@@ -154,7 +155,7 @@ impl Dialer {
         }
     }
 
-    async fn dial(&self) -> Result<SendRequest<Incoming>, String> {
+    async fn dial(&self) -> Result<SendRequest<RequestBody>, String> {
         let connect_error =
             |e: &(dyn std::error::Error + 'static)| format!("client error (Connect): {}", error_chain(e));
         let mut connector = self.connector.clone();

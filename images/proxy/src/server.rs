@@ -12,6 +12,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::access::ConnInfo;
 use crate::admission::Admission;
 use crate::config::{ClientAuth, Config};
 use crate::conn::{self, ConnState, Watched};
@@ -179,13 +180,14 @@ async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
             .and_then(|leaf| xfcc::format(leaf))
             .and_then(|v| http::HeaderValue::from_str(&v).ok()),
     };
+    let access = p.access_log.then(|| Arc::new(ConnInfo::new(peer, session, protos.client_auth != ClientAuth::None)));
     // The first request is awaited from here, within --read-header-timeout (HTTP/2: its first stream).
     let state = Arc::new(ConnState::new(!h2));
     let mut io = Watched::new(tls, state.clone());
     let forwarded_for = crate::headers::forwarded_for(peer.ip());
     let drain = p.drain.clone();
     if h2 {
-        let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream: None });
+        let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream: None, access });
         let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
         let c = protos.h2.serve_connection(TokioIo::new(io), svc);
         conn::drive(c, &state, &drain, protos.header_timeout, protos.idle_timeout).await;
@@ -197,7 +199,7 @@ async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
         _ = drain.graceful.cancelled() => return,
     };
     let upstream = p.upstream.slot();
-    let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream });
+    let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream, access });
     let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
     let c = protos.h1.serve_connection(TokioIo::new(io), svc).with_upgrades();
     conn::drive(c, &state, &drain, protos.header_timeout, protos.idle_timeout).await;

@@ -15,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use crate::access::RequestBody;
 use crate::config::{Config, Upstream, UpstreamProtocol};
 use crate::reuse::{Dialer, Slot};
 
@@ -72,15 +73,15 @@ fn upstream_tls(u: &Upstream) -> Result<rustls::ClientConfig, String> {
 }
 
 enum Pool {
-    Http1(Client<HttpsConnector<HttpConnector>, Incoming>),
-    H2c(Client<FixedAddr, Incoming>),
+    Http1(Client<HttpsConnector<HttpConnector>, RequestBody>),
+    H2c(Client<FixedAddr, RequestBody>),
 }
 
 pub struct UpstreamClient {
     pub target: Upstream,
     pool: Pool,
     /// Upgrades (WebSocket) are HTTP/1.1 handshakes: with h2c they still go over HTTP/1.1.
-    upgrades: Client<HttpsConnector<HttpConnector>, Incoming>,
+    upgrades: Client<HttpsConnector<HttpConnector>, RequestBody>,
     /// HTTP/1.1 upstream: the connections HTTP/1.1 client connections keep.
     reuse: Option<Dialer>,
 }
@@ -136,7 +137,11 @@ impl UpstreamClient {
     }
 
     /// Sends a prepared request (absolute URI, headers rewritten) through the pool.
-    pub async fn send(&self, req: http::Request<Incoming>, upgrade: bool) -> Result<http::Response<Incoming>, String> {
+    pub async fn send(
+        &self,
+        req: http::Request<RequestBody>,
+        upgrade: bool,
+    ) -> Result<http::Response<Incoming>, String> {
         let r = match &self.pool {
             Pool::H2c(c) if !upgrade => c.request(req).await,
             Pool::H2c(_) => self.upgrades.request(req).await,

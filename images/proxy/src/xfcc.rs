@@ -10,12 +10,9 @@ pub const HEADER: &str = "x-forwarded-client-cert";
 /// The header value for a verified client certificate (DER), or None if it does not parse.
 pub fn format(der: &[u8]) -> Option<String> {
     let cert = Cert::parse(der).ok()?;
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
     let mut out = String::with_capacity(160);
     out.push_str("Hash=");
-    for b in digest.as_ref() {
-        out.push_str(&format!("{b:02x}"));
-    }
+    out.push_str(&sha256_hex(der));
     out.push_str(";Subject=\"");
     out.push_str(&quote_value(&subject_string(&cert)));
     out.push('"');
@@ -28,6 +25,12 @@ pub fn format(der: &[u8]) -> Option<String> {
         out.push_str(&quote_value(&d));
     }
     Some(out)
+}
+
+/// The SHA-256 of a certificate's DER, in lower-case hex.
+pub fn sha256_hex(der: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The attributes Go parses into named fields, in the order Go's `ToRDNSequence` writes them.

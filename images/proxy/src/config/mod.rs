@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::log::Level;
+use crate::tls::policy::{MinVersion, Profile, TlsPolicy, parse_groups};
 pub use traffic::{Rate, Traffic};
 pub use upstream::{Upstream, UpstreamProtocol};
 use values::{parse_addr, parse_bool, parse_duration, parse_int, parse_size};
@@ -64,6 +65,8 @@ pub struct Config {
     pub admin_tls: bool,
     pub client_auth: ClientAuth,
     pub tls_session_resumption: bool,
+    /// --tls-min-version, --tls-profile, --tls-groups.
+    pub tls_policy: TlsPolicy,
     pub shutdown_timeout: Duration,
     pub drain_delay: Duration,
     pub tls_handshake_timeout: Duration,
@@ -73,6 +76,7 @@ pub struct Config {
     pub max_header_bytes: usize,
     pub upstream_max_idle_conns: usize,
     pub access_log: bool,
+    pub access_log_query: bool,
     pub log_level: Level,
     pub watch_interval: Duration,
     /// Rate limits, HTTP/2 streams, upstream timeouts, HSTS.
@@ -126,6 +130,12 @@ static FLAGS: &[Flag] = &[
             "require" => ClientAuth::Require, _ => return Err("allowed: none|request|require".into()) }; Ok(()) } },
     Flag { name: "tls-session-resumption", default: "true", usage: "let clients resume TLS sessions (TLS 1.3 tickets, TLS 1.2 tickets and session IDs); false: every connection is a full handshake", boolean: true,
         set: |c, s| parse_bool(s).map(|v| c.tls_session_resumption = v) },
+    Flag { name: "tls-min-version", default: "1.2", usage: "lowest TLS version served: 1.2|1.3", boolean: false,
+        set: |c, s| MinVersion::parse(s).map(|v| c.tls_policy.min_version = v) },
+    Flag { name: "tls-profile", default: "intermediate", usage: "Mozilla TLS profile: intermediate (TLS 1.2 with ECDHE and AEAD suites, and 1.3)|modern (TLS 1.3 only)", boolean: false,
+        set: |c, s| Profile::parse(s).map(|v| c.tls_policy.profile = v) },
+    Flag { name: "tls-groups", default: "X25519MLKEM768,X25519,P-256,P-384", usage: "key-exchange groups in order of preference (comma-separated)", boolean: false,
+        set: |c, s| parse_groups(s).map(|v| c.tls_policy.groups = v) },
     Flag { name: "shutdown-timeout", default: "25s", usage: "maximum time to drain in-flight requests on SIGTERM", boolean: false,
         set: dur!(shutdown_timeout) },
     Flag { name: "drain-delay", default: "3s", usage: "time /readyz reports failure before listeners close on SIGTERM", boolean: false,
@@ -145,8 +155,10 @@ static FLAGS: &[Flag] = &[
         } },
     Flag { name: "upstream-max-idle-conns", default: "512", usage: "idle keep-alive connections kept to the upstream", boolean: false,
         set: |c, s| parse_int(s, 1, 1 << 16).map(|v| c.upstream_max_idle_conns = v as usize) },
-    Flag { name: "access-log", default: "false", usage: "log one JSON line per request", boolean: true,
+    Flag { name: "access-log", default: "false", usage: "log one JSON line per request on stdout", boolean: true,
         set: |c, s| parse_bool(s).map(|v| c.access_log = v) },
+    Flag { name: "access-log-query", default: "false", usage: "keep the query string in the access log's path (it may carry credentials)", boolean: true,
+        set: |c, s| parse_bool(s).map(|v| c.access_log_query = v) },
     Flag { name: "log-level", default: "info", usage: "log level: debug|info|warn|error", boolean: false,
         set: |c, s| Level::parse(s).map(|v| c.log_level = v).ok_or_else(|| "allowed: debug|info|warn|error".into()) },
     Flag { name: "watch-interval", default: "1s", usage: "how often --tls-dir is checked for changes (0 = only on SIGHUP)", boolean: false,
@@ -191,6 +203,7 @@ impl Default for Config {
             admin_tls: true,
             client_auth: ClientAuth::None,
             tls_session_resumption: true,
+            tls_policy: TlsPolicy::default(),
             shutdown_timeout: Duration::ZERO,
             drain_delay: Duration::ZERO,
             tls_handshake_timeout: Duration::ZERO,
@@ -200,6 +213,7 @@ impl Default for Config {
             max_header_bytes: 0,
             upstream_max_idle_conns: 0,
             access_log: false,
+            access_log_query: false,
             log_level: Level::Info,
             watch_interval: Duration::ZERO,
             traffic: Traffic::default(),
@@ -227,32 +241,70 @@ fn flag_names() -> String {
 }
 
 /// Reads flags from `args` and, for every flag, first from the environment through `env`. Unknown
-/// `PROXY_*` variables are ignored: Kubernetes injects `PROXY_PORT`-style service variables.
+/// `PROXY_*` variables are ignored: Kubernetes injects `PROXY_PORT`-style service variables. Every invalid
+/// value and clash is reported at once, in one line, each naming its flag or variable and what is allowed.
 pub fn parse<S: AsRef<str>>(args: &[S], env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-    let invalid = |m: String| ConfigError::Invalid(m.replace(['\n', '\r'], " "));
     let mut cfg = Config::default();
+    let mut problems: Vec<String> = Vec::new();
+    let mut given: Vec<&'static str> = Vec::new();
     for f in FLAGS {
         let name = env_name(f.name);
         if let Some(v) = env(&name) {
-            (f.set)(&mut cfg, &v)
-                .map_err(|e| invalid(format!("invalid value {v:?} for env {name} (flag --{}): {e}", f.name)))?;
+            given.push(f.name);
+            if let Err(e) = (f.set)(&mut cfg, &v) {
+                problems.push(format!("invalid value {v:?} for env {name} (flag --{}): {e}", f.name));
+            }
         }
     }
+    match read_args(args, &mut cfg, &mut problems, &mut given) {
+        Err(ConfigError::Invalid(syntax)) => problems.push(syntax),
+        Err(help) => return Err(help),
+        Ok(()) => {}
+    }
+    if cfg.upstream_protocol == UpstreamProtocol::H2c && cfg.upstream.is_https() {
+        problems.push("--upstream-protocol=h2c needs an http:// --upstream (h2c is HTTP/2 without TLS)".into());
+    }
+    if let Err(e) = cfg.tls_policy.check(given.contains(&"tls-min-version")) {
+        problems.push(e);
+    }
+    if let Err(e) = traffic::check(&cfg.traffic) {
+        problems.push(e);
+    }
+    match problems.len() {
+        0 => Ok(cfg),
+        1 => Err(invalid(problems.remove(0))),
+        n => Err(invalid(format!("{n} problems: {}", problems.join("; ")))),
+    }
+}
+
+fn invalid(m: String) -> ConfigError {
+    ConfigError::Invalid(m.replace(['\n', '\r'], " "))
+}
+
+/// Applies the command line. A value error is collected and reading goes on; a syntax error (an unknown
+/// flag, a positional argument) ends the reading, since what follows cannot be told apart, and is returned.
+fn read_args<S: AsRef<str>>(
+    args: &[S],
+    cfg: &mut Config,
+    problems: &mut Vec<String>,
+    given: &mut Vec<&'static str>,
+) -> Result<(), ConfigError> {
+    let syntax = |m: String| Err(ConfigError::Invalid(m));
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_ref();
         i += 1;
         if arg == "--" {
             if let Some(extra) = args.get(i) {
-                return Err(positional(extra.as_ref()));
+                return syntax(positional(extra.as_ref()));
             }
             break;
         }
         let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')).filter(|b| !b.is_empty()) else {
-            return Err(positional(arg));
+            return syntax(positional(arg));
         };
         if body.starts_with(['-', '=']) {
-            return Err(invalid(format!("bad flag syntax: {arg}")));
+            return syntax(format!("bad flag syntax: {arg}"));
         }
         let (name, inline) = match body.split_once('=') {
             Some((n, v)) => (n, Some(v)),
@@ -262,7 +314,7 @@ pub fn parse<S: AsRef<str>>(args: &[S], env: impl Fn(&str) -> Option<String>) ->
             return Err(ConfigError::Help(usage()));
         }
         let Some(f) = FLAGS.iter().find(|f| f.name == name) else {
-            return Err(invalid(format!("unknown flag --{name}; allowed: {}", flag_names())));
+            return syntax(format!("unknown flag --{name}; allowed: {}", flag_names()));
         };
         let value = match (inline, f.boolean) {
             (Some(v), _) => v.to_string(),
@@ -272,20 +324,19 @@ pub fn parse<S: AsRef<str>>(args: &[S], env: impl Fn(&str) -> Option<String>) ->
                     i += 1;
                     v.as_ref().to_string()
                 }
-                None => return Err(invalid(format!("flag needs an argument: --{name}"))),
+                None => return syntax(format!("flag needs an argument: --{name}")),
             },
         };
-        (f.set)(&mut cfg, &value).map_err(|e| invalid(format!("invalid value {value:?} for flag --{name}: {e}")))?;
+        given.push(f.name);
+        if let Err(e) = (f.set)(cfg, &value) {
+            problems.push(format!("invalid value {value:?} for flag --{name}: {e}"));
+        }
     }
-    if cfg.upstream_protocol == UpstreamProtocol::H2c && cfg.upstream.is_https() {
-        return Err(invalid("--upstream-protocol=h2c needs an http:// --upstream (h2c is HTTP/2 without TLS)".into()));
-    }
-    traffic::check(&cfg.traffic).map_err(invalid)?;
-    Ok(cfg)
+    Ok(())
 }
 
-fn positional(arg: &str) -> ConfigError {
-    ConfigError::Invalid(format!("unexpected argument {arg:?}: this program takes only flags ({})", flag_names()))
+fn positional(arg: &str) -> String {
+    format!("unexpected argument {arg:?}: this program takes only flags ({})", flag_names())
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::tls::policy::{MinVersion, Profile};
 
 fn no_env(_: &str) -> Option<String> {
     None
@@ -73,4 +74,61 @@ fn errors_name_the_flag_and_what_is_allowed() {
 fn unknown_proxy_variables_are_ignored() {
     let env = |k: &str| k.starts_with("PROXY_PORT").then(|| "tcp://127.0.0.1:9".to_string());
     assert!(parse::<&str>(&[], env).is_ok());
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let e =
+        err(&["--client-auth=maybe", "--drain-delay=soon", "--nope", "--listen=:1"], &[("PROXY_LOG_LEVEL", "loud")]);
+    assert!(e.starts_with("4 problems: "), "{e}");
+    for part in [
+        "env PROXY_LOG_LEVEL",
+        "debug|info|warn|error",
+        "--client-auth",
+        "none|request|require",
+        "--drain-delay",
+        "unknown flag --nope",
+    ] {
+        assert!(e.contains(part), "{part} missing from {e}");
+    }
+    // One problem reads as before, without a count.
+    assert_eq!(
+        err(&["--log-level=loud"], &[]),
+        "invalid value \"loud\" for flag --log-level: allowed: debug|info|warn|error"
+    );
+    // A value error and a clash of valid values together.
+    let e = err(&["--upstream=https://a", "--upstream-protocol=h2c", "--tls-profile=old"], &[]);
+    assert!(
+        e.starts_with("2 problems: ") && e.contains("h2c needs an http://") && e.contains("intermediate|modern"),
+        "{e}"
+    );
+}
+
+#[test]
+fn tls_policy_flags_and_their_variables() {
+    let c = parse::<&str>(&[], no_env).unwrap();
+    assert_eq!(c.tls_policy, crate::tls::policy::TlsPolicy::default());
+    let env = |k: &str| (k == "PROXY_TLS_GROUPS").then(|| "P-384,x25519".to_string());
+    let c = parse(&["--tls-min-version=1.3", "--tls-profile", "modern"], env).unwrap();
+    assert_eq!(c.tls_policy.groups, ["P-384", "X25519"]);
+    assert_eq!((c.tls_policy.min_version, c.tls_policy.profile), (MinVersion::Tls13, Profile::Modern));
+    assert!(parse(&["--tls-profile=modern"], no_env).is_ok(), "modern needs no --tls-min-version");
+    assert!(err(&["--tls-min-version=1.1"], &[]).contains("--tls-min-version: allowed: 1.2|1.3"));
+    assert!(
+        err(&[], &[("PROXY_TLS_MIN_VERSION", "1.0")]).contains("env PROXY_TLS_MIN_VERSION (flag --tls-min-version)")
+    );
+    assert!(err(&["--tls-profile=old"], &[]).contains("--tls-profile: allowed: intermediate|modern"));
+    let e = err(&["--tls-groups=X25519,P-521"], &[]);
+    assert!(
+        e.contains("--tls-groups")
+            && e.contains("\"P-521\"")
+            && e.contains("allowed (comma-separated): X25519MLKEM768"),
+        "{e}"
+    );
+    assert!(err(&[], &[("PROXY_TLS_GROUPS", "X448")]).contains("env PROXY_TLS_GROUPS"));
+    // Combinations the library could not serve as asked.
+    assert!(err(&["--tls-profile=modern", "--tls-min-version=1.2"], &[]).contains("--tls-profile=modern"));
+    assert!(err(&["--tls-profile=modern"], &[("PROXY_TLS_MIN_VERSION", "1.2")]).contains("--tls-min-version=1.2"));
+    assert!(err(&["--tls-groups=MLKEM768"], &[]).contains("TLS 1.3 only"));
+    assert!(parse(&["--tls-groups=MLKEM768", "--tls-min-version=1.3"], no_env).is_ok());
 }

@@ -1,13 +1,17 @@
-//! TLS for both listeners: rustls with the aws-lc-rs provider, Mozilla's "intermediate" profile, and a
-//! certificate store that reloads the Secret volume without dropping sessions.
+//! TLS for both listeners: rustls with the aws-lc-rs provider, the policy of `--tls-min-version`,
+//! `--tls-profile` and `--tls-groups` (`policy`), and a certificate store that reloads the Secret volume
+//! without dropping sessions.
 
 pub mod certs;
+pub mod policy;
 mod store;
 mod watch;
 
 use std::sync::Arc;
 
 use rustls::crypto::{CryptoProvider, aws_lc_rs};
+
+use policy::Offer;
 use rustls::server::{
     ClientHello, NoServerSessionStorage, ProducesTickets, ResolvesServerCert, ServerSessionMemoryCache,
     StoresServerSessions,
@@ -21,27 +25,10 @@ pub use watch::watch;
 
 use crate::config::ClientAuth;
 
-/// Mozilla "intermediate": TLS 1.3's three suites, and for TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305
-/// (rustls has no CBC, no static RSA and no DHE suites at all). Groups: the post-quantum hybrid that
-/// current browsers offer first, then the profile's X25519, P-256 and P-384.
+/// The default policy's provider (Mozilla "intermediate", hybrid post-quantum groups first), for the TLS
+/// client to an `https://` upstream.
 pub fn provider() -> Arc<CryptoProvider> {
-    use aws_lc_rs::cipher_suite::*;
-    use aws_lc_rs::kx_group::*;
-    Arc::new(CryptoProvider {
-        cipher_suites: vec![
-            TLS13_AES_128_GCM_SHA256,
-            TLS13_AES_256_GCM_SHA384,
-            TLS13_CHACHA20_POLY1305_SHA256,
-            TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-            TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-            TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-            TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-        ],
-        kx_groups: vec![X25519MLKEM768, X25519, SECP256R1, SECP384R1],
-        ..aws_lc_rs::default_provider()
-    })
+    policy::TlsPolicy::default().offer().provider
 }
 
 /// State every certificate generation shares, so that a reload does not invalidate TLS sessions: one
@@ -80,14 +67,15 @@ pub enum Listener {
 
 /// A server config for one certificate generation.
 pub fn server_config(
-    provider: &Arc<CryptoProvider>,
+    offer: &Offer,
     sessions: &Sessions,
     key: Arc<CertifiedKey>,
     client_roots: Option<Arc<RootCertStore>>,
     listener: Listener,
 ) -> Result<Arc<ServerConfig>, String> {
+    let provider = &offer.provider;
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(offer.versions)
         .map_err(|e| format!("TLS config: {e}"))?;
     let verifier: Arc<dyn ClientCertVerifier> = match (listener, client_roots) {
         (Listener::Proxy(mode @ (ClientAuth::Request | ClientAuth::Require)), Some(roots)) => {

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use rustls::ServerConfig;
-use rustls::crypto::CryptoProvider;
 
 use super::certs::{self, CA_FILE, CERT_FILE, KEY_FILE, LeafInfo, ReadError};
+use super::policy::{Offer, TlsPolicy};
 use super::watch::Fingerprint;
 use super::{Listener, Sessions, server_config};
 use crate::config::ClientAuth;
@@ -25,7 +25,7 @@ pub struct Bundle {
 pub struct CertStore {
     dir: PathBuf,
     client_auth: ClientAuth,
-    provider: Arc<CryptoProvider>,
+    offer: Offer,
     sessions: Sessions,
     metrics: Arc<Metrics>,
     current: RwLock<Arc<Bundle>>,
@@ -34,17 +34,23 @@ pub struct CertStore {
 
 impl CertStore {
     /// Loads `dir` once; an error (one line naming the file) means the process cannot start.
-    pub fn new(dir: &Path, client_auth: ClientAuth, resumption: bool, metrics: Arc<Metrics>) -> Result<Self, String> {
-        let provider = super::provider();
+    pub fn new(
+        dir: &Path,
+        client_auth: ClientAuth,
+        resumption: bool,
+        policy: &TlsPolicy,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
+        let offer = policy.offer();
         let sessions = Sessions::new(resumption)?;
-        let first = load(dir, client_auth, &provider, &sessions).map_err(|e| {
+        let first = load(dir, client_auth, &offer, &sessions).map_err(|e| {
             metrics.cert_reload(false);
             format!("--tls-dir: {e} (want tls.crt and tls.key in PEM, as in a kubernetes.io/tls Secret)")
         })?;
         Ok(Self {
             dir: dir.to_path_buf(),
             client_auth,
-            provider,
+            offer,
             sessions,
             metrics,
             current: RwLock::new(Arc::new(first)),
@@ -75,7 +81,7 @@ impl CertStore {
     pub fn reload(&self, reason: &str) -> bool {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let cur = self.current();
-        let result = load(&self.dir, self.client_auth, &self.provider, &self.sessions).and_then(|b| {
+        let result = load(&self.dir, self.client_auth, &self.offer, &self.sessions).and_then(|b| {
             let now = now();
             if valid_at(&cur.leaf, now).is_ok() && now > b.leaf.not_after {
                 return Err(format!(
@@ -136,17 +142,12 @@ fn valid_at(leaf: &LeafInfo, now: i64) -> Result<(), String> {
 }
 
 /// Reads and validates `dir` without touching what is served.
-fn load(
-    dir: &Path,
-    client_auth: ClientAuth,
-    provider: &Arc<CryptoProvider>,
-    sessions: &Sessions,
-) -> Result<Bundle, String> {
+fn load(dir: &Path, client_auth: ClientAuth, offer: &Offer, sessions: &Sessions) -> Result<Bundle, String> {
     let fingerprint = Fingerprint::of(dir);
     let (crt_path, key_path, ca_path) = (dir.join(CERT_FILE), dir.join(KEY_FILE), dir.join(CA_FILE));
     let crt = certs::read_limited(&crt_path).map_err(|e| e.to_string())?;
     let key = certs::read_limited(&key_path).map_err(|e| e.to_string())?;
-    let pair = certs::parse_key_pair(&crt, &key, provider, (&crt_path, &key_path))?;
+    let pair = certs::parse_key_pair(&crt, &key, &offer.provider, (&crt_path, &key_path))?;
     let roots = match certs::read_limited(&ca_path) {
         Err(ReadError::NotFound(_)) if client_auth != ClientAuth::None => {
             return Err(format!(
@@ -159,7 +160,7 @@ fn load(
         Err(e) => return Err(e.to_string()),
         Ok(pem) => Some(Arc::new(certs::parse_ca(&pem).map_err(|e| format!("{}: {e}", ca_path.display()))?)),
     };
-    let proxy = server_config(provider, sessions, pair.certified.clone(), roots.clone(), Listener::Proxy(client_auth))?;
-    let admin = server_config(provider, sessions, pair.certified, None, Listener::Admin)?;
+    let proxy = server_config(offer, sessions, pair.certified.clone(), roots.clone(), Listener::Proxy(client_auth))?;
+    let admin = server_config(offer, sessions, pair.certified, None, Listener::Admin)?;
     Ok(Bundle { proxy, admin, leaf: pair.leaf, client_ca: roots.is_some(), fingerprint })
 }
