@@ -35,6 +35,12 @@ pub struct ConnInfo {
     client_cert: Option<(String, String)>,
 }
 
+/// The client's address as logged: an IPv4 client of the dual-stack listener as `a.b.c.d:port`, not as
+/// the IPv4-mapped `[::ffff:a.b.c.d]:port` the socket reports (X-Forwarded-For writes it the same way).
+pub fn remote(peer: SocketAddr) -> String {
+    SocketAddr::new(peer.ip().to_canonical(), peer.port()).to_string()
+}
+
 impl ConnInfo {
     pub fn new(peer: SocketAddr, tls: &ServerConnection, verified_client: bool) -> Self {
         let client_cert = tls
@@ -43,7 +49,7 @@ impl ConnInfo {
             .filter(|_| verified_client)
             .and_then(|leaf| Some((xfcc::subject_string(&Cert::parse(leaf).ok()?), xfcc::sha256_hex(leaf))));
         Self {
-            remote: peer.to_string(),
+            remote: remote(peer),
             sni: tls.server_name().map(str::to_string),
             tls_version: version_name(tls.protocol_version()),
             client_cert,
@@ -242,6 +248,13 @@ mod tests {
             push_time(&mut s, Duration::new(secs, nanos));
             assert_eq!(s, want);
         }
+    }
+
+    #[test]
+    fn an_ipv4_client_of_the_dual_stack_listener_is_logged_as_ipv4() {
+        assert_eq!(remote("[::ffff:10.244.0.1]:43453".parse().unwrap()), "10.244.0.1:43453");
+        assert_eq!(remote("[2001:db8::1]:443".parse().unwrap()), "[2001:db8::1]:443");
+        assert_eq!(remote("127.0.0.1:5000".parse().unwrap()), "127.0.0.1:5000");
     }
 
     fn conn(cert: bool) -> Arc<ConnInfo> {

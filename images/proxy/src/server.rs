@@ -164,7 +164,7 @@ async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
             Err(e) => {
                 // Scanners, probes and plain HTTP: counted, and logged at debug only.
                 m.tls_handshake_errors.fetch_add(1, Relaxed);
-                log::debug("TLS handshake error", &[("remote", peer.to_string().into()), ("error", e.to_string().into())]);
+                log::debug("TLS handshake error", &[("remote", crate::access::remote(peer).into()), ("error", e.to_string().into())]);
                 return;
             }
         },
