@@ -8,7 +8,7 @@
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-/// Hop-by-hop headers (Go's list, as the Go proxy stripped them), then what the proxy sets on the way
+/// Hop-by-hop headers (the list Go's `httputil.ReverseProxy` strips), then what the proxy sets on the way
 /// to the app, replacing what the client sent. `Trailer` is not among the former: it announces
 /// end-to-end trailers.
 const REMOVED: [HeaderName; 14] = [

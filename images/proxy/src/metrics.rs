@@ -1,5 +1,5 @@
-//! Prometheus text exposition (format 0.0.4) of a dozen series kept in atomics: the Go proxy's names, so
-//! dashboards and alerts carry over. No metrics library: no registry, no per-request map lookup.
+//! Prometheus text exposition (format 0.0.4) of a dozen series kept in atomics, under the names the
+//! README documents (dashboards and alerts depend on them). No metrics library: no registry, no per-request map lookup.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};

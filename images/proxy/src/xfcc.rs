@@ -1,7 +1,7 @@
-//! `X-Forwarded-Client-Cert` in Envoy's format, byte for byte what the Go proxy sent:
+//! `X-Forwarded-Client-Cert` in Envoy's format:
 //! `Hash=<sha256 of the DER, hex>;Subject="<DN>"` then `;URI=<SAN>` and `;DNS=<SAN>` per SAN.
-//! The DN is Go's `pkix.Name.String()` (its attribute order and RFC 4514 escaping), so apps that matched
-//! on the Go proxy's header keep matching.
+//! The DN is in Go's `pkix.Name.String()` form (its attribute order and RFC 4514 escaping), which the
+//! contract suite checks byte for byte, so apps can match on it.
 
 use crate::x509::Cert;
 

@@ -1,5 +1,5 @@
 //! Parsers for the flag values: Go's syntax where operators already know it (durations such as `500ms`,
-//! `host:port`, `strconv.ParseBool`), so a manifest written for the Go proxy keeps its meaning.
+//! `host:port`, `strconv.ParseBool`), the syntax the proxy's flags have always taken.
 //! Every error is a short phrase that says what is allowed; the caller adds the flag's name.
 
 use std::time::Duration;
