@@ -6,7 +6,7 @@
 #   bench/kernel.sh                            # proxy built from images/proxy (cargo build --release)
 #   PROXY_BIN=/path/to/proxy bench/kernel.sh   # a built binary
 #   KERNEL_N=40000 KERNEL_CONNS=64 KERNEL_ARGS="--flag" bench/kernel.sh
-#   KERNEL_SERVER_CPUS=0,1 bench/kernel.sh     # our proxy on both cores (two tokio workers), as in a 2-core pod
+#   KERNEL_SERVER_CPUS=0,1 bench/kernel.sh     # both servers on both cores (two tokio workers, two nginx workers), as in a 2-core pod
 #
 # Server on core 0, the app (nginx, 18-byte body) and the client (bench/icount: exactly KERNEL_N requests
 # after a warm-up, wrk's request line) on core 1, as bench/run.sh places them. Each server is measured twice:
@@ -19,6 +19,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${KERNEL_N:-40000}
 CONNS=${KERNEL_CONNS:-64}
 PORT_APP=18280 PORT_PROXY=18645 PORT_ADMIN=19891 PORT_NGINX=18646
+SERVER_CPUS=${KERNEL_SERVER_CPUS:-0}
+# nginx gets a worker per server core, as tokio gets a worker thread per core it may run on
+SERVER_THREADS=$(taskset -c "$SERVER_CPUS" nproc)
 export PATH=$PATH:/usr/local/go/bin
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
@@ -34,7 +37,7 @@ taskset -c 1 nginx -e "$WORK/app/error.log" -p "$WORK/app" -c "$WORK/app/app.con
 PIDS+=($!)
 # nginx as bench/run.sh configures its full-handshake port (TLS 1.3 AES-128-GCM, upstream keep-alive)
 cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $SERVER_THREADS;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log warn;
 events { worker_connections 4096; }
@@ -57,10 +60,10 @@ http {
   }
 }
 EOF
-taskset -c 0 nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+taskset -c "$SERVER_CPUS" nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!; PIDS+=($NGINX_PID)
 # shellcheck disable=SC2206 # KERNEL_ARGS is a list of flags, split on spaces
-taskset -c "${KERNEL_SERVER_CPUS:-0}" "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN \
+taskset -c "$SERVER_CPUS" "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN \
   --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" --drain-delay=0 --log-level=warn ${KERNEL_ARGS:-} &
 PROXY_PID=$!; PIDS+=($PROXY_PID)
 for port in $PORT_PROXY $PORT_NGINX; do
@@ -96,7 +99,7 @@ measure() {
     ($1 in v) { printf "  %7s %-16s %6.3f %6.3f | %6.2f %6.2f %6.3f\n", $1, $2, ($3 - v[$1]) / n, ($4 - nv[$1]) / n, ($5 - r[$1]) / n / 1000, ($6 - w[$1]) / n / 1000, ($7 - s[$1]) / n }' \
     "$WORK/$name.before" "$WORK/$name.after"
   "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" -warm 200 -n "$N" \
-    -before "perf trace -s -p ${pids// /,} -o $WORK/$name.trace & echo \$! >$WORK/perf.pid; sleep 0.5" \
+    -before "perf trace -s -p ${pids// /,} -o $WORK/$name.trace & echo \$! >$WORK/perf.pid; sleep 1.5" \
     -after "kill -INT \$(cat $WORK/perf.pid); sleep 0.5"
   echo "  syscalls by kind, per request (perf trace -s; errors are mostly EAGAIN):"
   awk -v n="$N" '$2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ { c[$1] += $2; e[$1] += $3 }
@@ -111,6 +114,6 @@ measure() {
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-measure nginx $PORT_NGINX "$(pgrep -P $NGINX_PID)"
+measure nginx $PORT_NGINX $(pgrep -P $NGINX_PID)
 measure proxy $PORT_PROXY $PROXY_PID
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
