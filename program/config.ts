@@ -29,14 +29,14 @@ function refuseUnneeded(read: ConfigReader, gate: ClosedGate): void {
 }
 
 /** With none of its fields set, the app's security context is left to the component (the image's own user). */
-function withoutEmptySecurityContext(app: TlsSidecarAppArgs["app"]): void {
-    if (app.securityContext !== undefined && Object.values(app.securityContext).every((v) => v === undefined)) {
+function withoutEmptySecurityContext(app: TlsSidecarAppArgs["app"] | undefined): void {
+    if (app?.securityContext !== undefined && Object.values(app.securityContext).every((v) => v === undefined)) {
         delete app.securityContext;
     }
 }
 
 /** Images are built and pushed (registry, repository, tag…) or prebuilt; nothing is pushed then, and the registry keys only make the pull Secret, when asked for. */
-function builtOrPrebuilt({ prebuilt, registry, ...built }: Images): Images {
+function builtOrPrebuilt({ prebuilt, registry, ...built }: Images = {}): Images {
     if (prebuilt?.proxy === undefined && prebuilt?.init === undefined) {
         return { registry, ...built };
     }

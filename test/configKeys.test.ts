@@ -9,6 +9,16 @@ import { declaredConfig, refusal, runProgram, stackConfig } from "./support/prog
 const refused = (overrides: Record<string, unknown>, secretKeys: string[] = []) => refusal("dev", overrides, secretKeys);
 
 describe("the program's config keys", () => {
+    it("reads a stack whose app keys are unreadable into one problem each, leaving no half-read security context", () => {
+        const read = new ConfigReader(stackConfig("dev", { appPort: "eighty", appRunAsUser: "root", appReadOnlyRootFilesystem: "yes" }), DECLARED_KEYS, true);
+        const { args } = argsFromConfig(read);
+        assert.deepStrictEqual(
+            read.problems.all.map((p) => p.path).sort(),
+            ["tls-sidecar:appPort", "tls-sidecar:appReadOnlyRootFilesystem", "tls-sidecar:appRunAsUser"],
+        );
+        assert.strictEqual(args.app.securityContext, undefined);
+    });
+
     it("DECLARED_KEYS lists exactly Pulumi.yaml's keys, in its order, with its types", () => {
         const declared = Object.entries(declaredConfig()).map(([key, d]) => [key, d.type === "array" ? `${d.items!.type}[]` : d.type]);
         assert.deepStrictEqual(Object.entries(DECLARED_KEYS), declared);
