@@ -229,6 +229,18 @@ pub fn go_duration(d: std::time::Duration) -> String {
     }
 }
 
+/// An error and its sources on one line ("client error (Connect): tcp connect error: Connection refused").
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
 use crate::access::RequestBody;
-use crate::upstream::error_chain;
+use crate::log::error_chain;
 
 /// Opens upstream connections for HTTP/1.1 client connections.
 pub struct Dialer {

@@ -17,6 +17,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::access::RequestBody;
 use crate::config::{Config, Upstream, UpstreamProtocol};
+use crate::log;
 use crate::reuse::{Dialer, Slot};
 
 /// Idle upstream connections older than this are closed (the app may close them first; the pool
@@ -147,18 +148,6 @@ impl UpstreamClient {
             Pool::H2c(_) => self.upgrades.request(req).await,
             Pool::Http1(c) => c.request(req).await,
         };
-        r.map_err(|e| error_chain(&e))
+        r.map_err(|e| log::error_chain(&e))
     }
-}
-
-/// An error and its sources on one line ("client error (Connect): tcp connect error: Connection refused").
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
