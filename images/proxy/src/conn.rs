@@ -26,6 +26,9 @@ use tokio::time::{Instant, Sleep};
 
 use crate::drain::Drain;
 
+/// `head_since` of a head whose first bytes the driver's current poll read (no instant yet).
+const HEAD_UNSTAMPED: u64 = u64::MAX;
+
 /// What a connection's driver needs to know of its requests.
 pub struct ConnState {
     /// HTTP/1.1: bytes between requests are the next request's head (HTTP/2 has no such thing).
@@ -36,7 +39,8 @@ pub struct ConnState {
     active: AtomicUsize,
     /// When the connection became idle.
     idle_since: AtomicU64,
-    /// When the next request's first byte came, plus one; 0 until it does.
+    /// When the next request's first byte came, plus one; 0 until it does; `HEAD_UNSTAMPED` when it
+    /// came in the driver's current poll.
     head_since: AtomicU64,
     /// HTTP/2: a stream task ended the last request.
     changed: Notify,
@@ -79,9 +83,12 @@ impl ConnState {
         }
     }
 
+    /// The clock is read only at the end of the driver's poll (`deadlines`), and only if the head is
+    /// still incomplete then: a keep-alive request's head usually comes whole, and its handler starts
+    /// in the same poll.
     fn bytes_read(&self) {
         if self.h1 && self.active.load(Relaxed) == 0 && self.head_since.load(Relaxed) == 0 {
-            self.head_since.store(self.since_base(Instant::now()) + 1, Relaxed);
+            self.head_since.store(HEAD_UNSTAMPED, Relaxed);
         }
     }
 
@@ -94,6 +101,11 @@ impl ConnState {
         let at = |nanos: u64, t: Duration| self.base + Duration::from_nanos(nanos) + t;
         match self.head_since.load(Relaxed) {
             0 => (None, idle.map(|t| at(self.idle_since.load(Relaxed), t))),
+            HEAD_UNSTAMPED => {
+                let now = self.since_base(Instant::now());
+                self.head_since.store(now + 1, Relaxed);
+                (header.map(|t| at(now, t)), None)
+            }
             head => (header.map(|t| at(head - 1, t)), None),
         }
     }
