@@ -26,6 +26,9 @@ use tokio::time::{Instant, Sleep};
 
 use crate::drain::Drain;
 
+/// `head_since` of a head whose first bytes the driver's current poll read (no instant yet).
+const HEAD_UNSTAMPED: u64 = u64::MAX;
+
 /// What a connection's driver needs to know of its requests.
 pub struct ConnState {
     /// HTTP/1.1: bytes between requests are the next request's head (HTTP/2 has no such thing).
@@ -36,7 +39,8 @@ pub struct ConnState {
     active: AtomicUsize,
     /// When the connection became idle.
     idle_since: AtomicU64,
-    /// When the next request's first byte came, plus one; 0 until it does.
+    /// When the next request's first byte came, plus one; 0 until it does; `HEAD_UNSTAMPED` when it
+    /// came in the driver's current poll.
     head_since: AtomicU64,
     /// HTTP/2: a stream task ended the last request.
     changed: Notify,
@@ -79,9 +83,12 @@ impl ConnState {
         }
     }
 
+    /// The clock is read only at the end of the driver's poll (`deadlines`), and only if the head is
+    /// still incomplete then: a keep-alive request's head usually comes whole, and its handler starts
+    /// in the same poll.
     fn bytes_read(&self) {
         if self.h1 && self.active.load(Relaxed) == 0 && self.head_since.load(Relaxed) == 0 {
-            self.head_since.store(self.since_base(Instant::now()) + 1, Relaxed);
+            self.head_since.store(HEAD_UNSTAMPED, Relaxed);
         }
     }
 
@@ -94,6 +101,11 @@ impl ConnState {
         let at = |nanos: u64, t: Duration| self.base + Duration::from_nanos(nanos) + t;
         match self.head_since.load(Relaxed) {
             0 => (None, idle.map(|t| at(self.idle_since.load(Relaxed), t))),
+            HEAD_UNSTAMPED => {
+                let now = self.since_base(Instant::now());
+                self.head_since.store(now + 1, Relaxed);
+                (header.map(|t| at(now, t)), None)
+            }
             head => (header.map(|t| at(head - 1, t)), None),
         }
     }
@@ -207,21 +219,37 @@ where
     }
 }
 
-/// A timer reset only when its deadline changes: a later deadline is a cheap update of the timer
-/// entry, so the header and idle deadlines each get their own timer, which only move forward.
+/// A timer that lags behind its deadline: the idle deadline moves forward with every request, and
+/// instead of moving the timer each time, the timer stays at the earlier instant and, when it fires,
+/// moves to the deadline of then (a keep-alive connection's timer fires about once per timeout, not
+/// reset and polled once per request). A deadline earlier than the timer moves it at once.
 struct Deadline<'a> {
     sleep: Pin<&'a mut Sleep>,
     armed: Option<Instant>,
+    /// The timer was polled with the task's current waker.
+    current: bool,
 }
 
-impl Deadline<'_> {
-    /// Whether `at` (if any) has passed; arms the timer to wake the task then.
+impl<'a> Deadline<'a> {
+    fn new(sleep: Pin<&'a mut Sleep>) -> Self {
+        Self { sleep, armed: None, current: false }
+    }
+
+    /// Whether `at` (if any) has passed; makes sure the timer wakes the task by then.
     fn poll(&mut self, at: Option<Instant>, cx: &mut Context<'_>) -> bool {
         let Some(at) = at else { return false };
+        if let Some(armed) = self.armed
+            && armed <= at
+            && self.current
+            && !self.sleep.is_elapsed()
+        {
+            return false; // it wakes the task at `armed`, no later than `at`
+        }
         if self.armed != Some(at) {
             self.sleep.as_mut().reset(at);
             self.armed = Some(at);
         }
+        self.current = true;
         self.sleep.as_mut().poll(cx).is_ready()
     }
 }
@@ -239,8 +267,8 @@ pub async fn drive<C: Graceful>(
     let mut conn = pin!(conn);
     let (mut force, mut graceful) = (pin!(drain.force.cancelled()), pin!(drain.graceful.cancelled()));
     let (mut goaway, mut changed) = (pin!(state.goaway.notified()), pin!(state.changed.notified()));
-    let mut head_timer = Deadline { sleep: pin!(tokio::time::sleep(Duration::ZERO)), armed: None };
-    let mut idle_timer = Deadline { sleep: pin!(tokio::time::sleep(Duration::ZERO)), armed: None };
+    let (head_sleep, idle_sleep) = (pin!(tokio::time::sleep(Duration::ZERO)), pin!(tokio::time::sleep(Duration::ZERO)));
+    let (mut head_timer, mut idle_timer) = (Deadline::new(head_sleep), Deadline::new(idle_sleep));
     let mut finishing = false;
     // The waker the drain's futures were last polled with: they wake it when the drain moves on, and
     // polling them (which takes their locks) is needed only then or for another waker.
@@ -256,6 +284,7 @@ pub async fn drive<C: Graceful>(
         }
         if fresh {
             registered = Some(cx.waker().clone());
+            (head_timer.current, idle_timer.current) = (false, false);
         }
         if !state.h1 {
             if !finishing && goaway.as_mut().poll(cx).is_ready() {

@@ -38,6 +38,11 @@ impl Exchange {
         Self { metrics, conn, start: Instant::now(), code: 0, bytes: 0, upgraded: false, access }
     }
 
+    /// When the request reached the handler: the clock reading its other timings may share.
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
     /// Marks an upgraded connection, open until this exchange ends (the tunnel holds it).
     pub fn upgraded(&mut self) {
         self.upgraded = true;

@@ -86,9 +86,11 @@ pub async fn handle(
     // Awaited here, not through one more async fn: the request moves once less. With a response timeout
     // the send is boxed, so that without one this future stays the size it was (measured: bench/icount.sh).
     let sent = match (p.controls.response_timeout, p.upstream.reuse(slot)) {
-        (None, Some((dialer, slot))) => Ok(dialer.send(slot, out).await),
+        (None, Some((dialer, slot))) => Ok(dialer.send(slot, out, x.started()).await),
         (None, None) => Ok(p.upstream.send(out, upgrade).await),
-        (Some(t), reuse) => Box::pin(tokio::time::timeout(t, send(&p.upstream, reuse, out, upgrade))).await,
+        (Some(t), reuse) => {
+            Box::pin(tokio::time::timeout(t, send(&p.upstream, reuse, out, upgrade, x.started()))).await
+        }
     };
     x.upstream_done();
     let mut resp = match sent {
@@ -138,9 +140,10 @@ async fn send(
     reuse: Option<(&Dialer, &Slot)>,
     out: Request<RequestBody>,
     upgrade: bool,
+    started: std::time::Instant,
 ) -> Result<Response<Incoming>, String> {
     match reuse {
-        Some((dialer, slot)) => dialer.send(slot, out).await,
+        Some((dialer, slot)) => dialer.send(slot, out, started).await,
         None => up.send(out, upgrade).await,
     }
 }

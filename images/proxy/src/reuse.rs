@@ -56,7 +56,11 @@ impl Idle {
     }
 
     fn usable(&self, k: &Kept) -> bool {
-        !k.sender.is_closed() && k.since.elapsed() <= self.max_time
+        self.usable_at(k, Instant::now())
+    }
+
+    fn usable_at(&self, k: &Kept, now: Instant) -> bool {
+        !k.sender.is_closed() && now.saturating_duration_since(k.since) <= self.max_time
     }
 
     /// Closes the shared connections idle too long.
@@ -101,9 +105,16 @@ impl Dialer {
     }
 
     /// Sends `req` (origin-form URI, headers rewritten) on the slot's connection, an idle one, or a
-    /// new one.
-    pub async fn send(&self, slot: &Slot, mut req: Request<RequestBody>) -> Result<Response<Incoming>, String> {
-        let mut reused = self.take(slot).await;
+    /// new one. `now`: when the request started, the clock reading the idle times are measured with
+    /// (one read per request instead of three): a kept connection's idle time is then counted from its
+    /// last request's start, longer by that request's duration, so none is reused after 90 s idle.
+    pub async fn send(
+        &self,
+        slot: &Slot,
+        mut req: Request<RequestBody>,
+        now: Instant,
+    ) -> Result<Response<Incoming>, String> {
+        let mut reused = self.take(slot, now).await;
         loop {
             let fresh = reused.is_none();
             let mut sender = match reused.take() {
@@ -112,7 +123,7 @@ impl Dialer {
             };
             match sender.try_send_request(req).await {
                 Ok(resp) => {
-                    self.keep(slot, sender);
+                    self.keep(slot, sender, now);
                     return Ok(resp);
                 }
                 Err(mut e) => match e.take_message() {
@@ -126,7 +137,7 @@ impl Dialer {
 
     /// The slot's connection, else a shared idle one, once it is ready for a request (it is at the
     /// end of its previous response's body).
-    async fn take(&self, slot: &Slot) -> Option<SendRequest<RequestBody>> {
+    async fn take(&self, slot: &Slot, now: Instant) -> Option<SendRequest<RequestBody>> {
         let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).take();
         loop {
             let k = match kept.take() {
@@ -134,7 +145,7 @@ impl Dialer {
                 None => self.idle.shared.lock().unwrap_or_else(|e| e.into_inner()).pop()?,
             };
             self.idle.count.fetch_sub(1, Relaxed);
-            if !self.idle.usable(&k) {
+            if !self.idle.usable_at(&k, now) {
                 continue;
             }
             let mut sender = k.sender;
@@ -145,11 +156,11 @@ impl Dialer {
     }
 
     /// Keeps the connection of a response just received for the slot's next request.
-    fn keep(&self, slot: &Slot, sender: SendRequest<RequestBody>) {
+    fn keep(&self, slot: &Slot, sender: SendRequest<RequestBody>, now: Instant) {
         if !self.idle.admit() {
             return; // dropping the sender closes the connection once its response is done
         }
-        let old = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).replace(Kept { sender, since: Instant::now() });
+        let old = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).replace(Kept { sender, since: now });
         if old.is_some() {
             self.idle.count.fetch_sub(1, Relaxed);
         }
