@@ -27,7 +27,7 @@ import {
     withUserLabels,
 } from "./pod";
 import { ORIGIN_CA_DIR, ORIGIN_CA_VOLUME, TunnelContainerParts, withTunnel } from "./tunnel";
-import { checked, checkEnum, checkPositiveInteger, ConfigError, isKnown, Problems } from "./validation";
+import { checkBoolean, checked, checkEnum, checkPositiveInteger, ConfigError, isKnown, Problems } from "./validation";
 import {
     checkNetworkPolicyArgs,
     checkServiceArgs,
@@ -175,9 +175,7 @@ export function checkSidecarWorkloadArgs(args: WorkloadChecks, problems: Problem
     checkAppContainer(app, rules, ownPorts(app.port, proxy, args.tunnel?.metricsPort), problems);
     checkSidecarArgs(args, app.port, problems);
     if (args.kind !== undefined) problems.check(() => checkEnum(args.kindPath, args.kind, WorkloadKind));
-    if (args.nativeSidecar !== undefined && typeof args.nativeSidecar !== "boolean") {
-        problems.add({ path: "nativeSidecar", value: args.nativeSidecar, allowed: "true or false" });
-    }
+    checkBoolean("nativeSidecar", args.nativeSidecar, problems);
     if (args.replicas !== undefined) {
         problems.check(() => checked(args.replicas!, (v) => checkPositiveInteger("replicas", v, 1000)));
         if (args.kind === WorkloadKind.Pod && isKnown(args.replicas) && args.replicas !== 1) {

@@ -171,6 +171,11 @@ export function checkIntegerRange(path: string, value: unknown, min: number, max
     }
 }
 
+/** A boolean or unset; anything else is kept as a problem. */
+export function checkBoolean(path: string, value: unknown, problems: Problems): void {
+    if (value !== undefined && typeof value !== "boolean") problems.add({ path, value, allowed: "true or false" });
+}
+
 export function checkNonNegativeInteger(path: string, value: unknown): void {
     if (!Number.isInteger(value) || (value as number) < 0) {
         throw new ConfigError(path, value, "an integer of 0 or more");

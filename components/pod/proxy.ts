@@ -2,7 +2,7 @@
 // the foot. TlsSidecarApp's pods and a pod of your own given the sidecar by withTlsSidecar() both get it from here.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkEnum, checkIntegerRange, checkPositiveInteger, ConfigError, Problems } from "../validation";
+import { checkBoolean, checkEnum, checkIntegerRange, checkPositiveInteger, ConfigError, Problems } from "../validation";
 import { checkResources, ContainerResources, resourceRequirements, RESTRICTED, withDefaultResources } from "./containers";
 import { checkDuration, durationNanos } from "./duration";
 
@@ -312,10 +312,6 @@ const HSTS_MAX_AGE_HOURS = 87600;
 
 /** A year, the least `hsts.maxAge` the HSTS preload list takes. */
 const PRELOAD_MIN_NANOS = 365 * 24 * 3600e9;
-
-function checkBoolean(path: string, value: unknown, problems: Problems): void {
-    if (value !== undefined && typeof value !== "boolean") problems.add({ path, value, allowed: "true or false" });
-}
 
 function checkMaxConnections(path: string, value: unknown): void {
     if (value === "auto" || (typeof value === "string" && /^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_CONNECTIONS_LIMIT)) {

@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InterceptionMode, PodSecurityProfile, SeccompProfileType } from "../enums";
-import { checked, checkEnum, checkIntegerRange, checkNonEmptyString, ConfigError, isKnown, Problems } from "../validation";
+import { checkBoolean, checked, checkEnum, checkIntegerRange, checkNonEmptyString, ConfigError, isKnown, Problems } from "../validation";
 
 export interface SeccompProfile {
     type: SeccompProfileType;
@@ -175,7 +175,7 @@ class ProfileRules {
 
     booleans(at: string, flags: Record<string, unknown>): void {
         for (const [key, flag] of Object.entries(flags)) {
-            if (flag !== undefined && typeof flag !== "boolean") this.problems.add({ path: `${at}.${key}`, value: flag, allowed: "true or false" });
+            checkBoolean(`${at}.${key}`, flag, this.problems);
         }
     }
 

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { WorkloadKind } from "../enums";
 import { checkLabelMap, mergedAnnotations, StringMap, withUserLabels } from "../pod/labels";
-import { checked, ConfigError, isKnown, Problems } from "../validation";
+import { checkBoolean, checked, ConfigError, isKnown, Problems } from "../validation";
 
 /** The Deployment (or bare Pod) object. */
 export interface Workload {
@@ -148,7 +148,5 @@ export function checkWorkloadArgs(workload: Workload | undefined, kind: Workload
         const other = key === "maxSurge" ? `workload.maxUnavailable is ${unavailable}` : `workload.maxSurge is ${surge}`;
         problems.add({ path: `workload.${key}`, value: workload[key], allowed: `a value above 0 while ${other}: a rollout could neither add nor remove a pod` });
     }
-    if (workload.podDisruptionBudget !== undefined && typeof workload.podDisruptionBudget !== "boolean") {
-        problems.add({ path: "workload.podDisruptionBudget", value: workload.podDisruptionBudget, allowed: "true or false" });
-    }
+    checkBoolean("workload.podDisruptionBudget", workload.podDisruptionBudget, problems);
 }
