@@ -24,7 +24,11 @@
 // /proc/PID/task/*/schedstat, summed over the listed processes' threads) is read right before and
 // after the measured window, after connecting and warming up, so it covers exactly the requests
 // counted; the generator's own CPU time (getrusage) over the same window is reported beside it, to show when the
-// client rather than the server was the limit. The result is one JSON object on stdout. Standard library only.
+// client rather than the server was the limit. Over the same window, from the same files: the server's time
+// runnable but waiting for a CPU (second field) and how often it was scheduled in (third); with -neighbour, that
+// process's CPU time (what a busy neighbour on the server's core took); with -metrics, the body of that URL (a
+// Prometheus /metrics) fetched when the window opens and after it closes, for the server's own histogram.
+// The result is one JSON object on stdout. Standard library only.
 package main
 
 import (
@@ -35,7 +39,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,6 +71,11 @@ type result struct {
 	Suites        map[string]int `json:"suites,omitempty"`
 	Groups        map[string]int `json:"groups,omitempty"`
 	ServerCPUNS   int64          `json:"server_cpu_ns"`
+	ServerWaitNS  int64          `json:"server_wait_ns"` // runnable but not running (schedstat's second field)
+	ServerSlices  int64          `json:"server_slices"`  // times scheduled in (schedstat's third field)
+	NeighbourNS   int64          `json:"neighbour_cpu_ns,omitempty"`
+	MetricsBefore string         `json:"metrics_before,omitempty"`
+	MetricsAfter  string         `json:"metrics_after,omitempty"`
 	ClientCPUNS   int64          `json:"client_cpu_ns"` // this generator's own CPU time over the same window
 	FirstErrorMsg string         `json:"first_error,omitempty"`
 	// -mode hold
@@ -80,29 +91,32 @@ type result struct {
 const holdDialers = 32
 
 var (
-	mode     = flag.String("mode", "rate", "rate (open loop, keep-alive), conn (a new connection per request) or hold (idle connections)")
-	target   = flag.String("url", "https://127.0.0.1:18443/", "http:// or https:// URL")
-	conns    = flag.Int("c", 64, "connections (rate, hold) or workers (conn)")
-	hold     = flag.Duration("hold", 5*time.Second, "hold mode: how long all -c connections stay open")
-	rate     = flag.Float64("rate", 1000, "offered requests/s in total (rate mode)")
-	dur      = flag.Duration("d", 5*time.Second, "measured duration")
-	warm     = flag.Duration("warm", time.Second, "warm-up before the measured window (same load, not counted)")
-	resume   = flag.Bool("resume", false, "conn mode: keep a client session cache (measure resumptions)")
-	suite    = flag.String("suite", "TLS_AES_128_GCM_SHA256", "required TLS suite (empty: any)")
-	group    = flag.String("group", "X25519", "key-exchange group offered, and required")
-	pidList  = flag.String("pids", "", "comma-separated server PIDs whose schedstat CPU time (hold mode: RSS) is reported")
-	timeout  = flag.Duration("timeout", 10*time.Second, "per-request timeout (a request gets at least half of it, as wrk --timeout 5s)")
-	reqBytes []byte
-	addr     string
-	tlsCfg   *tls.Config
+	mode      = flag.String("mode", "rate", "rate (open loop, keep-alive), conn (a new connection per request) or hold (idle connections)")
+	target    = flag.String("url", "https://127.0.0.1:18443/", "http:// or https:// URL")
+	conns     = flag.Int("c", 64, "connections (rate, hold) or workers (conn)")
+	hold      = flag.Duration("hold", 5*time.Second, "hold mode: how long all -c connections stay open")
+	rate      = flag.Float64("rate", 1000, "offered requests/s in total (rate mode)")
+	dur       = flag.Duration("d", 5*time.Second, "measured duration")
+	warm      = flag.Duration("warm", time.Second, "warm-up before the measured window (same load, not counted)")
+	resume    = flag.Bool("resume", false, "conn mode: keep a client session cache (measure resumptions)")
+	suite     = flag.String("suite", "TLS_AES_128_GCM_SHA256", "required TLS suite (empty: any)")
+	group     = flag.String("group", "X25519", "key-exchange group offered, and required")
+	pidList   = flag.String("pids", "", "comma-separated server PIDs whose schedstat CPU time (hold mode: RSS) is reported")
+	neighbour = flag.Int("neighbour", 0, "PID of a process sharing the server's core whose CPU time over the window is reported")
+	metrics   = flag.String("metrics", "", "URL fetched when the measured window opens and after it closes (a /metrics)")
+	timeout   = flag.Duration("timeout", 10*time.Second, "per-request timeout (a request gets at least half of it, as wrk --timeout 5s)")
+	reqBytes  []byte
+	addr      string
+	tlsCfg    *tls.Config
 
-	mu       sync.Mutex
-	suites   = map[string]int{}
-	groups   = map[string]int{}
-	firstErr string
-	nErr     atomic.Int64
-	nFull    atomic.Int64
-	nResumed atomic.Int64
+	mu        sync.Mutex
+	suites    = map[string]int{}
+	groups    = map[string]int{}
+	firstErr  string
+	nErr      atomic.Int64
+	scrapeErr error
+	nFull     atomic.Int64
+	nResumed  atomic.Int64
 )
 
 func main() {
@@ -193,6 +207,9 @@ func check(res result) error {
 	} else if res.Requests == 0 {
 		return fmt.Errorf("no request succeeded (%d errors, the first: %s)", res.Errors, res.FirstErrorMsg)
 	}
+	if *metrics != "" && (res.MetricsBefore == "" || res.MetricsAfter == "") {
+		return fmt.Errorf("scraping -metrics %s: %v", *metrics, scrapeErr)
+	}
 	if tlsCfg == nil {
 		return nil
 	}
@@ -225,9 +242,11 @@ func noteErr(err error) {
 	}
 }
 
-// schedNS sums the first field of /proc/PID/task/*/schedstat (ns on CPU) over pids.
-func schedNS(pids []int) int64 {
-	var total int64
+// schedstat is /proc/PID/task/*/schedstat summed over processes' threads (a thread that exits takes its share).
+type schedstat struct{ run, wait, slices int64 } // ns on CPU, ns runnable but waiting, times scheduled in
+
+func readSchedstat(pids []int) schedstat {
+	var t schedstat
 	for _, p := range pids {
 		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", p))
 		for _, f := range files {
@@ -235,34 +254,82 @@ func schedNS(pids []int) int64 {
 			if err != nil {
 				continue
 			}
-			if v, err := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64); err == nil {
-				total += v
+			var v [3]int64
+			if n, _ := fmt.Sscan(string(b), &v[0], &v[1], &v[2]); n == 3 {
+				t.run, t.wait, t.slices = t.run+v[0], t.wait+v[1], t.slices+v[2]
 			}
 		}
 	}
-	return total
+	return t
 }
 
-// cpuWindow reads the servers' CPU time when the measured window opens (a timer at its start) and when stop is
-// called at its end.
+// cpuWindow reads the servers' (and the neighbour's) schedstat and scrapes -metrics when the measured window opens
+// (a timer at its start), and again when close is called at its end.
 type cpuWindow struct {
 	pids        []int
 	timer       *time.Timer
-	start, self atomic.Int64
+	mu          sync.Mutex
+	server, nb  schedstat
+	self        int64
+	metricsBody string
 }
 
 func openCPUWindow(pids []int, at time.Time) *cpuWindow {
 	w := &cpuWindow{pids: pids}
-	w.timer = time.AfterFunc(time.Until(at), func() { w.start.Store(schedNS(pids)); w.self.Store(selfNS()) })
+	w.timer = time.AfterFunc(time.Until(at), func() {
+		body := scrape() // before the CPU reading: the scrape's own work stays outside the window
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.metricsBody, w.server, w.nb, w.self = body, readSchedstat(pids), readSchedstat(neighbourPids()), selfNS()
+	})
 	return w
 }
 
-// stop returns the servers' and this process's CPU time since the window opened.
-func (w *cpuWindow) stop() (server, client int64) {
-	end, self := schedNS(w.pids), selfNS()
+// close fills r with what the window saw: the servers' CPU, wait and scheduling counts, this process's CPU time,
+// the neighbour's CPU time and the two scrapes.
+func (w *cpuWindow) close(r *result) {
+	server, nb, self := readSchedstat(w.pids), readSchedstat(neighbourPids()), selfNS()
+	after := scrape()
 	w.timer.Stop()
-	return end - w.start.Load(), self - w.self.Load()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r.ServerCPUNS, r.ServerWaitNS, r.ServerSlices = server.run-w.server.run, server.wait-w.server.wait, server.slices-w.server.slices
+	r.ClientCPUNS, r.NeighbourNS = self-w.self, nb.run-w.nb.run
+	r.MetricsBefore, r.MetricsAfter = w.metricsBody, after
 }
+
+func neighbourPids() []int {
+	if *neighbour == 0 {
+		return nil
+	}
+	return []int{*neighbour}
+}
+
+// scrape returns the body of -metrics ("" without it, or on an error, which check then reports).
+func scrape() string {
+	if *metrics == "" {
+		return ""
+	}
+	resp, err := metricsClient.Get(*metrics)
+	if err == nil {
+		defer resp.Body.Close()
+		var b []byte
+		if b, err = io.ReadAll(resp.Body); err == nil && resp.StatusCode == http.StatusOK {
+			return string(b)
+		} else if err == nil {
+			err = fmt.Errorf("%s: %s", *metrics, resp.Status)
+		}
+	}
+	mu.Lock()
+	scrapeErr = err
+	mu.Unlock()
+	return ""
+}
+
+// metricsClient keeps its connection between the two scrapes (one handshake); the admin port's certificate is the
+// bench's self-signed one.
+var metricsClient = &http.Client{Timeout: 5 * time.Second,
+	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // rssKB sums VmRSS (KiB) of /proc/PID/status over pids.
 func rssKB(pids []int) int64 {
@@ -458,7 +525,7 @@ func runRate(pids []int) result {
 	}
 	wg.Wait()
 	r := result{OfferedRPS: *rate}
-	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
+	cpu.close(&r)
 	// The window is the schedule's [measureFrom, end) plus whatever the last answers needed.
 	r.DurationUS = time.Since(measureFrom).Microseconds()
 	for _, c := range cs {
@@ -502,7 +569,7 @@ func runConn(pids []int) result {
 	}
 	wg.Wait()
 	r := result{DurationUS: time.Since(measureFrom).Microseconds()}
-	r.ServerCPUNS, r.ClientCPUNS = cpu.stop()
+	cpu.close(&r)
 	percentiles(&r, flatten(lats), nil)
 	return r
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +28,7 @@ func startServer(t *testing.T, srv *httptest.Server, flags ...string) {
 	srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	defaults := []string{"url", srv.URL + "/", "c", "2", "d", "300ms", "warm", "50ms", "resume", "false", "suite", "", "group", "X25519", "hold", "300ms"}
+	defaults := []string{"url", srv.URL + "/", "c", "2", "d", "300ms", "warm", "50ms", "resume", "false", "suite", "", "group", "X25519", "hold", "300ms", "metrics", "", "neighbour", "0"}
 	all := append(defaults, flags...)
 	for i := 0; i < len(all); i += 2 {
 		if err := flag.Set(all[i], all[i+1]); err != nil {
@@ -35,7 +38,7 @@ func startServer(t *testing.T, srv *httptest.Server, flags ...string) {
 	nErr.Store(0)
 	nFull.Store(0)
 	nResumed.Store(0)
-	suites, groups, firstErr = map[string]int{}, map[string]int{}, ""
+	suites, groups, firstErr, scrapeErr = map[string]int{}, map[string]int{}, "", nil
 	if err := configure(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,5 +178,34 @@ func TestHoldFailsWhenTheServerClosesConnections(t *testing.T) {
 	}
 	if err := check(res); err == nil {
 		t.Fatal("a hold whose connections the server closed passed")
+	}
+}
+
+// The window's scheduler figures and scrapes: this process is both the server and the "neighbour" here, so its
+// CPU time, waits and slices are counted, and /metrics is fetched once when the window opens and once after.
+func TestWindowReadsSchedstatTheNeighbourAndTheMetricsBeforeAndAfter(t *testing.T) {
+	var scrapes atomic.Int64
+	m := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "scrape %d\n", scrapes.Add(1))
+	}))
+	t.Cleanup(m.Close)
+	start(t, hello, "mode", "rate", "rate", "500", "metrics", m.URL+"/metrics", "neighbour", strconv.Itoa(os.Getpid()))
+	res := run([]int{os.Getpid()})
+	if err := check(res); err != nil {
+		t.Fatal(err)
+	}
+	if res.ServerCPUNS <= 0 || res.ServerSlices <= 0 || res.ServerWaitNS < 0 ||
+		res.NeighbourNS < res.ServerCPUNS*9/10 || res.NeighbourNS > res.ServerCPUNS*11/10 {
+		t.Fatalf("cpu %d ns, wait %d ns, slices %d, neighbour %d ns", res.ServerCPUNS, res.ServerWaitNS, res.ServerSlices, res.NeighbourNS)
+	}
+	if res.MetricsBefore != "scrape 1\n" || res.MetricsAfter != "scrape 2\n" {
+		t.Fatalf("scrapes %q then %q", res.MetricsBefore, res.MetricsAfter)
+	}
+}
+
+func TestCheckFailsWhenTheMetricsCannotBeScraped(t *testing.T) {
+	start(t, hello, "mode", "rate", "rate", "200", "metrics", "http://127.0.0.1:1/metrics")
+	if err := check(run(nil)); err == nil || !strings.Contains(err.Error(), "scraping -metrics") {
+		t.Fatalf("check: %v", err)
 	}
 }
