@@ -7,10 +7,13 @@ bench_workdir() {
   WORK=$(mktemp -d "/tmp/$1.XXXXXX")
   chmod 755 "$WORK"
   PIDS=()
+  NEIGHBOUR_PID=
   trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM HUP # the EXIT trap then stops what was started, the neighbour too
 }
 
 bench_cleanup() {
+  bench_neighbour_stop
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
@@ -85,6 +88,32 @@ bench_tree() {
   echo "$1"
   local c
   for c in $(pgrep -P "$1" || true); do bench_tree "$c"; done
+}
+
+# bench_sched PID...: "RUN WAIT SLICES" of the processes' threads, /proc/PID/task/*/schedstat summed: ns on CPU,
+# ns runnable but waiting for a CPU (the run queue), times scheduled in.
+bench_sched() {
+  local p files=()
+  for p in "$@"; do files+=(/proc/"$p"/task/*/schedstat); done
+  awk '{r += $1; w += $2; n += $3} END {printf "%.0f %.0f %.0f\n", r, w, n}' "${files[@]}" 2>/dev/null || echo 0 0 0
+}
+
+# The busy neighbour: one CPU-bound process on the server's core, as an app shares its pod's cores. It inherits
+# this shell's nice level and session (so the same autogroup) as the servers do, so the scheduler splits the
+# core fairly between it and a busy server. Marked tls-bench-neighbour on its command line (pgrep -f finds a
+# leftover), and bounded: it exits by itself after BOUND seconds even if this shell is killed without cleanup.
+# bench_neighbour_start CPU BOUND: sets NEIGHBOUR_PID; bench_neighbour_stop: kills it and waits for it.
+bench_neighbour_start() {
+  bench_neighbour_stop
+  taskset -c "$1" awk -v role=tls-bench-neighbour -v bound="$2" \
+    'BEGIN { end = systime() + bound; while (systime() < end) for (i = 0; i < 1000000; i++) {} }' &
+  NEIGHBOUR_PID=$!
+}
+bench_neighbour_stop() {
+  [ -n "${NEIGHBOUR_PID:-}" ] || return 0
+  kill "$NEIGHBOUR_PID" 2>/dev/null || true
+  wait "$NEIGHBOUR_PID" 2>/dev/null || true
+  NEIGHBOUR_PID=
 }
 
 # bench_sched_ns PID...: CPU time in ns the processes' threads have run, the first field of
