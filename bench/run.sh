@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side TLS termination benchmark: our proxy vs nginx vs HAProxy, one core each, all in one run.
 #
-#   bench/run.sh                 # full run (~15 min), writes docs/benchmark.md and docs/benchmark.svg
+#   bench/run.sh                 # full run (~22 min), writes docs/benchmark.md and docs/benchmark.svg
 #   BENCH_DURATION=2s BENCH_WARMUP=1s BENCH_ROUNDS=1 BENCH_ICOUNT=0 bench/run.sh   # quick smoke run
 #
 # Needs (Debian) nginx-light haproxy wrk nghttp2-client (h2load) openssl util-linux iproute2 (ss) python3 curl,
@@ -18,7 +18,8 @@
 #
 # Environment: BENCH_DURATION (6s), BENCH_WARMUP (2s), BENCH_ROUNDS (5), BENCH_OPEN_ROUNDS (BENCH_ROUNDS),
 # BENCH_CONNS (64, keep-alive), BENCH_CONNS_CLOSE (32, handshakes), BENCH_H2_CONNS (16) x BENCH_H2_STREAMS (4),
-# BENCH_OPEN_CONNS (64), BENCH_HOLD_CONNS (1000), BENCH_HOLD (3s), BENCH_AFTER_BURST_WAIT (12, s), BENCH_OUT (raw JSON), BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip
+# BENCH_OPEN_CONNS (64), BENCH_NEIGHBOUR=0 (skip the busy-neighbour mode), BENCH_NEIGHBOUR_ROUNDS (BENCH_OPEN_ROUNDS),
+# BENCH_HOLD_CONNS (1000), BENCH_HOLD (3s), BENCH_AFTER_BURST_WAIT (12, s), BENCH_OUT (raw JSON), BENCH_DOCS (directory of benchmark.md/.svg), BENCH_IMAGE=0 (skip
 # the image build), BENCH_ICOUNT=0 (skip bench/icount.sh), RUST_IMAGE, PROXY_BIN, OURS_ARGS, OURS_NO_RESUMPTION_ARGS.
 #
 # What runs where (2 cores): every server under test is pinned to core 0 with one worker (nginx
@@ -50,6 +51,15 @@
 #   resume     bench/loadgen -mode conn -resume -c32 on the resumption port: a resumed handshake per request
 # then, in BENCH_OPEN_ROUNDS rounds, open loop (bench/loadgen -mode rate, 64 connections, latency from each
 # request's intended send time) at 50% and 80% of nginx's median keep-alive req/s: p50/p99/p99.9 (TLS targets).
+# Then the busy neighbour (BENCH_NEIGHBOUR_ROUNDS rounds; phases keepalive_nb, open50_nb, open80_nb): a CPU-bound
+# process (bench/lib.sh) on the server core, at the servers' nice level, started before and stopped after each run,
+# under which every TLS target is measured saturated (wrk, as keepalive) and then in open loop at 50% and 80% of
+# nginx's median keep-alive req/s UNDER THE NEIGHBOUR (so 80% loads each server as 80% does on a quiet core); the
+# neighbour's CPU share of the core over each window (its schedstat) is reported.
+# Why the tail, for every open-loop and keep-alive run: the server's run-queue wait (schedstat's second field: time
+# runnable but not running) and times scheduled in (third field), summed over threads and children over the window;
+# for our proxy, its own proxy_request_duration_seconds histogram over the window (bench/loadgen scrapes its admin
+# /metrics when the window opens and after it closes; bench/promhist.py interpolates p50/p99 within the buckets).
 # Beside each: server CPU time per request (the server's /proc/PID/task/*/schedstat, first field, summed over
 # its threads and children, read before and after the measured window, divided by the requests; for wrk and h2load
 # the window includes their connections' handshakes, 64 and 16 per run, well under 1% of a 6 s run), how busy each
@@ -83,6 +93,8 @@ CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 RUST_IMAGE=${RUST_IMAGE:-tls-sidecar-local/rust:1.95}
 OUT_JSON=${BENCH_OUT:-$ROOT/bench/results/latest.json}
 DOCS=${BENCH_DOCS:-$ROOT/docs}           # where benchmark.md and benchmark.svg go
+NEIGHBOUR=${BENCH_NEIGHBOUR:-1}             # 0: skip the busy-neighbour mode
+NEIGHBOUR_ROUNDS=${BENCH_NEIGHBOUR_ROUNDS:-$OPEN_ROUNDS}
 MEASURE_IMAGE=${BENCH_IMAGE:-1}           # 0: skip the docker build (the image size is then not reported)
 RUN_ICOUNT=${BENCH_ICOUNT:-1}             # 0: skip bench/icount.sh
 read -ra OURS_EXTRA <<<"${OURS_ARGS:-}"
@@ -364,22 +376,27 @@ verify_tls() {
 # One measurement: NAME PHASE PID -> one JSON object on stdout with the tool's numbers plus server_cpu_ns,
 # server_cpu_busy_pct, client_cpu_busy_pct and rss_peak_kb. Warm-ups are outside the CPU window.
 run_wrk() { # url pid extra-wrk-args...
-  local url=$1 pid=$2 cpu0 cpu1 t0 t1; shift 2
+  local url=$1 pid=$2 t0 t1 tree s0 s1 n0 n1; shift 2
   OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_KA" -d"$WARMUP" "$@" "$url" >/dev/null 2>&1 || true
   # Nothing else runs while wrk measures: peak RSS is the kernel's high-water mark (VmHWM), read
   # afterwards. (Sampling it with pgrep/awk every 0.5 s disturbed the runs enough to double nginx's p99.)
   read -ra tree <<<"$(bench_tree "$pid" | tr '\n' ' ')"
-  t0=$(cpu_ticks); cpu0=$(bench_sched_ns "${tree[@]}")
+  t0=$(cpu_ticks); read -ra s0 <<<"$(bench_sched "${tree[@]}")"; read -ra n0 <<<"$(neighbour_sched)"
   OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS_KA" -d"$DURATION" --timeout 5s -s "$WORK/report.lua" "$@" "$url" \
     >"$WORK/wrk.out" 2>&1 || die "wrk failed: $(cat "$WORK/wrk.out")"
-  cpu1=$(bench_sched_ns "${tree[@]}"); t1=$(cpu_ticks)
+  read -ra s1 <<<"$(bench_sched "${tree[@]}")"; read -ra n1 <<<"$(neighbour_sched)"; t1=$(cpu_ticks)
   grep '^WRKJSON ' "$WORK/wrk.out" | sed 's/^WRKJSON //' | python3 -c "
 import json, sys
 d = json.load(sys.stdin)
 d['errors'] = sum(d[k] for k in ('err_connect', 'err_read', 'err_write', 'err_status', 'err_timeout'))
-d.update({$(busy_json "$t0" "$t1")}, server_cpu_ns=$cpu1 - $cpu0, rss_peak_kb=$(rss_kb "$pid" VmHWM))
+d.update({$(busy_json "$t0" "$t1")}, server_cpu_ns=${s1[0]} - ${s0[0]}, server_wait_ns=${s1[1]} - ${s0[1]},
+         server_slices=${s1[2]} - ${s0[2]}, rss_peak_kb=$(rss_kb "$pid" VmHWM))
+if '${NEIGHBOUR_PID:-}':
+    d['neighbour_cpu_ns'] = ${n1[0]} - ${n0[0]}
 print(json.dumps(d))"
 }
+# neighbour_sched: the busy neighbour's schedstat fields (bench/lib.sh), zeros when none runs.
+neighbour_sched() { if [ -n "${NEIGHBOUR_PID:-}" ]; then bench_sched "$NEIGHBOUR_PID"; else echo 0 0 0; fi; }
 run_h2() { # url pid
   local url=$1 pid=$2 cpu0 cpu1 t0 t1 h2=(h2load -t1 -c"$H2_CONNS" -m"$H2_STREAMS" --tls13-ciphers="$SUITE")
   OPENSSL_CONF=$PIN_CONF taskset -c "$CLIENT_CPU" "${h2[@]}" -D "$WARMUP" "$url" >/dev/null 2>&1 || true
@@ -418,7 +435,7 @@ run_loadgen() { # pid loadgen-args...
   local pid=$1 t0 t1; shift
   t0=$(cpu_ticks)
   GOMAXPROCS=1 taskset -c "$CLIENT_CPU" "$WORK/loadgen" -d "$DURATION" -warm "$WARMUP" -suite "$SUITE" -group "$GROUP" \
-    -pids "$(pid_csv "$pid")" "$@" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err" ||
+    -pids "$(pid_csv "$pid")" ${NEIGHBOUR_PID:+-neighbour "$NEIGHBOUR_PID"} "$@" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err" ||
     die "bench/loadgen $* failed: $(cat "$WORK/loadgen.err")"
   t1=$(cpu_ticks)
   python3 -c "
@@ -435,6 +452,7 @@ measure() {
   check_ports "$name" "${!pid}" "${!port}" ${!rport:+"${!rport}"}
   [ "$name" != proxy ] || check_ports proxy-resume "$PID_proxy_r" "$PORT_PROXY_R"
   log "round $round $name: $phase ($DURATION)"
+  [[ $phase != *_nb ]] || neighbour_on "${!pid}"
   case $phase in
     keepalive) json=$(run_wrk "${!url}" "${!pid}") ;;
     h2) json=$(run_h2 "${!url}" "${!pid}") ;;
@@ -443,16 +461,51 @@ measure() {
       local rurl=RURL_$name rpid=${!pid}
       [ "$name" != proxy ] || rpid=$PID_proxy_r
       json=$(run_loadgen "$rpid" -mode conn -resume -c "$CONNS_CLOSE" -url "${!rurl}") ;;
-    open50 | open80) json=$(run_loadgen "${!pid}" -mode rate -c "$OPEN_CONNS" -rate "${RATE[$phase]}" -url "${!url}") ;;
+    keepalive_nb) json=$(run_wrk "${!url}" "${!pid}") ;;
+    open50 | open80 | open50_nb | open80_nb)
+      local metrics=()
+      # our proxy's own latency histogram over the same window (its admin port)
+      [ "$name" != proxy ] || metrics=(-metrics "https://127.0.0.1:$PORT_ADMIN/metrics")
+      json=$(run_loadgen "${!pid}" -mode rate -c "$OPEN_CONNS" -rate "${RATE[$phase]}" \
+        "${metrics[@]}" -url "${!url}") ;;
   esac
   python3 -c "
 import json, sys
+sys.path.insert(0, '$ROOT/bench')
+import promhist
 d = json.loads(sys.argv[1])
+before, after = d.pop('metrics_before', None), d.pop('metrics_after', None)
+if after:
+    d['hist_requests'], q = promhist.window_quantiles(before, after, 'proxy_request_duration_seconds', (0.5, 0.99))
+    if not q:
+        sys.exit('bench: $name $phase: no request in proxy_request_duration_seconds over the window')
+    d['hist_p50_us'], d['hist_p99_us'] = q[0.5] * 1e6, q[0.99] * 1e6
+if '$phase'.endswith('_nb') and not d.get('neighbour_cpu_ns'):
+    sys.exit('bench: $name $phase: the busy neighbour ran no CPU time over the window')
 if not d['requests']:
     sys.exit('bench: $name $phase: not one request answered (%s errors)' % d.get('errors'))
 if d['server_cpu_ns'] <= 0:
     sys.exit('bench: $name $phase: no server CPU time read from schedstat (%s ns)' % d['server_cpu_ns'])
 print(json.dumps({'name': '$name', 'round': $round, 'phase': '$phase', **d}))" "$json" >>"$WORK/runs.jsonl" || exit 1
+  [[ $phase != *_nb ]] || neighbour_off
+}
+
+# neighbour_on SERVER_PID, neighbour_off: the busy neighbour (bench/lib.sh) on the server core around one
+# measurement, warm-up included; its nice level must be the server's. Started in this shell (not in the
+# measurement's $(...)), so that the EXIT trap stops it whatever ends the run.
+NEIGHBOUR_BOUND=$(python3 -c "
+import re, sys
+secs = lambda d: sum(float(n) * {'ms': 1e-3, 's': 1, 'm': 60, 'h': 3600}[u] for n, u in re.findall(r'([0-9.]+)(ms|s|m|h)', d))
+print(int(secs('$WARMUP') + secs('$DURATION')) + 60)")
+neighbour_on() {
+  bench_neighbour_start "$SERVER_CPU" "$NEIGHBOUR_BOUND"
+  local nice_nb nice_server
+  nice_nb=$(ps -o ni= -p "$NEIGHBOUR_PID") nice_server=$(ps -o ni= -p "$1")
+  [ "$nice_nb" = "$nice_server" ] || die "the neighbour's nice level ($nice_nb) is not the server's ($nice_server)"
+}
+neighbour_off() {
+  kill -0 "$NEIGHBOUR_PID" 2>/dev/null || die "the busy neighbour (pid $NEIGHBOUR_PID) ended during the run"
+  bench_neighbour_stop
 }
 
 # ---- servers ------------------------------------------------------------------------------------
@@ -565,21 +618,40 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
-# Open loop at fixed offered rates: 50% and 80% of nginx's median keep-alive req/s.
-NGINX_MAX=$(python3 -c "
-import json, statistics
-rs = [json.loads(l) for l in open('$WORK/runs.jsonl')]
-print(statistics.median(r['requests'] / (r['duration_us'] / 1e6) for r in rs if r['name'] == 'nginx' and r['phase'] == 'keepalive'))")
-declare -A RATE=([open50]=$(python3 -c "print(round($NGINX_MAX * 0.5))") [open80]=$(python3 -c "print(round($NGINX_MAX * 0.8))"))
-log "nginx's keep-alive maximum: $NGINX_MAX req/s; open loop at ${RATE[open50]} and ${RATE[open80]} req/s"
-for round in $(seq 1 "$OPEN_ROUNDS"); do
-  read -ra order <<<"$(rotate "$round")"
-  for phase in open50 open80; do
-    for t in "${order[@]}"; do
-      [ "$t" = plaintext ] || measure "$round" "$phase" "$t"
+# tls_rounds ROUNDS PHASE...: the TLS targets in each phase, interleaved rounds with the order rotating.
+tls_rounds() {
+  local rounds=$1 round phase t order; shift
+  for round in $(seq 1 "$rounds"); do
+    read -ra order <<<"$(rotate "$round")"
+    for phase in "$@"; do
+      for t in "${order[@]}"; do
+        [ "$t" = plaintext ] || measure "$round" "$phase" "$t"
+      done
     done
   done
-done
+}
+# Open loop at fixed offered rates: 50% and 80% of nginx's median keep-alive req/s.
+nginx_max() { # PHASE: nginx's median req/s in it
+  python3 -c "
+import json, statistics
+rs = [json.loads(l) for l in open('$WORK/runs.jsonl')]
+print(statistics.median(r['requests'] / (r['duration_us'] / 1e6) for r in rs if r['name'] == 'nginx' and r['phase'] == '$1'))"
+}
+NGINX_MAX=$(nginx_max keepalive)
+declare -A RATE=([open50]=$(python3 -c "print(round($NGINX_MAX * 0.5))") [open80]=$(python3 -c "print(round($NGINX_MAX * 0.8))"))
+log "nginx's keep-alive maximum: $NGINX_MAX req/s; open loop at ${RATE[open50]} and ${RATE[open80]} req/s"
+tls_rounds "$OPEN_ROUNDS" open50 open80
+# The busy neighbour: the same keep-alive and open-loop measurements of the TLS targets, each run with a CPU-bound
+# process on the server core; the open-loop rates are 50% and 80% of nginx's median keep-alive req/s under it.
+NGINX_MAX_NB=null
+if [ "$NEIGHBOUR" != 0 ]; then
+  log "busy neighbour on core $SERVER_CPU: $NEIGHBOUR_ROUNDS rounds"
+  tls_rounds "$NEIGHBOUR_ROUNDS" keepalive_nb
+  NGINX_MAX_NB=$(nginx_max keepalive_nb)
+  RATE[open50_nb]=$(python3 -c "print(round($NGINX_MAX_NB * 0.5))") RATE[open80_nb]=$(python3 -c "print(round($NGINX_MAX_NB * 0.8))")
+  log "nginx's keep-alive maximum under the neighbour: $NGINX_MAX_NB req/s; open loop at ${RATE[open50_nb]} and ${RATE[open80_nb]} req/s"
+  tls_rounds "$NEIGHBOUR_ROUNDS" open50_nb open80_nb
+fi
 curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >"$WORK/proxy-metrics.txt" || true
 
 ICOUNT=null
@@ -616,6 +688,11 @@ for l in open(work + "/memory.jsonl"):
 for r in runs:
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0
     r["cpu_us_per_req"] = r["server_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
+    if r.get("requests") and "server_wait_ns" in r:  # the scheduler's side, per request: run-queue wait and times scheduled in
+        r["wait_us_per_req"] = r["server_wait_ns"] / 1e3 / r["requests"]
+        r["slices_per_req"] = r["server_slices"] / r["requests"]
+    if "neighbour_cpu_ns" in r:  # the neighbour's share of the server core over the window
+        r["neighbour_share_pct"] = 100 * r["neighbour_cpu_ns"] / 1e3 / r["duration_us"]
     if "client_cpu_ns" in r:  # bench/loadgen's own CPU time
         r["client_cpu_us_per_req"] = r["client_cpu_ns"] / 1e3 / r["requests"] if r["requests"] else None
 def agg(rs):
@@ -642,7 +719,7 @@ def agg(rs):
 rows = []
 for name in ["plaintext", "nginx", "haproxy", "proxy"]:
     phases = {}
-    for ph in ["keepalive", "h2", "full", "resume", "open50", "open80"]:
+    for ph in ["keepalive", "h2", "full", "resume", "open50", "open80", "keepalive_nb", "open50_nb", "open80_nb"]:
         rs = [r for r in runs if r["name"] == name and r["phase"] == ph]
         if rs:
             phases[ph] = agg(rs)
@@ -679,6 +756,8 @@ meta = {
   "conns_keepalive": $CONNS_KA, "conns_close": $CONNS_CLOSE, "h2_conns": $H2_CONNS, "h2_streams": $H2_STREAMS,
   "open_conns": $OPEN_CONNS, "hold_conns": $HOLD_CONNS, "hold": "$HOLD", "after_burst_wait_s": $AFTER_BURST_WAIT,
   "nofile": $(ulimit -Sn), "nginx_max_rps": $NGINX_MAX, "open_rates": {"open50": ${RATE[open50]}, "open80": ${RATE[open80]}},
+  "neighbour_rounds": $([ "$NEIGHBOUR" != 0 ] && echo "$NEIGHBOUR_ROUNDS" || echo 0), "nginx_max_rps_neighbour": $NGINX_MAX_NB,
+  "neighbour_rates": {k: v for k, v in (("open50", ${RATE[open50_nb]:-None}), ("open80", ${RATE[open80_nb]:-None})) if v},
   "binary_bytes": $BIN_BYTES, "image_bytes": $IMAGE_BYTES, "icount": json.loads('$ICOUNT'),
 }
 json.dump({"meta": meta, "results": rows, "runs": runs}, open(out, "w"), indent=1)
