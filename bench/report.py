@@ -262,7 +262,7 @@ def main(src, md_path, svg_path):
     # --- busy neighbour ---
     if any(R.ph(n, "keepalive_nb") for n in TLS_TARGETS):
         add("### With a busy neighbour on the server's core\n")
-        add(f"The same measurements of the TLS targets, each run ({meta['neighbour_rounds']} interleaved rounds, order "
+        add(f"The same measurements of the TLS targets, each run ({meta['neighbour_rounds']} interleaved round{'s' if meta['neighbour_rounds'] != 1 else ''}, order "
             "rotating, medians) with a CPU-bound process on core 0 beside the server, as an app shares its pod's cores: "
             "an `awk` busy loop pinned with `taskset`, the servers' nice level and session (so the same scheduler "
             "autogroup), started before each run's warm-up and stopped after it. \"neighbour's share\" is its CPU "
