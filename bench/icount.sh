@@ -2,7 +2,7 @@
 # Instructions and syscalls per keep-alive request of our proxy, for A/B comparisons on a shared
 # machine where req/s is too noisy to trust (see bench/README.md).
 #
-#   bench/icount.sh                      # proxy built from images/proxy (cargo build --release)
+#   bench/icount.sh                      # proxy built from images/proxy (release.sh: as the image ships it)
 #   PROXY_SRC=/path/to/images/proxy bench/icount.sh   # another tree (e.g. a git worktree: "before")
 #   PROXY_BIN=/path/to/proxy bench/icount.sh          # a built binary (bench/run.sh passes the one it measured)
 #   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh

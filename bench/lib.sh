@@ -60,7 +60,8 @@ bench_start_app() {
 }
 
 # bench_build_proxy SRC OUT: the proxy under test as the executable OUT. PROXY_BIN (an already built binary) wins;
-# else the Rust crate SRC is built with `cargo build --release`. Sets PROXY_BUILT to how it was obtained (for the report).
+# else the Rust crate SRC is built as it ships, by its release.sh (static, profile-guided), or by
+# `cargo build --release` in an older tree without one. Sets PROXY_BUILT to how it was obtained (for the report).
 bench_build_proxy() {
   local src=$1 out=$2 exe
   if [ -n "${PROXY_BIN:-}" ]; then
@@ -71,6 +72,11 @@ bench_build_proxy() {
   fi
   [ -f "$src/Cargo.toml" ] || { echo "bench: $src is not the proxy's crate (no Cargo.toml); set PROXY_BIN" >&2; return 1; }
   command -v cargo >/dev/null || { echo "bench: $src is a Rust crate but cargo is not on PATH (or set PROXY_BIN)" >&2; return 1; }
+  if [ -x "$src/release.sh" ]; then
+    "$src/release.sh" "$out" || return 1
+    PROXY_BUILT="release.sh ($src): static, profile-guided, as the image ships it"
+    return
+  fi
   # The binary's path from cargo's own build messages: no guessing of the crate or target directory.
   exe=$(cd "$src" && cargo build --release --message-format=json-render-diagnostics | python3 -c '
 import json, sys

@@ -9,7 +9,7 @@ import (
 )
 
 // proxyBin is the binary under test: $PROXY_BIN, or the Rust crate in
-// images/proxy built with `cargo build --release` when that is unset.
+// images/proxy built as it ships (release.sh) when that is unset.
 var proxyBin string
 
 func TestMain(m *testing.M) {
@@ -38,18 +38,12 @@ func runSuite(m *testing.M) int {
 	return m.Run()
 }
 
-// buildProxy runs `cargo build --release` in ../../images/proxy (relative to
-// this package, which is where go test runs it; cargo rebuilds only what
-// changed) and returns the absolute path of the binary it made.
+// buildProxy builds the proxy as it ships, with images/proxy/release.sh
+// (static, profile-guided; cargo rebuilds only what changed), and returns the
+// absolute path of the binary it made.
 func buildProxy() (string, error) {
 	dir, err := filepath.Abs(filepath.Join("..", "..", "images", "proxy"))
 	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("cargo", "build", "--release", "--locked", "-j2", "--bin", "proxy")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
 		return "", err
 	}
 	target := os.Getenv("CARGO_TARGET_DIR")
@@ -58,5 +52,13 @@ func buildProxy() (string, error) {
 	} else if !filepath.IsAbs(target) {
 		target = filepath.Join(dir, target)
 	}
-	return filepath.Join(target, "release", "proxy"), nil
+	out := filepath.Join(target, "shipped", "proxy")
+	cmd := exec.Command("./release.sh", out)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CARGO_ARGS=-j2")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", err
+	}
+	return out, nil
 }

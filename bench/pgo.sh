@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Profile-guided optimisation of the proxy: builds an instrumented proxy, drives it with the benchmark's
+# loads (HTTP/1.1 keep-alive, HTTP/2, full and resumed TLS handshakes, a metrics scrape), and merges the
+# profile into images/proxy/pgo/proxy.profdata, which the release builds read (the Dockerfile, and
+# bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from:
+# test/pgoProfile.test.ts fails once they change, so re-run this after every change to the proxy.
+#
+#   bench/pgo.sh          # ~4 min; needs llvm-profdata of rustc's own LLVM (rustup component add llvm-tools),
+#                         # nginx, h2load, openssl, curl and Go (bench/icount, bench/loadgen)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$ROOT/images/proxy
+PORT_APP=18181 PORT_PROXY=18546 PORT_ADMIN=19992
+export PATH=$PATH:/usr/local/go/bin
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_workdir pgo
+
+sysroot=$(rustc --print sysroot)
+profdata=$(find "$sysroot/lib/rustlib" -name llvm-profdata -type f | head -n 1)
+[ -x "$profdata" ] || { echo "pgo: llvm-profdata not found under $sysroot: rustup component add llvm-tools" >&2; exit 1; }
+
+# The shipped build's flags, instrumented (a target dir of its own: the flags differ from the release build's).
+CARGO_TARGET_DIR=${PGO_TARGET_DIR:-$SRC/target/pgo-generate} PGO_GENERATE="$WORK/raw" "$SRC/release.sh" "$WORK/proxy"
+bench_cert "$WORK/tls"
+(cd "$ROOT/bench/icount" && go build -o "$WORK/icount" .)
+(cd "$ROOT/bench/loadgen" && go build -o "$WORK/loadgen" .)
+bench_start_app "$PORT_APP"
+
+run_proxy() {
+  LLVM_PROFILE_FILE="$WORK/raw/proxy-%p.profraw" "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY \
+    --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
+    --drain-delay=0 --log-level=warn "$@" 2>"$WORK/proxy.log" &
+  PROXY=$!
+  for _ in $(seq 1 300); do curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "pgo: proxy did not start" >&2; cat "$WORK/proxy.log" >&2; exit 1
+}
+stop_proxy() { kill -TERM "$PROXY"; wait "$PROXY" || true; }
+
+url=https://127.0.0.1:$PORT_PROXY/
+run_proxy
+"$WORK/icount" -addr 127.0.0.1:$PORT_PROXY -c 64 -warm 100 -n 200000
+h2load -t1 -c16 -m4 -n 200000 "$url" >/dev/null
+"$WORK/loadgen" -mode conn -c 32 -d 5s -warm 0s -url "$url" >/dev/null
+curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >/dev/null
+stop_proxy
+run_proxy --tls-session-resumption=true
+"$WORK/loadgen" -mode conn -resume -c 32 -d 3s -warm 0s -url "$url" >/dev/null
+stop_proxy
+
+ls "$WORK"/raw/*.profraw >/dev/null
+mkdir -p "$SRC/pgo"
+"$profdata" merge -o "$SRC/pgo/proxy.profdata" "$WORK"/raw/*.profraw
+(cd "$SRC" && {
+  echo "# rustc $(rustc -vV | sed -n 's/^release: //p'), LLVM $(rustc -vV | sed -n 's/^LLVM version: //p')"
+  find Cargo.toml Cargo.lock .cargo src os -type f ! -name tests.rs | LC_ALL=C sort | xargs sha256sum
+} >pgo/sources.sha256)
+ls -l "$SRC/pgo/proxy.profdata"
