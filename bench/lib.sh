@@ -28,7 +28,7 @@ bench_cert() {
 }
 
 # bench_app_conf PORT DIR: nginx config of the app (a fixed 18-byte body, HTTP/1.1 keep-alive, no request
-# limit per connection), with its pid, log and temp files under DIR.
+# limit per connection; files under DIR/static/ at /static/), with its pid, log and temp files under DIR.
 bench_app_conf() {
   cat <<CONF
 worker_processes 1;
@@ -43,6 +43,7 @@ http {
   server {
     listen 127.0.0.1:$1 reuseport backlog=4096;
     location / { default_type text/plain; return 200 "hello from the app\n"; }
+    location /static/ { root $2; } # files a load puts there (bench/pgo.sh: a large response)
   }
 }
 CONF

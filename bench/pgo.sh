@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Profile-guided optimisation of the proxy: builds an instrumented proxy, drives it with the benchmark's
-# loads (HTTP/1.1 keep-alive, HTTP/2, full and resumed TLS handshakes, a metrics scrape), and merges the
+# loads (HTTP/1.1 and HTTP/2 keep-alive GETs, uploads, large responses, full and resumed TLS handshakes, the
+# traffic controls, a metrics scrape), and merges the
 # profile into images/proxy/pgo/proxy.profdata, which the release builds read (the Dockerfile, and
 # bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from:
 # test/pgoProfile.test.ts fails once they change, so re-run this after every change to the proxy.
@@ -30,22 +31,34 @@ bench_start_app "$PORT_APP"
 run_proxy() {
   LLVM_PROFILE_FILE="$WORK/raw/proxy-%p.profraw" "$WORK/proxy" --listen=127.0.0.1:$PORT_PROXY \
     --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
-    --drain-delay=0 --log-level=warn "$@" 2>"$WORK/proxy.log" &
+    --drain-delay=0 --log-level=warn "$@" >/dev/null 2>"$WORK/proxy.log" &
   PROXY=$!
   for _ in $(seq 1 300); do curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
   echo "pgo: proxy did not start" >&2; cat "$WORK/proxy.log" >&2; exit 1
 }
 stop_proxy() { kill -TERM "$PROXY"; wait "$PROXY" || true; }
 
+# The loads, in about the proportions of a busy pod: mostly small keep-alive GETs over HTTP/1.1 and HTTP/2, then
+# uploads, large responses, new connections, and the traffic controls switched on (else their code would be
+# optimised as cold).
 url=https://127.0.0.1:$PORT_PROXY/
+head -c 4096 /dev/urandom >"$WORK/upload"
+mkdir -p "$WORK/app/static" && head -c 65536 /dev/urandom >"$WORK/app/static/64k"
 run_proxy
 "$WORK/icount" -addr 127.0.0.1:$PORT_PROXY -c 64 -warm 100 -n 200000
 h2load -t1 -c16 -m4 -n 200000 "$url" >/dev/null
+h2load -t1 -c16 -n 30000 --h1 -d "$WORK/upload" "$url" >/dev/null
+h2load -t1 -c16 -m4 -n 30000 -d "$WORK/upload" "$url" >/dev/null
+h2load -t1 -c16 -n 5000 --h1 "${url}static/64k" >/dev/null
+h2load -t1 -c16 -m4 -n 5000 "${url}static/64k" >/dev/null
 "$WORK/loadgen" -mode conn -c 32 -d 5s -warm 0s -url "$url" >/dev/null
 curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >/dev/null
 stop_proxy
-run_proxy --tls-session-resumption=true
+run_proxy --tls-session-resumption=true --access-log --rate-limit-rps=1000000 --client-rate-limit-rps=1000000 \
+  --hsts-max-age=8760h
 "$WORK/loadgen" -mode conn -resume -c 32 -d 3s -warm 0s -url "$url" >/dev/null
+"$WORK/icount" -addr 127.0.0.1:$PORT_PROXY -c 64 -warm 100 -n 50000
+h2load -t1 -c16 -m4 -n 50000 "$url" >/dev/null
 stop_proxy
 
 ls "$WORK"/raw/*.profraw >/dev/null
