@@ -6,7 +6,7 @@
 # bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from:
 # test/pgoProfile.test.ts fails once they change, so re-run this after every change to the proxy.
 #
-#   bench/pgo.sh          # ~4 min; needs llvm-profdata of rustc's own LLVM (rustup component add llvm-tools),
+#   bench/pgo.sh          # 2.5-4 min; needs llvm-profdata of rustc's own LLVM (rustup component add llvm-tools),
 #                         # nginx, h2load, openssl, curl and Go (bench/icount, bench/loadgen)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +37,12 @@ run_proxy() {
   echo "pgo: proxy did not start" >&2; cat "$WORK/proxy.log" >&2; exit 1
 }
 stop_proxy() { kill -TERM "$PROXY"; wait "$PROXY" || true; }
+# h2 ARGS...: h2load, failing unless every request got a 2xx (a load that fails would profile the error paths).
+h2() {
+  h2load -t1 -c16 "$@" >"$WORK/h2load.out" 2>&1 || true
+  grep -q ' 0 failed, 0 errored, 0 timeout' "$WORK/h2load.out" && grep -q ' 0 3xx, 0 4xx, 0 5xx' "$WORK/h2load.out" ||
+    { echo "pgo: h2load $* did not succeed:" >&2; cat "$WORK/h2load.out" >&2; exit 1; }
+}
 
 # The loads, in about the proportions of a busy pod: mostly small keep-alive GETs over HTTP/1.1 and HTTP/2, then
 # uploads, large responses, new connections, and the traffic controls switched on (else their code would be
@@ -46,11 +52,11 @@ head -c 4096 /dev/urandom >"$WORK/upload"
 mkdir -p "$WORK/app/static" && head -c 65536 /dev/urandom >"$WORK/app/static/64k"
 run_proxy
 "$WORK/icount" -addr 127.0.0.1:$PORT_PROXY -c 64 -warm 100 -n 200000
-h2load -t1 -c16 -m4 -n 200000 "$url" >/dev/null
-h2load -t1 -c16 -n 30000 --h1 -d "$WORK/upload" "$url" >/dev/null
-h2load -t1 -c16 -m4 -n 30000 -d "$WORK/upload" "$url" >/dev/null
-h2load -t1 -c16 -n 5000 --h1 "${url}static/64k" >/dev/null
-h2load -t1 -c16 -m4 -n 5000 "${url}static/64k" >/dev/null
+h2 -m4 -n 200000 "$url"
+h2 -n 30000 --h1 -d "$WORK/upload" "$url"
+h2 -m4 -n 30000 -d "$WORK/upload" "$url"
+h2 -n 5000 --h1 "${url}static/64k"
+h2 -m4 -n 5000 "${url}static/64k"
 "$WORK/loadgen" -mode conn -c 32 -d 5s -warm 0s -url "$url" >/dev/null
 curl -sk "https://127.0.0.1:$PORT_ADMIN/metrics" >/dev/null
 stop_proxy
@@ -58,7 +64,7 @@ run_proxy --tls-session-resumption=true --access-log --rate-limit-rps=1000000 --
   --hsts-max-age=8760h
 "$WORK/loadgen" -mode conn -resume -c 32 -d 3s -warm 0s -url "$url" >/dev/null
 "$WORK/icount" -addr 127.0.0.1:$PORT_PROXY -c 64 -warm 100 -n 50000
-h2load -t1 -c16 -m4 -n 50000 "$url" >/dev/null
+h2 -m4 -n 50000 "$url"
 stop_proxy
 
 ls "$WORK"/raw/*.profraw >/dev/null
