@@ -49,7 +49,7 @@ pub struct ClientConn {
     pub xfcc: Option<HeaderValue>,
     pub h2: bool,
     pub state: Arc<ConnState>,
-    /// HTTP/1.1 to an HTTP/1.1 upstream: the upstream connection kept between requests.
+    /// To an HTTP/1.1 upstream: the upstream connections kept between requests.
     pub upstream: Option<Slot>,
     /// With --access-log: the connection's part of the access lines.
     pub access: Option<Arc<ConnInfo>>,

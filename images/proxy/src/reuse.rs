@@ -1,9 +1,11 @@
-//! The upstream HTTP/1.1 connections of HTTP/1.1 client connections. A client connection's requests
-//! come one after another (hyper reads the next head only once the last response is sent), so it
-//! keeps the upstream connection its last request used for the next one: no pool lookup, no hashed
-//! pool key, no task per request to return a connection to a pool. When the client connection
-//! closes, its upstream connection joins the idle ones that new client connections take before
-//! dialing. HTTP/2 clients (concurrent streams), upgrades and h2c go through hyper-util's pool.
+//! The upstream HTTP/1.1 connections of client connections. A client connection keeps the upstream
+//! connections its requests used for its next requests: no pool lookup, no hashed pool key, no task
+//! per request to return a connection to a pool. An HTTP/1.1 client's requests come one after another
+//! (hyper reads the next head only once the last response is sent), so it keeps one, and a request
+//! waits for it to finish the previous response; an HTTP/2 client's streams are concurrent, so it
+//! keeps several, and a stream takes one that is ready now (else an idle one, else a new one). When the
+//! client connection closes, its upstream connections join the idle ones that new client connections
+//! take before dialing. Upgrades and h2c go through hyper-util's pool.
 //!
 //! As with that pool: at most --upstream-max-idle-conns idle connections (kept or shared; others
 //! are closed), none reused after 90 s idle, and a request that a reused connection could not start
@@ -72,18 +74,25 @@ impl Idle {
     }
 }
 
-/// A client connection's upstream connection, kept between its requests.
+/// A client connection's upstream connections, kept between its requests (HTTP/1.1: at most one).
 pub struct Slot {
-    kept: Mutex<Option<Kept>>,
+    kept: Mutex<Vec<Kept>>,
+    /// HTTP/2: the requests are concurrent streams.
+    concurrent: bool,
     idle: Arc<Idle>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Some(k) = self.kept.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
-            // Its last response is done (or was abandoned, which closes the connection).
+        let kept = self.kept.get_mut().unwrap_or_else(|e| e.into_inner());
+        if kept.is_empty() {
+            return;
+        }
+        // Their last responses are done (or were abandoned, which closes the connection).
+        let mut shared = self.idle.shared.lock().unwrap_or_else(|e| e.into_inner());
+        for k in kept.drain(..) {
             if self.idle.usable(&k) {
-                self.idle.shared.lock().unwrap_or_else(|e| e.into_inner()).push(k);
+                shared.push(k);
             } else {
                 self.idle.count.fetch_sub(1, Relaxed);
             }
@@ -100,8 +109,9 @@ impl Dialer {
         Self { connector, target, builder: Builder::new(), idle }
     }
 
-    pub fn slot(&self) -> Slot {
-        Slot { kept: Mutex::new(None), idle: self.idle.clone() }
+    /// `concurrent`: for an HTTP/2 client connection.
+    pub fn slot(&self, concurrent: bool) -> Slot {
+        Slot { kept: Mutex::default(), concurrent, idle: self.idle.clone() }
     }
 
     /// Sends `req` (origin-form URI, headers rewritten) on the slot's connection, an idle one, or a
@@ -138,7 +148,7 @@ impl Dialer {
     /// The slot's connection, else a shared idle one, once it is ready for a request (it is at the
     /// end of its previous response's body).
     async fn take(&self, slot: &Slot, now: Instant) -> Option<SendRequest<RequestBody>> {
-        let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let mut kept = self.kept(slot, now);
         loop {
             let k = match kept.take() {
                 Some(k) => k,
@@ -155,15 +165,37 @@ impl Dialer {
         }
     }
 
+    /// HTTP/1.1: the slot's connection, whose previous response may still be ending (`take` waits).
+    /// HTTP/2: one of the slot's connections that is ready now; the others carry other streams'
+    /// responses, and those no longer usable are closed.
+    fn kept(&self, slot: &Slot, now: Instant) -> Option<Kept> {
+        let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if !slot.concurrent {
+            return kept.pop();
+        }
+        let mut i = kept.len();
+        while i > 0 {
+            i -= 1;
+            if !self.idle.usable_at(&kept[i], now) {
+                kept.swap_remove(i);
+                self.idle.count.fetch_sub(1, Relaxed);
+            } else if kept[i].sender.is_ready() {
+                return Some(kept.swap_remove(i));
+            }
+        }
+        None
+    }
+
     /// Keeps the connection of a response just received for the slot's next request.
     fn keep(&self, slot: &Slot, sender: SendRequest<RequestBody>, now: Instant) {
         if !self.idle.admit() {
             return; // dropping the sender closes the connection once its response is done
         }
-        let old = slot.kept.lock().unwrap_or_else(|e| e.into_inner()).replace(Kept { sender, since: now });
-        if old.is_some() {
+        let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if !slot.concurrent && kept.pop().is_some() {
             self.idle.count.fetch_sub(1, Relaxed);
         }
+        kept.push(Kept { sender, since: now });
     }
 
     async fn dial(&self) -> Result<SendRequest<RequestBody>, String> {

@@ -187,7 +187,8 @@ async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
     let forwarded_for = crate::headers::forwarded_for(peer.ip());
     let drain = p.drain.clone();
     if h2 {
-        let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream: None, access });
+        let upstream = p.upstream.slot(true);
+        let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream, access });
         let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
         let c = protos.h2.serve_connection(TokioIo::new(io), svc);
         conn::drive(c, &state, &drain, protos.header_timeout, protos.idle_timeout).await;
@@ -198,7 +199,7 @@ async fn proxy_conn(tcp: Lingering, peer: SocketAddr, p: Arc<Proxy>, protos: Arc
         _ = conn::first_request_deadline(&state, protos.header_timeout) => return,
         _ = drain.graceful.cancelled() => return,
     };
-    let upstream = p.upstream.slot();
+    let upstream = p.upstream.slot(false);
     let cc = Arc::new(ClientConn { peer, forwarded_for, xfcc, h2, state: state.clone(), upstream, access });
     let svc = service_fn(move |req| proxy::handle(p.clone(), cc.clone(), req));
     let c = protos.h1.serve_connection(TokioIo::new(io), svc).with_upgrades();

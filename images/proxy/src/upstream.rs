@@ -1,6 +1,6 @@
 //! The client to the app: hyper-util's pooled client over plain TCP (or rustls for an `https://`
-//! upstream), HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (h2c); HTTP/1.1 clients' requests
-//! to an HTTP/1.1 upstream go on their own connection's upstream connection (`reuse`). Environment
+//! upstream), HTTP/1.1 keep-alive or HTTP/2 with prior knowledge (h2c); clients' requests to an
+//! HTTP/1.1 upstream go on their own connection's upstream connections (`reuse`). Environment
 //! proxies (`HTTP_PROXY`) are never used: this traffic stays in the pod.
 
 use std::future::Future;
@@ -127,9 +127,9 @@ impl UpstreamClient {
         matches!(self.pool, Pool::H2c(_))
     }
 
-    /// A new HTTP/1.1 client connection's upstream connection (none with h2c).
-    pub fn slot(&self) -> Option<Slot> {
-        self.reuse.as_ref().map(Dialer::slot)
+    /// A new client connection's upstream connections (none with h2c); `h2`: an HTTP/2 one.
+    pub fn slot(&self, h2: bool) -> Option<Slot> {
+        self.reuse.as_ref().map(|d| d.slot(h2))
     }
 
     /// The dialer of a client connection's own upstream connection, when it has one.
