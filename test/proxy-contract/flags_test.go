@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -272,9 +271,9 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 			}
 		}},
 		{flag: "upstream-max-idle-conns", env: "1", cli: "64", observe: func(t *testing.T, p *proxy) string {
-			burst(t, p, "a", 4)
+			burst(t, p, p.client(t, false), "a", 4)
 			before := p.app.newConns.Load()
-			burst(t, p, "b", 4)
+			burst(t, p, p.client(t, false), "b", 4)
 			// 4 concurrent requests after a burst of 4: with 1 idle
 			// connection kept, 3 new ones are needed; with 64, none.
 			if p.app.newConns.Load()-before >= 2 {
@@ -350,27 +349,6 @@ func TestEveryFlagHasAnEnvVarAndTheFlagWins(t *testing.T) {
 func tlsVersionServed(p *proxy, v uint16) bool {
 	_, err := handshake(p.addr, withVersions(p, v, v))
 	return err == nil
-}
-
-// burst sends n concurrent requests that the app holds until all arrived.
-func burst(t *testing.T, p *proxy, name string, n int) {
-	t.Helper()
-	c := p.client(t, false)
-	var wg sync.WaitGroup
-	ids := make([]string, n)
-	for i := range n {
-		ids[i] = name + string(rune('0'+i))
-		wg.Go(func() {
-			if resp, err := c.Get(p.url("/gate/" + ids[i])); err == nil {
-				resp.Body.Close()
-			}
-		})
-	}
-	p.app.waitArrived(t, ids...)
-	for _, id := range ids {
-		p.app.release(id)
-	}
-	wg.Wait()
 }
 
 // Kubernetes injects <SERVICE>_PORT-style variables: a Service named

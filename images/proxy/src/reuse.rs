@@ -25,7 +25,7 @@ use tower_service::Service;
 use crate::access::RequestBody;
 use crate::log::error_chain;
 
-/// Opens upstream connections for HTTP/1.1 client connections.
+/// Opens the upstream connections client connections keep.
 pub struct Dialer {
     connector: HttpsConnector<HttpConnector>,
     /// The upstream URL (scheme and authority: the TLS server name of an `https://` upstream).
@@ -224,3 +224,6 @@ async fn expire_every(idle: Weak<Idle>, period: Duration) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

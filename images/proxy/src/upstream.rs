@@ -83,7 +83,7 @@ pub struct UpstreamClient {
     pool: Pool,
     /// Upgrades (WebSocket) are HTTP/1.1 handshakes: with h2c they still go over HTTP/1.1.
     upgrades: Client<HttpsConnector<HttpConnector>, RequestBody>,
-    /// HTTP/1.1 upstream: the connections HTTP/1.1 client connections keep.
+    /// HTTP/1.1 upstream: the connections client connections keep.
     reuse: Option<Dialer>,
 }
 
