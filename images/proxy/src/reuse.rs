@@ -9,9 +9,11 @@
 //!
 //! As with that pool: at most --upstream-max-idle-conns idle connections (kept or shared; others
 //! are closed), none reused after 90 s idle, and a request that a reused connection could not start
-//! (the app had closed it) is sent again on a new one.
+//! (the app had closed it) is sent again on a new one. A kept connection the app closes stops counting
+//! at once (its connection task uncounts it), so connections an idle client connection still holds
+//! after the app closed them never crowd out live ones.
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -42,19 +44,39 @@ struct Idle {
     max_time: Duration,
 }
 
-struct Kept {
+/// An upstream connection, and whether it counts as idle (kept by a slot or shared).
+struct Conn {
     sender: SendRequest<RequestBody>,
+    counted: Arc<AtomicBool>,
+}
+
+struct Kept {
+    conn: Conn,
     since: Instant,
 }
 
 impl Idle {
-    /// Counts one more idle connection, if there is room.
-    fn admit(&self) -> bool {
-        if self.count.fetch_add(1, Relaxed) < self.max {
-            return true;
+    /// Counts the connection as idle, if there is room and the app has not closed it.
+    fn admit(&self, c: &Conn) -> bool {
+        if self.count.fetch_add(1, Relaxed) >= self.max {
+            self.count.fetch_sub(1, Relaxed);
+            return false;
         }
-        self.count.fetch_sub(1, Relaxed);
-        false
+        c.counted.store(true, SeqCst);
+        // Its task may have ended before the store, missing it: a closed sender shows that.
+        if c.sender.is_closed() {
+            self.uncount(&c.counted);
+            return false;
+        }
+        true
+    }
+
+    /// Stops counting a connection, once: the holder that takes or drops it and its connection task
+    /// (when the app closes it) may both try.
+    fn uncount(&self, counted: &AtomicBool) {
+        if counted.swap(false, SeqCst) {
+            self.count.fetch_sub(1, Relaxed);
+        }
     }
 
     fn usable(&self, k: &Kept) -> bool {
@@ -62,15 +84,19 @@ impl Idle {
     }
 
     fn usable_at(&self, k: &Kept, now: Instant) -> bool {
-        !k.sender.is_closed() && now.saturating_duration_since(k.since) <= self.max_time
+        !k.conn.sender.is_closed() && now.saturating_duration_since(k.since) <= self.max_time
     }
 
     /// Closes the shared connections idle too long.
     fn expire(&self) {
         let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        let before = shared.len();
-        shared.retain(|k| self.usable(k));
-        self.count.fetch_sub(before - shared.len(), Relaxed);
+        shared.retain(|k| {
+            let usable = self.usable(k);
+            if !usable {
+                self.uncount(&k.conn.counted);
+            }
+            usable
+        });
     }
 }
 
@@ -94,7 +120,7 @@ impl Drop for Slot {
             if self.idle.usable(&k) {
                 shared.push(k);
             } else {
-                self.idle.count.fetch_sub(1, Relaxed);
+                self.idle.uncount(&k.conn.counted);
             }
         }
     }
@@ -127,13 +153,13 @@ impl Dialer {
         let mut reused = self.take(slot, now).await;
         loop {
             let fresh = reused.is_none();
-            let mut sender = match reused.take() {
-                Some(s) => s,
+            let mut conn = match reused.take() {
+                Some(c) => c,
                 None => self.dial().await?,
             };
-            match sender.try_send_request(req).await {
+            match conn.sender.try_send_request(req).await {
                 Ok(resp) => {
-                    self.keep(slot, sender, now);
+                    self.keep(slot, conn, now);
                     return Ok(resp);
                 }
                 Err(mut e) => match e.take_message() {
@@ -147,20 +173,20 @@ impl Dialer {
 
     /// The slot's connection, else a shared idle one, once it is ready for a request (it is at the
     /// end of its previous response's body).
-    async fn take(&self, slot: &Slot, now: Instant) -> Option<SendRequest<RequestBody>> {
+    async fn take(&self, slot: &Slot, now: Instant) -> Option<Conn> {
         let mut kept = self.kept(slot, now);
         loop {
             let k = match kept.take() {
                 Some(k) => k,
                 None => self.idle.shared.lock().unwrap_or_else(|e| e.into_inner()).pop()?,
             };
-            self.idle.count.fetch_sub(1, Relaxed);
+            self.idle.uncount(&k.conn.counted);
             if !self.idle.usable_at(&k, now) {
                 continue;
             }
-            let mut sender = k.sender;
-            if sender.ready().await.is_ok() {
-                return Some(sender);
+            let mut conn = k.conn;
+            if conn.sender.ready().await.is_ok() {
+                return Some(conn);
             }
         }
     }
@@ -177,9 +203,8 @@ impl Dialer {
         while i > 0 {
             i -= 1;
             if !self.idle.usable_at(&kept[i], now) {
-                kept.swap_remove(i);
-                self.idle.count.fetch_sub(1, Relaxed);
-            } else if kept[i].sender.is_ready() {
+                self.idle.uncount(&kept.swap_remove(i).conn.counted);
+            } else if kept[i].conn.sender.is_ready() {
                 return Some(kept.swap_remove(i));
             }
         }
@@ -187,28 +212,35 @@ impl Dialer {
     }
 
     /// Keeps the connection of a response just received for the slot's next request.
-    fn keep(&self, slot: &Slot, sender: SendRequest<RequestBody>, now: Instant) {
-        if !self.idle.admit() {
+    fn keep(&self, slot: &Slot, conn: Conn, now: Instant) {
+        if !self.idle.admit(&conn) {
             return; // dropping the sender closes the connection once its response is done
         }
         let mut kept = slot.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if !slot.concurrent && kept.pop().is_some() {
-            self.idle.count.fetch_sub(1, Relaxed);
+        if !slot.concurrent {
+            if let Some(old) = kept.pop() {
+                self.idle.uncount(&old.conn.counted);
+            }
         }
-        kept.push(Kept { sender, since: now });
+        kept.push(Kept { conn, since: now });
     }
 
-    async fn dial(&self) -> Result<SendRequest<RequestBody>, String> {
+    async fn dial(&self) -> Result<Conn, String> {
         let connect_error =
             |e: &(dyn std::error::Error + 'static)| format!("client error (Connect): {}", error_chain(e));
         let mut connector = self.connector.clone();
         std::future::poll_fn(|cx| connector.poll_ready(cx)).await.map_err(|e| connect_error(&*e))?;
         let io = connector.call(self.target.clone()).await.map_err(|e| connect_error(&*e))?;
         let (sender, conn) = self.builder.handshake(io).await.map_err(|e| connect_error(&e))?;
+        let counted = Arc::new(AtomicBool::new(false));
+        let (idle, closed) = (Arc::downgrade(&self.idle), counted.clone());
         tokio::spawn(async move {
             let _ = conn.await;
+            if let Some(idle) = idle.upgrade() {
+                idle.uncount(&closed);
+            }
         });
-        Ok(sender)
+        Ok(Conn { sender, counted })
     }
 }
 

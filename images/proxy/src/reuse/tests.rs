@@ -14,7 +14,8 @@ use super::*;
 
 /// An app on 127.0.0.1 that counts the connections it accepted and closed. Each response waits at a
 /// barrier until `at_once` requests are in flight: that many requests at once need that many
-/// connections.
+/// connections. With `lifetime`, it closes each connection that long after accepting it, unannounced,
+/// as an app's keep-alive timeout does.
 struct App {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
@@ -22,7 +23,7 @@ struct App {
 }
 
 impl App {
-    async fn start(at_once: usize) -> Self {
+    async fn start(at_once: usize, lifetime: Option<Duration>) -> Self {
         let ln = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = ln.local_addr().unwrap();
         let (accepted, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -41,7 +42,8 @@ impl App {
                             Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
                         }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), svc).await;
+                    let serve = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
+                    let _ = tokio::time::timeout(lifetime.unwrap_or(Duration::MAX), serve).await;
                     c.fetch_add(1, Relaxed);
                 });
             }
@@ -100,6 +102,16 @@ async fn get_at_once(d: &Dialer, slot: &Slot, n: usize, now: Instant) {
     .await;
 }
 
+/// Waits up to 10 s for `cond`.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    let wait = async {
+        while !cond() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait).await.unwrap_or_else(|_| panic!("{what}"));
+}
+
 fn kept(slot: &Slot) -> usize {
     slot.kept.lock().unwrap().len()
 }
@@ -110,7 +122,7 @@ fn shared(d: &Dialer) -> usize {
 
 #[tokio::test]
 async fn an_http1_slot_keeps_one_connection_for_requests_one_after_another() {
-    let app = App::start(1).await;
+    let app = App::start(1, None).await;
     let d = app.dialer(512);
     let slot = d.slot(false);
     for _ in 0..5 {
@@ -121,7 +133,7 @@ async fn an_http1_slot_keeps_one_connection_for_requests_one_after_another() {
 
 #[tokio::test]
 async fn an_http2_slot_keeps_as_many_as_its_streams_used_at_once() {
-    let app = App::start(3).await;
+    let app = App::start(3, None).await;
     let d = app.dialer(512);
     let slot = d.slot(true);
     get_at_once(&d, &slot, 3, Instant::now()).await;
@@ -132,7 +144,7 @@ async fn an_http2_slot_keeps_as_many_as_its_streams_used_at_once() {
 
 #[tokio::test]
 async fn a_closed_client_connections_upstream_connections_serve_the_next_one() {
-    let app = App::start(2).await;
+    let app = App::start(2, None).await;
     let d = app.dialer(512);
     let slot = d.slot(true);
     get_at_once(&d, &slot, 2, Instant::now()).await;
@@ -145,17 +157,12 @@ async fn a_closed_client_connections_upstream_connections_serve_the_next_one() {
 
 #[tokio::test]
 async fn at_most_max_idle_connections_are_kept_and_the_others_closed() {
-    let app = App::start(3).await;
+    let app = App::start(3, None).await;
     let d = app.dialer(1);
     let slot = d.slot(true);
     get_at_once(&d, &slot, 3, Instant::now()).await;
     assert_eq!((kept(&slot), d.idle.count.load(Relaxed)), (1, 1));
-    let closed = async {
-        while app.closed.load(Relaxed) < 2 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), closed).await.expect("the two connections not kept are closed");
+    until("the two connections not kept are closed", || app.closed.load(Relaxed) == 2).await;
     drop(slot);
     assert_eq!((shared(&d), d.idle.count.load(Relaxed)), (1, 1), "the one kept joins the shared ones");
 }
@@ -163,7 +170,7 @@ async fn at_most_max_idle_connections_are_kept_and_the_others_closed() {
 #[tokio::test]
 async fn none_is_reused_after_90_s_idle() {
     for concurrent in [false, true] {
-        let app = App::start(1).await;
+        let app = App::start(1, None).await;
         let d = app.dialer(512);
         let slot = d.slot(concurrent);
         let t0 = Instant::now();
@@ -174,4 +181,15 @@ async fn none_is_reused_after_90_s_idle() {
         assert_eq!(app.accepted(), 2, "concurrent={concurrent}: idle 91 s: a new connection");
         assert_eq!((kept(&slot), d.idle.count.load(Relaxed)), (1, 1), "concurrent={concurrent}: the old one closed");
     }
+}
+
+#[tokio::test]
+async fn a_kept_connection_the_app_closes_stops_counting() {
+    let app = App::start(1, Some(Duration::from_millis(300))).await;
+    let d = app.dialer(1);
+    let slot = d.slot(true);
+    get(&d, &slot, Instant::now()).await;
+    until("the app closed its connection", || app.closed.load(Relaxed) == 1).await;
+    until("the closed connection uncounted", || d.idle.count.load(Relaxed) == 0).await;
+    assert_eq!(kept(&slot), 1, "the slot still holds it until its next request");
 }
