@@ -74,7 +74,7 @@ measure() {
     "${flags[@]}" 2>>"$WORK/proxy.log" &
   pid=$!
   PIDS+=("$pid")
-  for _ in $(seq 1 100); do curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  bench_wait_healthz "$PORT_ADMIN" "$pid" "$WORK/proxy.log" || exit 1 # measure runs in $(...), without set -e
   DURATION=1s requests >/dev/null # warm-up
   cpu0=$(bench_sched_ns "$pid")
   n=$(requests)

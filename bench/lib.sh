@@ -1,6 +1,6 @@
-# Shared by bench/run.sh and bench/icount.sh (sourced, not run): a work dir removed on exit with
-# every process started in it, the test certificate, the app every proxy forwards to, the proxy under test
-# (built or given), and the server CPU time and process tree the benchmark reads.
+# Shared by the benchmark scripts under bench/ (sourced, not run): a work dir removed on exit with every process
+# started in it, the test certificate, the app every proxy forwards to, the proxy under test
+# (built or given) and the wait for it to be ready, and the server CPU time and process tree the benchmark reads.
 
 # bench_workdir NAME: sets WORK (a fresh dir) and PIDS (processes to stop on exit).
 bench_workdir() {
@@ -88,6 +88,27 @@ if len(set(bins)) != 1:
 print(bins[0])') || return 1
   cp "$exe" "$out"
   PROXY_BUILT="cargo build --release ($src)"
+}
+
+# bench_wait_healthz PORT PID LOG: waits until the proxy started as PID (a child of this shell) answers /healthz on
+# its admin port PORT, for up to 30 s (callgrind slows its start). Fails naming the port, with the proxy's exit
+# status if it exited first (else it is stopped), and the end of LOG, where its stderr went.
+bench_wait_healthz() {
+  local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 deadline=$((SECONDS + 30)) status=0
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    curl -skf --max-time 5 "$url" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" || status=$?
+      echo "bench: the proxy (pid $pid) exited with status $status before answering $url; the end of $log:" >&2
+      tail -n 30 "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  echo "bench: the proxy (pid $pid) did not answer $url within 30 s (stopped); the end of $log:" >&2
+  tail -n 30 "$log" >&2
+  return 1
 }
 
 # bench_tree PID: PID and all its descendants (nginx's master and worker), one per line.

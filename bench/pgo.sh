@@ -33,8 +33,8 @@ run_proxy() {
     --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
     --drain-delay=0 --log-level=warn "$@" >/dev/null 2>"$WORK/proxy.log" &
   PROXY=$!
-  for _ in $(seq 1 300); do curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "pgo: proxy did not start" >&2; cat "$WORK/proxy.log" >&2; exit 1
+  PIDS+=("$PROXY")
+  bench_wait_healthz "$PORT_ADMIN" "$PROXY" "$WORK/proxy.log"
 }
 stop_proxy() { kill -TERM "$PROXY"; wait "$PROXY" || true; }
 # h2 ARGS...: h2load, failing unless every request got a 2xx (a load that fails would profile the error paths).
