@@ -31,18 +31,7 @@ bench_workdir ab
 bench_cert "$WORK/tls"
 (cd "$ROOT/bench/loadgen" && go build -o "$WORK/loadgen" .)
 bench_start_app "$PORT_APP"
-# The clients' TLS pin (wrk and h2load read OpenSSL's config).
-cat >"$WORK/pin.cnf" <<CNF
-openssl_conf = pin
-[pin]
-ssl_conf = ssl
-[ssl]
-system_default = tls
-[tls]
-MinProtocol = TLSv1.3
-Ciphersuites = $SUITE
-Groups = X25519
-CNF
+bench_client_pin "$WORK/pin.cnf" "$SUITE" X25519 # wrk and h2load read it through OPENSSL_CONF
 
 # requests: the client's measured window on core 1; prints the number of requests it completed.
 requests() {

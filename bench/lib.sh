@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts under bench/ (sourced, not run): a work dir removed on exit with every process
-# started in it, the test certificate, the app every proxy forwards to, the proxy under test
+# started in it, the test certificate, the clients' TLS pin, the app every proxy forwards to, the proxy under test
 # (built or given) and the wait for it to be ready, and the server CPU time and process tree the benchmark reads.
 
 # bench_workdir NAME: sets WORK (a fresh dir) and PIDS (processes to stop on exit).
@@ -25,6 +25,22 @@ bench_cert() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout "$1/tls.key" -out "$1/tls.crt" -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+}
+
+# bench_client_pin FILE SUITE GROUPS: an OpenSSL config as FILE that pins the clients reading it through OPENSSL_CONF
+# (wrk, h2load, openssl s_client) to TLS 1.3, the cipher suite SUITE and the key exchange groups GROUPS.
+bench_client_pin() {
+  cat >"$1" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1.3
+Ciphersuites = $2
+Groups = $3
+CNF
 }
 
 # bench_app_conf PORT DIR: nginx config of the app (a fixed 18-byte body, HTTP/1.1 keep-alive, no request
