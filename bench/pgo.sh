@@ -3,7 +3,7 @@
 # loads (HTTP/1.1 and HTTP/2 keep-alive GETs, uploads, large responses, full and resumed TLS handshakes, the
 # traffic controls, a metrics scrape), and merges the
 # profile into images/proxy/pgo/proxy.profdata, which the release builds read (the Dockerfile, and
-# bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from:
+# bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from (pgo/sources.sh lists them):
 # test/pgoProfile.test.ts fails once they change, so re-run this after every change to the proxy.
 #
 #   bench/pgo.sh          # 2.5-4 min; needs llvm-profdata of rustc's own LLVM (rustup component add llvm-tools),
@@ -72,6 +72,6 @@ mkdir -p "$SRC/pgo"
 "$profdata" merge -o "$SRC/pgo/proxy.profdata" "$WORK"/raw/*.profraw
 (cd "$SRC" && {
   echo "# rustc $(rustc -vV | sed -n 's/^release: //p'), LLVM $(rustc -vV | sed -n 's/^LLVM version: //p')"
-  find Cargo.toml Cargo.lock .cargo src os -type f ! -name tests.rs | LC_ALL=C sort | xargs sha256sum
+  pgo/sources.sh | xargs sha256sum
 } >pgo/sources.sha256)
 ls -l "$SRC/pgo/proxy.profdata"
