@@ -106,11 +106,12 @@ print(bins[0])') || return 1
   PROXY_BUILT="cargo build --release ($src)"
 }
 
-# bench_wait_healthz PORT PID LOG: waits until the proxy started as PID (a child of this shell) answers /healthz on
-# its admin port PORT, for up to 30 s (callgrind slows its start). Fails naming the port, with the proxy's exit
-# status if it exited first (else it is stopped), and the end of LOG, where its stderr went.
+# bench_wait_healthz PORT PID LOG [SECONDS]: waits until the proxy started as PID (a child of this shell) answers
+# /healthz on its admin port PORT, for up to SECONDS (30: callgrind slows its start). Fails naming the port, with the
+# proxy's exit status if it exited first (else it is stopped), and the end of LOG, where its stderr went.
 bench_wait_healthz() {
-  local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 deadline=$((SECONDS + 30)) status=0
+  local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 limit=${4:-30} status=0
+  local deadline=$((SECONDS + limit))
   while [ "$SECONDS" -lt "$deadline" ]; do
     curl -skf --max-time 5 "$url" >/dev/null 2>&1 && return 0
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -122,7 +123,7 @@ bench_wait_healthz() {
     sleep 0.1
   done
   kill "$pid" 2>/dev/null || true
-  echo "bench: the proxy (pid $pid) did not answer $url within 30 s (stopped); the end of $log:" >&2
+  echo "bench: the proxy (pid $pid) did not answer $url within $limit s (stopped); the end of $log:" >&2
   tail -n 30 "$log" >&2
   return 1
 }
