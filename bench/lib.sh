@@ -108,7 +108,7 @@ print(bins[0])') || return 1
 
 # bench_wait_healthz PORT PID LOG [SECONDS]: waits until the proxy started as PID (a child of this shell) answers
 # /healthz on its admin port PORT, for up to SECONDS (30: callgrind slows its start). Fails naming the port, with the
-# proxy's exit status if it exited first (else it is stopped), and the end of LOG, where its stderr went.
+# proxy's exit status if it exited first (else it is killed and reaped), and the end of LOG, where its stderr went.
 bench_wait_healthz() {
   local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 limit=${4:-30} status=0
   local deadline=$((SECONDS + limit))
@@ -122,8 +122,9 @@ bench_wait_healthz() {
     fi
     sleep 0.1
   done
-  kill "$pid" 2>/dev/null || true
-  echo "bench: the proxy (pid $pid) did not answer $url within $limit s (stopped); the end of $log:" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "bench: the proxy (pid $pid) did not answer $url within $limit s (killed); the end of $log:" >&2
   tail -n 30 "$log" >&2
   return 1
 }
