@@ -31,18 +31,7 @@ bench_workdir ab
 bench_cert "$WORK/tls"
 (cd "$ROOT/bench/loadgen" && go build -o "$WORK/loadgen" .)
 bench_start_app "$PORT_APP"
-# The clients' TLS pin (wrk and h2load read OpenSSL's config).
-cat >"$WORK/pin.cnf" <<CNF
-openssl_conf = pin
-[pin]
-ssl_conf = ssl
-[ssl]
-system_default = tls
-[tls]
-MinProtocol = TLSv1.3
-Ciphersuites = $SUITE
-Groups = X25519
-CNF
+bench_client_pin "$WORK/pin.cnf" "$SUITE" X25519 # wrk and h2load read it through OPENSSL_CONF
 
 # requests: the client's measured window on core 1; prints the number of requests it completed.
 requests() {
@@ -74,7 +63,7 @@ measure() {
     "${flags[@]}" 2>>"$WORK/proxy.log" &
   pid=$!
   PIDS+=("$pid")
-  for _ in $(seq 1 100); do curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  bench_wait_healthz "$PORT_ADMIN" "$pid" "$WORK/proxy.log" || exit 1 # measure runs in $(...), without set -e
   DURATION=1s requests >/dev/null # warm-up
   cpu0=$(bench_sched_ns "$pid")
   n=$(requests)

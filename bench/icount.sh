@@ -33,13 +33,6 @@ echo "icount: proxy: $PROXY_BUILT" >&2
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
 bench_start_app "$PORT_APP"
 
-wait_ready() {
-  for _ in $(seq 1 300); do
-    curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "icount: proxy did not start" >&2; cat "$WORK"/*.log >&2; exit 1
-}
 proxy_args=(--listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN
   --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" --drain-delay=0 --log-level=warn)
 # shellcheck disable=SC2206 # ICOUNT_ARGS is a list of flags, split on spaces
@@ -51,7 +44,7 @@ client=("$WORK/client" -addr 127.0.0.1:$PORT_PROXY -c "$CONNS" -warm "$WARM" -n 
 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$WORK/proxy" "${proxy_args[@]}" \
   >"$WORK/stdout.log" 2>"$WORK/valgrind.log" &
 VPID=$!; PIDS+=($VPID)
-wait_ready
+bench_wait_healthz "$PORT_ADMIN" "$VPID" "$WORK/valgrind.log"
 "${client[@]}" -before "callgrind_control -z $VPID >/dev/null 2>&1" -after "callgrind_control -d $VPID >/dev/null 2>&1"
 IR=$(awk '/^summary:|^totals:/ {print $2; exit}' "$WORK"/cg.out.*)
 kill $VPID; wait $VPID 2>/dev/null || true
@@ -60,7 +53,7 @@ kill $VPID; wait $VPID 2>/dev/null || true
 # 2. syscalls and CPU time (native)
 "$WORK/proxy" "${proxy_args[@]}" >"$WORK/stdout.log" 2>"$WORK/proxy.log" &
 PPID2=$!; PIDS+=($PPID2)
-wait_ready
+bench_wait_healthz "$PORT_ADMIN" "$PPID2" "$WORK/proxy.log"
 "${client[@]}" -warm 500 -n $((N * 10)) \
   -before "perf stat -x, -e raw_syscalls:sys_enter,context-switches,task-clock -p $PPID2 -o $WORK/perf.txt & echo \$! >$WORK/perf.pid; sleep 0.3" \
   -after "kill -INT \$(cat $WORK/perf.pid); sleep 0.5"

@@ -1,6 +1,6 @@
-# Shared by bench/run.sh and bench/icount.sh (sourced, not run): a work dir removed on exit with
-# every process started in it, the test certificate, the app every proxy forwards to, the proxy under test
-# (built or given), and the server CPU time and process tree the benchmark reads.
+# Shared by the benchmark scripts under bench/ (sourced, not run): a work dir removed on exit with every process
+# started in it, the test certificate, the clients' TLS pin, the app every proxy forwards to, the proxy under test
+# (built or given) and the wait for it to be ready, and the server CPU time and process tree the benchmark reads.
 
 # bench_workdir NAME: sets WORK (a fresh dir) and PIDS (processes to stop on exit).
 bench_workdir() {
@@ -25,6 +25,22 @@ bench_cert() {
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout "$1/tls.key" -out "$1/tls.crt" -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+}
+
+# bench_client_pin FILE SUITE GROUPS: an OpenSSL config as FILE that pins the clients reading it through OPENSSL_CONF
+# (wrk, h2load, openssl s_client) to TLS 1.3, the cipher suite SUITE and the key exchange groups GROUPS.
+bench_client_pin() {
+  cat >"$1" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1.3
+Ciphersuites = $2
+Groups = $3
+CNF
 }
 
 # bench_app_conf PORT DIR: nginx config of the app (a fixed 18-byte body, HTTP/1.1 keep-alive, no request
@@ -88,6 +104,29 @@ if len(set(bins)) != 1:
 print(bins[0])') || return 1
   cp "$exe" "$out"
   PROXY_BUILT="cargo build --release ($src)"
+}
+
+# bench_wait_healthz PORT PID LOG [SECONDS]: waits until the proxy started as PID (a child of this shell) answers
+# /healthz on its admin port PORT, for up to SECONDS (30: callgrind slows its start). Fails naming the port, with the
+# proxy's exit status if it exited first (else it is killed and reaped), and the end of LOG, where its stderr went.
+bench_wait_healthz() {
+  local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 limit=${4:-30} status=0
+  local deadline=$((SECONDS + limit))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    curl -skf --max-time 5 "$url" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" || status=$?
+      echo "bench: the proxy (pid $pid) exited with status $status before answering $url; the end of $log:" >&2
+      tail -n 30 "$log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "bench: the proxy (pid $pid) did not answer $url within $limit s (killed); the end of $log:" >&2
+  tail -n 30 "$log" >&2
+  return 1
 }
 
 # bench_tree PID: PID and all its descendants (nginx's master and worker), one per line.

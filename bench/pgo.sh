@@ -3,7 +3,7 @@
 # loads (HTTP/1.1 and HTTP/2 keep-alive GETs, uploads, large responses, full and resumed TLS handshakes, the
 # traffic controls, a metrics scrape), and merges the
 # profile into images/proxy/pgo/proxy.profdata, which the release builds read (the Dockerfile, and
-# bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from:
+# bench/lib.sh for the benchmarks). pgo/sources.sha256 records the sources it was made from (pgo/sources.sh lists them):
 # test/pgoProfile.test.ts fails once they change, so re-run this after every change to the proxy.
 #
 #   bench/pgo.sh          # 2.5-4 min; needs llvm-profdata of rustc's own LLVM (rustup component add llvm-tools),
@@ -33,8 +33,8 @@ run_proxy() {
     --admin-listen=127.0.0.1:$PORT_ADMIN --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" \
     --drain-delay=0 --log-level=warn "$@" >/dev/null 2>"$WORK/proxy.log" &
   PROXY=$!
-  for _ in $(seq 1 300); do curl -skf "https://127.0.0.1:$PORT_ADMIN/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "pgo: proxy did not start" >&2; cat "$WORK/proxy.log" >&2; exit 1
+  PIDS+=("$PROXY")
+  bench_wait_healthz "$PORT_ADMIN" "$PROXY" "$WORK/proxy.log"
 }
 stop_proxy() { kill -TERM "$PROXY"; wait "$PROXY" || true; }
 # h2 ARGS...: h2load, failing unless every request got a 2xx (a load that fails would profile the error paths).
@@ -72,6 +72,6 @@ mkdir -p "$SRC/pgo"
 "$profdata" merge -o "$SRC/pgo/proxy.profdata" "$WORK"/raw/*.profraw
 (cd "$SRC" && {
   echo "# rustc $(rustc -vV | sed -n 's/^release: //p'), LLVM $(rustc -vV | sed -n 's/^LLVM version: //p')"
-  find Cargo.toml Cargo.lock .cargo src os -type f ! -name tests.rs | LC_ALL=C sort | xargs sha256sum
+  pgo/sources.sh | xargs sha256sum
 } >pgo/sources.sha256)
 ls -l "$SRC/pgo/proxy.profdata"

@@ -250,22 +250,9 @@ EOF
 
 # The clients' side of the pin (wrk, h2load, openssl s_client read it through OPENSSL_CONF); the CHACHA20-only
 # one proves that wrk reads it: against a server pinned to AES-128-GCM, wrk must then fail every handshake.
-client_conf() {
-  cat <<EOF
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-MinProtocol = TLSv1.3
-Ciphersuites = $1
-Groups = $GROUP
-EOF
-}
 PIN_CONF=$WORK/client-pin.cnf
-client_conf $SUITE >"$PIN_CONF"
-client_conf TLS_CHACHA20_POLY1305_SHA256 >"$WORK/client-chacha.cnf"
+bench_client_pin "$PIN_CONF" "$SUITE" "$GROUP"
+bench_client_pin "$WORK/client-chacha.cnf" TLS_CHACHA20_POLY1305_SHA256 "$GROUP"
 
 cat >"$WORK/report.lua" <<'EOF'
 done = function(summary, latency, requests)

@@ -3,6 +3,7 @@
 // profile must follow the sources: pgo/sources.sha256 lists the sources it was made from, and this test fails once
 // any of them changes, is added or is removed.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -11,23 +12,13 @@ import { ROOT } from "./support/program";
 const CRATE = path.join(ROOT, "images/proxy");
 const PROFILE = path.join(CRATE, "pgo/proxy.profdata");
 const MANIFEST = path.join(CRATE, "pgo/sources.sha256");
+const SOURCES = path.join(CRATE, "pgo/sources.sh");
 /** The first bytes of an LLVM indexed profile (the format rustc's -C profile-use reads). */
 const INDEXED_PROFILE_MAGIC = Buffer.from("\xfflprofi\x81", "latin1");
 
-/** The files that shape the proxy's code, as bench/pgo.sh lists them: crate-relative, sorted. */
+/** The files that shape the proxy's code, as bench/pgo.sh records them (pgo/sources.sh): crate-relative, sorted. */
 function profiledSources(): string[] {
-    const files: string[] = [];
-    const walk = (rel: string) => {
-        const abs = path.join(CRATE, rel);
-        if (!fs.existsSync(abs)) return;
-        if (fs.statSync(abs).isDirectory()) {
-            for (const entry of fs.readdirSync(abs)) walk(path.posix.join(rel, entry));
-        } else if (path.basename(rel) !== "tests.rs") {
-            files.push(rel);
-        }
-    };
-    ["Cargo.toml", "Cargo.lock", ".cargo", "src", "os"].forEach(walk);
-    return files.sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1));
+    return execFileSync(SOURCES, { encoding: "utf8" }).split("\n").filter((l) => l !== "");
 }
 
 function recorded(): Map<string, string> {
@@ -60,6 +51,13 @@ describe("the proxy's PGO profile", () => {
     it("was made from today's sources (else run bench/pgo.sh)", () => {
         const problems = staleSources(recorded(), profiledSources(), (f) => fs.readFileSync(path.join(CRATE, f)));
         assert.deepStrictEqual(problems, [], `images/proxy changed since pgo/proxy.profdata was made: run bench/pgo.sh\n${problems.join("\n")}`);
+    });
+
+    it("follows the crate's build inputs and not its unit tests (pgo/sources.sh)", () => {
+        const files = profiledSources();
+        for (const f of ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "src/main.rs", "os/src/lib.rs"]) assert.ok(files.includes(f), `${f} is not listed`);
+        assert.ok(fs.existsSync(path.join(CRATE, "src/config/tests.rs")), "no src/config/tests.rs: this check needs a unit-test file to see it left out");
+        assert.deepStrictEqual(files.filter((f) => path.basename(f) === "tests.rs"), []);
     });
 
     it("would report an edited, a new and a removed source", () => {
