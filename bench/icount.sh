@@ -7,9 +7,11 @@
 #   PROXY_BIN=/path/to/proxy bench/icount.sh          # a built binary (bench/run.sh passes the one it measured)
 #   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh
 #   ICOUNT_ARGS="--access-log" bench/icount.sh      # extra proxy flags (its stdout, the access log, goes to a file)
+#   ICOUNT_H2=1 bench/icount.sh                      # HTTP/2: ICOUNT_CONNS connections, ICOUNT_STREAMS (4) streams each
 #
 # Runs the proxy in front of nginx returning an 18-byte body (as bench/run.sh does),
-# then bench/icount drives ICOUNT_CONNS TLS keep-alive connections with wrk's request line:
+# then bench/icount drives ICOUNT_CONNS TLS keep-alive connections with wrk's request line (with ICOUNT_H2,
+# HTTP/2 connections with ICOUNT_STREAMS concurrent streams each, as h2load -m does):
 #   1. under valgrind --tool=callgrind: user-space instructions (Ir) per request, counted between
 #      callgrind_control --zero after the warm-up and --dump after exactly ICOUNT_N requests;
 #   2. natively under `perf stat -p`: syscalls, context switches and CPU time per request (the
@@ -38,6 +40,7 @@ proxy_args=(--listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN
 # shellcheck disable=SC2206 # ICOUNT_ARGS is a list of flags, split on spaces
 proxy_args+=(${ICOUNT_ARGS:-})
 client=("$WORK/client" -addr 127.0.0.1:$PORT_PROXY -c "$CONNS" -warm "$WARM" -n "$N")
+[ -n "${ICOUNT_H2:-}" ] && client+=(-h2 -m "${ICOUNT_STREAMS:-4}")
 
 # 1. user-space instructions
 # async preemption signals (SIGURG) trip a callgrind assertion now and then

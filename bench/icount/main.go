@@ -1,6 +1,7 @@
 // Command icount drives an exact number of keep-alive HTTPS requests at a
 // server, the way wrk does (raw "GET / HTTP/1.1" on C connections, TLS with
-// ALPN http/1.1), and runs a shell command before and after the measured
+// ALPN http/1.1), or with -h2 the way h2load does (C HTTP/2 connections, M
+// concurrent streams on each), and runs a shell command before and after the measured
 // requests. bench/icount.sh uses it to zero and dump valgrind's callgrind
 // counters (or start and stop `perf stat`) on the proxy, so that a change
 // can be judged by instructions (and syscalls) per request instead of
@@ -23,25 +24,19 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18445", "server address")
 	conns := flag.Int("c", 16, "keep-alive connections")
+	h2 := flag.Bool("h2", false, "HTTP/2 (ALPN h2) instead of HTTP/1.1")
+	streams := flag.Int("m", 4, "with -h2: concurrent streams per connection")
 	warm := flag.Int("warm", 200, "warm-up requests per connection (not measured)")
 	n := flag.Int("n", 4000, "measured requests (total, split over the connections)")
 	before := flag.String("before", "", "shell command run after the warm-up")
 	after := flag.String("after", "", "shell command run after the measured requests")
 	flag.Parse()
 
-	cfg := &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
-	req := []byte("GET / HTTP/1.1\r\nHost: " + *addr + "\r\n\r\n")
-	type cl struct {
-		c  *tls.Conn
-		br *bufio.Reader
-	}
-	cls := make([]cl, *conns)
-	for i := range cls {
-		c, err := tls.Dial("tcp", *addr, cfg)
-		if err != nil {
-			fail(err)
-		}
-		cls[i] = cl{c, bufio.NewReader(c)}
+	var workers []worker
+	if *h2 {
+		workers = h2Workers(*addr, *conns, *streams)
+	} else {
+		workers = h1Workers(*addr, *conns)
 	}
 	var errs atomic.Int64
 	var firstErr atomic.Value
@@ -49,37 +44,29 @@ func main() {
 		errs.Add(1)
 		firstErr.CompareAndSwap(nil, err.Error())
 	}
-	run := func(perConn []int) {
+	run := func(perWorker []int) {
 		var wg sync.WaitGroup
-		for i := range cls {
-			wg.Add(1)
-			go func(c cl, k int) {
-				defer wg.Done()
-				for j := 0; j < k; j++ {
-					if _, err := c.c.Write(req); err != nil {
-						bad(err)
-						return
-					}
-					resp, err := http.ReadResponse(c.br, nil)
+		for i, w := range workers {
+			wg.Go(func() {
+				for range perWorker[i] {
+					status, err := w()
 					if err != nil {
 						bad(err)
 						return
 					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						bad(fmt.Errorf("status %d", resp.StatusCode))
+					if status != 200 {
+						bad(fmt.Errorf("status %d", status))
 					}
 				}
-			}(cls[i], perConn[i])
+			})
 		}
 		wg.Wait()
 	}
 	split := func(total int) []int {
-		s := make([]int, len(cls))
+		s := make([]int, len(workers))
 		for i := range s {
-			s[i] = total / len(cls)
-			if i < total%len(cls) {
+			s[i] = total / len(workers)
+			if i < total%len(workers) {
 				s[i]++
 			}
 		}
@@ -92,9 +79,68 @@ func main() {
 	if e := errs.Load(); e > 0 {
 		fail(fmt.Errorf("%d failed requests, first: %v", e, firstErr.Load()))
 	}
-	for _, c := range cls {
-		c.c.Close()
+}
+
+// A worker sends one request and reads its response to the end; the
+// workers of one connection share it.
+type worker func() (status int, err error)
+
+// h1Workers: one worker per connection, writing wrk's request line.
+func h1Workers(addr string, conns int) []worker {
+	cfg := &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
+	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")
+	ws := make([]worker, conns)
+	for i := range ws {
+		c, err := tls.Dial("tcp", addr, cfg)
+		if err != nil {
+			fail(err)
+		}
+		br := bufio.NewReader(c)
+		ws[i] = func() (int, error) {
+			if _, err := c.Write(req); err != nil {
+				return 0, err
+			}
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				return 0, err
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}
 	}
+	return ws
+}
+
+// h2Workers: streams workers per connection; each connection is a
+// transport of its own, limited to one HTTP/2 connection.
+func h2Workers(addr string, conns, streams int) []worker {
+	var ws []worker
+	for range conns {
+		var protocols http.Protocols
+		protocols.SetHTTP2(true)
+		tr := &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+			Protocols:       &protocols,
+			MaxConnsPerHost: 1,
+		}
+		client := &http.Client{Transport: tr}
+		for range streams {
+			ws = append(ws, func() (int, error) {
+				resp, err := client.Get("https://" + addr + "/")
+				if err != nil {
+					return 0, err
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.ProtoMajor != 2 {
+					return 0, fmt.Errorf("%s, want HTTP/2", resp.Proto)
+				}
+				return resp.StatusCode, nil
+			})
+		}
+	}
+	return ws
 }
 
 func sh(cmd string) {
