@@ -7,6 +7,7 @@
 #   PROXY_BIN=/path/to/proxy bench/kernel.sh   # a built binary
 #   KERNEL_N=40000 KERNEL_CONNS=64 KERNEL_ARGS="--flag" bench/kernel.sh
 #   KERNEL_SERVER_CPUS=0,1 bench/kernel.sh     # both servers on both cores (two tokio workers, two nginx workers), as in a 2-core pod
+#   KERNEL_H2=1 bench/kernel.sh                # HTTP/2: KERNEL_CONNS (16) connections, KERNEL_STREAMS (4) streams each, as h2load -c16 -m4
 #
 # Server on core 0, the app (nginx, 18-byte body) and the client (bench/icount: exactly KERNEL_N requests
 # after a warm-up, wrk's request line) on core 1, as bench/run.sh places them. Each server is measured twice:
@@ -17,7 +18,13 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${KERNEL_N:-40000}
-CONNS=${KERNEL_CONNS:-64}
+CLIENT_ARGS=()
+if [ -n "${KERNEL_H2:-}" ]; then
+  CONNS=${KERNEL_CONNS:-16}
+  CLIENT_ARGS=(-h2 -m "${KERNEL_STREAMS:-4}")
+else
+  CONNS=${KERNEL_CONNS:-64}
+fi
 PORT_APP=18280 PORT_PROXY=18645 PORT_ADMIN=19891 PORT_NGINX=18646
 SERVER_CPUS=${KERNEL_SERVER_CPUS:-0}
 # nginx gets a worker per server core, as tokio gets a worker thread per core it may run on
@@ -89,8 +96,8 @@ snapshot() {
 measure() {
   local name=$1 port=$2; shift 2
   local pids=$*
-  echo "== $name ($N requests, $CONNS connections)"
-  "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" -warm 200 -n "$N" \
+  echo "== $name ($N requests, $CONNS connections${KERNEL_H2:+, HTTP/2 with ${KERNEL_STREAMS:-4} streams each})"
+  "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" "${CLIENT_ARGS[@]}" -warm 200 -n "$N" \
     -before "$(declare -f snapshot); snapshot $WORK/$name.before $pids; perf stat -x, -e raw_syscalls:sys_enter,context-switches,cpu-migrations,sched:sched_wakeup,task-clock -p ${pids// /,} -o $WORK/$name.perf & echo \$! >$WORK/perf.pid; sleep 0.3" \
     -after "$(declare -f snapshot); snapshot $WORK/$name.after $pids; kill -INT \$(cat $WORK/perf.pid); sleep 0.5"
   awk -F, -v n="$N" '$3 != "" && $1 ~ /^[0-9.]+$/ { printf "  %-26s %8.3f /request\n", $3, ($3 == "task-clock" ? $1 * 1000 : $1) / n }' "$WORK/$name.perf"
@@ -98,13 +105,13 @@ measure() {
   awk -v n="$N" 'NR == FNR { v[$1] = $3; nv[$1] = $4; r[$1] = $5; w[$1] = $6; s[$1] = $7; next }
     ($1 in v) { printf "  %7s %-16s %6.3f %6.3f | %6.2f %6.2f %6.3f\n", $1, $2, ($3 - v[$1]) / n, ($4 - nv[$1]) / n, ($5 - r[$1]) / n / 1000, ($6 - w[$1]) / n / 1000, ($7 - s[$1]) / n }' \
     "$WORK/$name.before" "$WORK/$name.after"
-  "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" -warm 200 -n "$N" \
+  "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" "${CLIENT_ARGS[@]}" -warm 200 -n "$N" \
     -before "perf trace -s -p ${pids// /,} -o $WORK/$name.trace & echo \$! >$WORK/perf.pid; sleep 1.5" \
     -after "kill -INT \$(cat $WORK/perf.pid); sleep 0.5"
   echo "  syscalls by kind, per request (perf trace -s; errors are mostly EAGAIN):"
   awk -v n="$N" '$2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ { c[$1] += $2; e[$1] += $3 }
     END { for (k in c) printf "  %-16s %6.3f  errors %6.3f\n", k, c[k] / n, e[k] / n }' "$WORK/$name.trace" | sort -k2 -rn
-  "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" -warm 200 -n "$N" \
+  "$WORK/client" -addr 127.0.0.1:$port -c "$CONNS" "${CLIENT_ARGS[@]}" -warm 200 -n "$N" \
     -before "perf record -q -e cpu-clock -F 4999 -g -p ${pids// /,} -o $WORK/$name.data 2>/dev/null & echo \$! >$WORK/perf.pid; sleep 0.5" \
     -after "kill -INT \$(cat $WORK/perf.pid); sleep 1"
   echo "  CPU samples (perf record -e cpu-clock): kernel [k] and user [.] shares, then the top symbols (self)"
