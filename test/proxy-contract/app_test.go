@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -34,6 +35,7 @@ type app struct {
 	last    *seenRequest
 	gates   map[string]chan struct{}
 	arrived map[string]bool // ids of gated requests (and "upload") that reached the app
+	peers   map[string]bool // the proxy's addresses of the connections that carried a request
 }
 
 // seenRequest is what the app observed of one request.
@@ -61,7 +63,7 @@ func newApp(t testing.TB) *app {
 // newAppOn serves the app on ln.
 func newAppOn(t testing.TB, ln net.Listener) *app {
 	t.Helper()
-	a := &app{t: t, mux: http.NewServeMux(), arrived: map[string]bool{}, gates: map[string]chan struct{}{}}
+	a := &app{t: t, mux: http.NewServeMux(), arrived: map[string]bool{}, gates: map[string]chan struct{}{}, peers: map[string]bool{}}
 	a.mux.HandleFunc("/", a.echo)
 	a.mux.HandleFunc("/gate/{id}", a.gated)
 	a.mux.HandleFunc("/upload", a.upload)
@@ -76,7 +78,13 @@ func newAppOn(t testing.TB, ln net.Listener) *app {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.mux, Protocols: &protocols}}
+	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.peers[r.RemoteAddr] = true
+		a.mu.Unlock()
+		a.mux.ServeHTTP(w, r)
+	})
+	a.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: record, Protocols: &protocols}}
 	a.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			a.newConns.Add(1)
@@ -86,6 +94,14 @@ func newAppOn(t testing.TB, ln net.Listener) *app {
 	t.Cleanup(a.close)
 	a.url = a.srv.URL
 	return a
+}
+
+// usedConns returns the connections that have carried a request so far
+// (a readiness probe's connection carries none).
+func (a *app) usedConns() map[string]bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.peers)
 }
 
 func (a *app) close() {

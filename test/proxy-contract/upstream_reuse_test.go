@@ -39,7 +39,6 @@ func TestUpstreamConnectionsAreReused(t *testing.T) {
 				}
 			}
 			c.Transport.(*http.Transport).CloseIdleConnections()
-			// (A scrape of /metrics dials the app for proxy_ready: count after it.)
 			waitFor(t, 10*time.Second, "the client connection closed at the proxy", func() bool {
 				return p.metrics(t).value("proxy_open_connections") == 0
 			})
@@ -95,11 +94,20 @@ func TestHTTP2StreamsDoNotWaitForEachOthersUpstream(t *testing.T) {
 	}
 }
 
-// countDials returns a function giving the connections the proxy has
-// opened to the app since countDials was called.
-func countDials(p *proxy) func() int64 {
-	before := p.app.newConns.Load()
-	return func() int64 { return p.app.newConns.Load() - before }
+// countDials returns a function giving the connections to the app that
+// carried their first request since countDials was called (a scrape of
+// /metrics dials the app for proxy_ready, but sends no request).
+func countDials(p *proxy) func() int {
+	before := p.app.usedConns()
+	return func() int {
+		n := 0
+		for c := range p.app.usedConns() {
+			if !before[c] {
+				n++
+			}
+		}
+		return n
+	}
 }
 
 // burst sends n concurrent requests on c that the app holds until all
