@@ -476,6 +476,23 @@ func get(t testing.TB, c *http.Client, url string) (*http.Response, string) {
 	return do(t, c, req)
 }
 
+// getInBackground sends a GET on c from another goroutine; the channel gets
+// the whole body, or the error's text.
+func getInBackground(c *http.Client, url string) <-chan string {
+	body := make(chan string, 1)
+	go func() {
+		resp, err := c.Get(url)
+		if err != nil {
+			body <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body <- string(b)
+	}()
+	return body
+}
+
 // adminClient does not verify the admin certificate (tests of the admin
 // certificate handshake themselves); it never presents a client certificate.
 func (p *proxy) adminClient(t testing.TB) *http.Client {

@@ -1,7 +1,6 @@
 package proxycontract
 
 import (
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -64,17 +63,7 @@ func TestHTTP2StreamsDoNotWaitForEachOthersUpstream(t *testing.T) {
 	p := startProxy(t, proxyOpts{})
 	c := p.client(t, true)
 	get(t, c, p.url("/")) // the connection is kept: the held stream below reuses it
-	held := make(chan string, 1)
-	go func() {
-		resp, err := c.Get(p.url("/gate/held?kind=chunked"))
-		if err != nil {
-			held <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		held <- string(b)
-	}()
+	held := getInBackground(c, p.url("/gate/held?kind=chunked"))
 	p.app.waitArrived(t, "held")
 	dialed := countDials(p)
 	start := time.Now()

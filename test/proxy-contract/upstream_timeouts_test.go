@@ -1,7 +1,6 @@
 package proxycontract
 
 import (
-	"io"
 	"net"
 	"net/http"
 	"syscall"
@@ -37,17 +36,7 @@ func TestUpstreamResponseTimeout(t *testing.T) {
 		}
 	}
 	// The head in time, the rest of the body after the timeout: served whole.
-	done := make(chan string, 1)
-	go func() {
-		resp, err := p.client(t, false).Get(p.url("/gate/slow-body?kind=chunked"))
-		if err != nil {
-			done <- err.Error()
-			return
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		done <- string(b)
-	}()
+	done := getInBackground(p.client(t, false), p.url("/gate/slow-body?kind=chunked"))
 	p.app.waitArrived(t, "slow-body")
 	time.Sleep(700 * time.Millisecond)
 	p.app.release("slow-body")
