@@ -54,7 +54,8 @@ print(d['requests'])" ;;
   esac
 }
 
-# measure BIN: one run of BIN; prints "cpu_us_per_request requests".
+# measure BIN: one run of BIN; prints "cpu_us_per_request requests". Run in this shell, not in $(...): the proxy it
+# starts is then in PIDS, and a load that fails stops it through the EXIT trap.
 measure() {
   local pid cpu0 cpu1 n flags=()
   [ "$MODE" = full ] && flags=(--tls-session-resumption=false)
@@ -63,7 +64,7 @@ measure() {
     "${flags[@]}" 2>>"$WORK/proxy.log" &
   pid=$!
   PIDS+=("$pid")
-  bench_wait_healthz "$PORT_ADMIN" "$pid" "$WORK/proxy.log" || exit 1 # measure runs in $(...), without set -e
+  bench_wait_healthz "$PORT_ADMIN" "$pid" "$WORK/proxy.log"
   DURATION=1s requests >/dev/null # warm-up
   cpu0=$(bench_sched_ns "$pid")
   n=$(requests)
@@ -76,8 +77,8 @@ measure() {
 for r in $(seq 1 "$ROUNDS"); do
   for i in $(seq 1 $#); do
     bin=${!i}
-    out=$(measure "$bin")
-    read -r us n <<<"$out"
+    measure "$bin" >"$WORK/measured"
+    read -r us n <"$WORK/measured"
     echo "round $r build $i: $us µs CPU per request ($MODE, $n requests)" >&2
     echo "$i $us" >>"$WORK/results"
   done

@@ -107,13 +107,21 @@ print(bins[0])') || return 1
 }
 
 # bench_wait_healthz PORT PID LOG [SECONDS]: waits until the proxy started as PID (a child of this shell) answers
-# /healthz on its admin port PORT, for up to SECONDS (30: callgrind slows its start). Fails naming the port, with the
-# proxy's exit status if it exited first (else it is killed and reaped), and the end of LOG, where its stderr went.
+# /healthz on its admin port PORT, for up to SECONDS (30: callgrind slows its start), and holds PORT. Fails naming the
+# port, with the proxy's exit status if it exited first (else it is killed and reaped), and the end of LOG, where its
+# stderr went; or naming the process that answered instead.
 bench_wait_healthz() {
-  local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 limit=${4:-30} status=0
+  local url="https://127.0.0.1:$1/healthz" pid=$2 log=$3 limit=${4:-30} status=0 err
   local deadline=$((SECONDS + limit))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    curl -skf --max-time 5 "$url" >/dev/null 2>&1 && return 0
+    if curl -skf --max-time 5 "$url" >/dev/null 2>&1; then
+      # The answer may come from another process that held the port first (our proxy then fails to bind).
+      err=$(bench_ports_held "$pid" "$1") && return 0
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      echo "bench: $url answers, but $err: not the proxy under test (killed); stop that process and re-run" >&2
+      return 1
+    fi
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" || status=$?
       echo "bench: the proxy (pid $pid) exited with status $status before answering $url; the end of $log:" >&2
@@ -127,6 +135,23 @@ bench_wait_healthz() {
   echo "bench: the proxy (pid $pid) did not answer $url within $limit s (killed); the end of $log:" >&2
   tail -n 30 "$log" >&2
   return 1
+}
+
+# bench_ports_held PID PORT...: succeeds if every listening socket on each PORT belongs to PID or one of its
+# descendants, and there is one; else prints what holds it instead. Anything else (a leftover server, another job's,
+# a second process sharing the port by SO_REUSEPORT) would be measured instead of, or besides, the target.
+bench_ports_held() {
+  local pid=$1 port holders h tree
+  shift
+  tree=" $(bench_tree "$pid" | tr '\n' ' ') "
+  for port in "$@"; do
+    holders=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ')
+    [ -n "$holders" ] || { echo "nothing listens on port $port"; return 1; }
+    for h in $holders; do
+      [[ $tree == *" $h "* ]] ||
+        { echo "port $port is held by pid $h ($(cat /proc/"$h"/comm 2>/dev/null || echo '?')), not by pid $pid"; return 1; }
+    done
+  done
 }
 
 # bench_tree PID: PID and all its descendants (nginx's master and worker), one per line.

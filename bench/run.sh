@@ -299,21 +299,12 @@ busy_json() {
 }
 pid_csv() { bench_tree "$1" | paste -sd, -; }
 
-# check_ports NAME PID PORT...: every listening socket on each port belongs to PID or one of its children, and
-# there is one. Anything else (a leftover server, another job's, a second process sharing it by SO_REUSEPORT)
-# would be measured instead of, or besides, the target.
+# check_ports NAME PID PORT...: each port is held by PID or its children alone (bench_ports_held), else the run stops.
 check_ports() {
-  local name=$1 pid=$2 port holders h tree; shift 2
+  local name=$1 pid=$2 err
+  shift 2
   kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) is not running; its log: $(tail -n 5 "$WORK/logs/$name.out" 2>/dev/null)"
-  tree=" $(bench_tree "$pid" | tr '\n' ' ') "
-  for port in "$@"; do
-    holders=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ')
-    [ -n "$holders" ] || die "nothing listens on port $port, which $name (pid $pid) should hold"
-    for h in $holders; do
-      [[ $tree == *" $h "* ]] ||
-        die "port $port is held by pid $h ($(cat /proc/"$h"/comm 2>/dev/null || echo '?')), not by $name (pid $pid); stop it and re-run"
-    done
-  done
+  err=$(bench_ports_held "$pid" "$@") || die "$name: $err"
 }
 
 s_client() { # port [s_client args]: one HTTPS request, s_client's output

@@ -237,7 +237,7 @@ describe("bench/run.sh (a port not held by the process under test)", function ()
             assert.fail("bench/run.sh measured although another process shared the app's port");
         } catch (e: any) {
             const stderr = String(e.stderr ?? "");
-            assert.match(stderr, new RegExp(`port 18080 is held by pid ${holder.pid} \\(python[^)]*\\), not by app`), stderr);
+            assert.match(stderr, new RegExp(`app: port 18080 is held by pid ${holder.pid} \\(python[^)]*\\), not by pid \\d+`), stderr);
             assert.doesNotMatch(stderr, /round 1/, "it measured before failing");
             assert.ok(!fs.existsSync(path.join(out, "latest.json")), "results were written");
         } finally {

@@ -41,6 +41,18 @@ describe("bench/lib.sh: bench_wait_healthz", function () {
         assert.match(r.stderr, /proxy: bad flag/);
     });
 
+    it("fails when another process answers on the port, naming it, and stops the proxy", () => {
+        // A leftover server holds the admin port: our proxy would fail to bind, but the other one answers first.
+        const r = waitFor([
+            `bench_cert "$WORK/tls"`,
+            `openssl s_server -quiet -WWW -accept 127.0.0.1:${PORT} -cert "$WORK/tls/tls.crt" -key "$WORK/tls/tls.key" 2>/dev/null &`,
+            "other=$!; PIDS+=($other)",
+            `for _ in $(seq 1 50); do curl -skf https://127.0.0.1:${PORT}/ >/dev/null && break; sleep 0.1; done`,
+        ].join("\n"), "sleep 60");
+        assert.strictEqual(r.stdout, "failed: 1\ngone\n", r.stderr);
+        assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${PORT}/healthz answers, but port ${PORT} is held by pid \\d+ \\(openssl\\), not by pid \\d+`), r.stderr);
+    });
+
     it("kills a proxy that never answers, naming the port and the time it waited", () => {
         const r = waitFor("", "bash -c 'echo proxy: stuck >&2; exec sleep 60'", 2);
         assert.strictEqual(r.stdout, "failed: 1\ngone\n", r.stderr);
