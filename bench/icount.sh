@@ -8,6 +8,7 @@
 #   ICOUNT_N=4000 ICOUNT_CONNS=16 bench/icount.sh
 #   ICOUNT_ARGS="--access-log" bench/icount.sh      # extra proxy flags (its stdout, the access log, goes to a file)
 #   ICOUNT_H2=1 bench/icount.sh                      # HTTP/2: ICOUNT_CONNS connections, ICOUNT_STREAMS (4) streams each
+#   ICOUNT_H2C=1 bench/icount.sh                     # to the app over h2c (--upstream-protocol=h2c), either client
 #
 # Runs the proxy in front of nginx returning an 18-byte body (as bench/run.sh does),
 # then bench/icount drives ICOUNT_CONNS TLS keep-alive connections with wrk's request line (with ICOUNT_H2,
@@ -23,7 +24,7 @@ SRC=${PROXY_SRC:-$ROOT/images/proxy}
 N=${ICOUNT_N:-4000}
 CONNS=${ICOUNT_CONNS:-16}
 WARM=${ICOUNT_WARM:-50}
-PORT_APP=18180 PORT_PROXY=18545 PORT_ADMIN=19991
+PORT_APP=18180 PORT_APP_H2C=18179 PORT_PROXY=18545 PORT_ADMIN=19991
 export PATH=$PATH:/usr/local/go/bin
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
@@ -33,10 +34,11 @@ bench_cert "$WORK/tls"
 bench_build_proxy "$SRC" "$WORK/proxy"
 echo "icount: proxy: $PROXY_BUILT" >&2
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
-bench_start_app "$PORT_APP"
+bench_start_app "$PORT_APP" "$PORT_APP_H2C"
 
 proxy_args=(--listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN
   --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" --drain-delay=0 --log-level=warn)
+[ -n "${ICOUNT_H2C:-}" ] && proxy_args+=(--upstream=http://127.0.0.1:$PORT_APP_H2C --upstream-protocol=h2c)
 # shellcheck disable=SC2206 # ICOUNT_ARGS is a list of flags, split on spaces
 proxy_args+=(${ICOUNT_ARGS:-})
 client=("$WORK/client" -addr 127.0.0.1:$PORT_PROXY -c "$CONNS" -warm "$WARM" -n "$N")

@@ -43,8 +43,9 @@ Groups = $3
 CNF
 }
 
-# bench_app_conf PORT DIR: nginx config of the app (a fixed 18-byte body, HTTP/1.1 keep-alive, no request
-# limit per connection; files under DIR/static/ at /static/), with its pid, log and temp files under DIR.
+# bench_app_conf PORT DIR [H2C_PORT]: nginx config of the app (a fixed 18-byte body, HTTP/1.1 keep-alive, no request
+# limit per connection; files under DIR/static/ at /static/), with its pid, log and temp files under DIR; with
+# H2C_PORT, the same app also over HTTP/2 without TLS (prior knowledge) there.
 bench_app_conf() {
   cat <<CONF
 worker_processes 1;
@@ -57,7 +58,8 @@ http {
   fastcgi_temp_path $2/fcgi; uwsgi_temp_path $2/uwsgi; scgi_temp_path $2/scgi;
   keepalive_requests 100000000;
   server {
-    listen 127.0.0.1:$1 reuseport backlog=4096;
+    listen 127.0.0.1:$1 reuseport backlog=4096;${3:+
+    listen 127.0.0.1:$3 http2;}
     location / { default_type text/plain; return 200 "hello from the app\n"; }
     location /static/ { root $2; } # files a load puts there (bench/pgo.sh: a large response)
   }
@@ -65,10 +67,10 @@ http {
 CONF
 }
 
-# bench_start_app PORT: the app in the background under $WORK/app, answering before this returns.
+# bench_start_app PORT [H2C_PORT]: the app in the background under $WORK/app, answering before this returns.
 bench_start_app() {
   mkdir -p "$WORK/app"
-  bench_app_conf "$1" "$WORK/app" >"$WORK/app/app.conf"
+  bench_app_conf "$1" "$WORK/app" ${2:+"$2"} >"$WORK/app/app.conf"
   nginx -e "$WORK/app/error.log" -p "$WORK/app" -c "$WORK/app/app.conf" -g 'daemon off;' &
   PIDS+=($!)
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.1; done
