@@ -34,7 +34,7 @@ bench_cert "$WORK/tls"
 bench_build_proxy "$SRC" "$WORK/proxy"
 echo "icount: proxy: $PROXY_BUILT" >&2
 (cd "$ROOT/bench/icount" && go build -o "$WORK/client" .)
-bench_start_app "$PORT_APP" "$PORT_APP_H2C"
+bench_start_app "$PORT_APP" ${ICOUNT_H2C:+"$PORT_APP_H2C"} # the h2c listener only when it is measured
 
 proxy_args=(--listen=127.0.0.1:$PORT_PROXY --admin-listen=127.0.0.1:$PORT_ADMIN
   --upstream=http://127.0.0.1:$PORT_APP --tls-dir="$WORK/tls" --drain-delay=0 --log-level=warn)
